@@ -1,0 +1,253 @@
+// norm.wgsl — one kernel family for every normalization in the lab.
+//
+// The input is viewed as [N, C, S] (S = H·W; S = 1 after a linear layer). A *statistic*
+// is one (mean, rstd) pair shared by a set of elements:
+//   reduce_over_batch = 1 (BatchNorm):  stat = channel group g,        over (N, C/G, S)
+//   reduce_over_batch = 0 (Group/Instance/Layer/RMS): stat = (n, g),   over (C/G, S)
+// with G = groups. BatchNorm is G = C; InstanceNorm G = C; LayerNorm and RMSNorm G = 1.
+//
+//   forward:   x̂ = (x − μ)·rstd,  rstd = 1/sqrt(σ² + eps) (σ² biased),  y = γ·x̂ + β
+//              RMSNorm (subtract_mean = 0): μ = 0, σ² = mean(x²)
+//   running:   running_mean = (1−m)·running_mean + m·μ
+//              running_var  = (1−m)·running_var  + m·σ²·count/(count−1)   (unbiased)
+//   eval:      μ and σ² come from the running estimates (training = 0)
+//   backward:  g = dy·γ
+//              training: dx = rstd·(g − mean(g) − x̂·mean(g·x̂))   (means over the stat's set)
+//              eval:     dx = rstd·g
+//              dγ[a] = Σ dy·x̂,  dβ[a] = Σ dy   over the elements sharing affine index a
+//
+// Five entry points, each a single dispatch:
+//   norm_stats            one workgroup per statistic   → mean, rstd (+ running update)
+//   norm_apply            one thread per element        → y
+//   norm_backward_stats   one workgroup per statistic   → stat_grad = [Σ g, Σ g·x̂]
+//   norm_backward_apply   one thread per element        → dx
+//   norm_param_grad       one workgroup per affine index → dγ, dβ
+//
+// Bindings: 0 params, 1 x, 2 mean, 3 rstd, 4 running_mean, 5 running_var, 6 gamma,
+//           7 beta, 8 y, 9 dy, 10 stat_grad, 11 dx, 12 dgamma, 13 dbeta.
+// Keep in sync with `NormParams` in src/backend/gpu/norm.rs.
+
+struct Params {
+    batch: u32,
+    channels: u32,
+    spatial: u32,
+    groups: u32,
+    reduce_over_batch: u32,
+    affine_per_element: u32,
+    subtract_mean: u32,
+    training: u32,
+    update_running: u32,
+    eps: f32,
+    momentum: f32,
+    _pad0: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mean: array<f32>;
+@group(0) @binding(3) var<storage, read_write> rstd: array<f32>;
+@group(0) @binding(4) var<storage, read_write> running_mean: array<f32>;
+@group(0) @binding(5) var<storage, read_write> running_var: array<f32>;
+@group(0) @binding(6) var<storage, read> gamma: array<f32>;
+@group(0) @binding(7) var<storage, read> beta: array<f32>;
+@group(0) @binding(8) var<storage, read_write> y: array<f32>;
+@group(0) @binding(9) var<storage, read> dy: array<f32>;
+@group(0) @binding(10) var<storage, read_write> stat_grad: array<f32>;
+@group(0) @binding(11) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(12) var<storage, read_write> dgamma: array<f32>;
+@group(0) @binding(13) var<storage, read_write> dbeta: array<f32>;
+
+// Read-only views for the backward entry points, which must not write the statistics.
+@group(0) @binding(14) var<storage, read> mean_in: array<f32>;
+@group(0) @binding(15) var<storage, read> rstd_in: array<f32>;
+
+const WG: u32 = 256u;
+var<workgroup> scratch_a: array<f32, 256>;
+var<workgroup> scratch_b: array<f32, 256>;
+
+fn channels_per_group() -> u32 {
+    return p.channels / p.groups;
+}
+
+fn elements_per_stat() -> u32 {
+    let samples = select(1u, p.batch, p.reduce_over_batch == 1u);
+    return samples * channels_per_group() * p.spatial;
+}
+
+// Flat index of the j-th element of statistic `stat`.
+fn stat_element(stat: u32, j: u32) -> u32 {
+    let per_sample = channels_per_group() * p.spatial;
+    var n: u32;
+    var g: u32;
+    if (p.reduce_over_batch == 1u) {
+        n = j / per_sample;
+        g = stat;
+    } else {
+        n = stat / p.groups;
+        g = stat % p.groups;
+    }
+    let rem = j % per_sample;
+    let c = g * channels_per_group() + rem / p.spatial;
+    return (n * p.channels + c) * p.spatial + rem % p.spatial;
+}
+
+// The statistic element i belongs to.
+fn stat_of(i: u32) -> u32 {
+    let n = i / (p.channels * p.spatial);
+    let g = ((i / p.spatial) % p.channels) / channels_per_group();
+    if (p.reduce_over_batch == 1u) {
+        return g;
+    }
+    return n * p.groups + g;
+}
+
+// The γ/β entry element i uses.
+fn affine_of(i: u32) -> u32 {
+    let per_sample = p.channels * p.spatial;
+    if (p.affine_per_element == 1u) {
+        return i % per_sample;
+    }
+    return (i / p.spatial) % p.channels;
+}
+
+fn flat_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
+    return gid.x + gid.y * groups.x * WG;
+}
+
+// Tree sum of scratch_a (and scratch_b) across the workgroup; the result lands in [0].
+fn reduce_pair(lid: u32) {
+    workgroupBarrier();
+    for (var stride = WG / 2u; stride > 0u; stride = stride / 2u) {
+        if (lid < stride) {
+            scratch_a[lid] += scratch_a[lid + stride];
+            scratch_b[lid] += scratch_b[lid + stride];
+        }
+        workgroupBarrier();
+    }
+}
+
+@compute @workgroup_size(256, 1, 1)
+fn norm_stats(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+    let stat = wid.x;
+    let count = elements_per_stat();
+    if (p.training == 0u) {
+        if (lid.x == 0u) {
+            mean[stat] = running_mean[stat];
+            rstd[stat] = inverseSqrt(running_var[stat] + p.eps);
+        }
+        return;
+    }
+    // Two passes over the elements (mean, then squared deviations) for accuracy when
+    // the inputs sit far from zero.
+    var sum = 0.0;
+    if (p.subtract_mean == 1u) {
+        for (var j = lid.x; j < count; j += WG) {
+            sum += x[stat_element(stat, j)];
+        }
+    }
+    scratch_a[lid.x] = sum;
+    scratch_b[lid.x] = 0.0;
+    reduce_pair(lid.x);
+    let mu = scratch_a[0] / f32(count);
+    workgroupBarrier();
+    var sq = 0.0;
+    for (var j = lid.x; j < count; j += WG) {
+        let d = x[stat_element(stat, j)] - mu;
+        sq += d * d;
+    }
+    scratch_a[lid.x] = sq;
+    reduce_pair(lid.x);
+    let var_biased = scratch_a[0] / f32(count);
+    if (lid.x == 0u) {
+        mean[stat] = mu;
+        rstd[stat] = inverseSqrt(var_biased + p.eps);
+        if (p.update_running == 1u) {
+            let unbiased = var_biased * f32(count) / f32(count - 1u);
+            running_mean[stat] = (1.0 - p.momentum) * running_mean[stat] + p.momentum * mu;
+            running_var[stat] = (1.0 - p.momentum) * running_var[stat] + p.momentum * unbiased;
+        }
+    }
+}
+
+@compute @workgroup_size(256, 1, 1)
+fn norm_apply(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = flat_index(gid, groups);
+    if (i >= p.batch * p.channels * p.spatial) {
+        return;
+    }
+    let s = stat_of(i);
+    let a = affine_of(i);
+    y[i] = (x[i] - mean_in[s]) * rstd_in[s] * gamma[a] + beta[a];
+}
+
+@compute @workgroup_size(256, 1, 1)
+fn norm_backward_stats(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+    let stat = wid.x;
+    let count = elements_per_stat();
+    var sum_g = 0.0;
+    var sum_g_xhat = 0.0;
+    for (var j = lid.x; j < count; j += WG) {
+        let i = stat_element(stat, j);
+        let g = dy[i] * gamma[affine_of(i)];
+        sum_g += g;
+        sum_g_xhat += g * (x[i] - mean_in[stat]) * rstd_in[stat];
+    }
+    scratch_a[lid.x] = sum_g;
+    scratch_b[lid.x] = sum_g_xhat;
+    reduce_pair(lid.x);
+    if (lid.x == 0u) {
+        stat_grad[2u * stat] = scratch_a[0];
+        stat_grad[2u * stat + 1u] = scratch_b[0];
+    }
+}
+
+@compute @workgroup_size(256, 1, 1)
+fn norm_backward_apply(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = flat_index(gid, groups);
+    if (i >= p.batch * p.channels * p.spatial) {
+        return;
+    }
+    let s = stat_of(i);
+    let g = dy[i] * gamma[affine_of(i)];
+    if (p.training == 0u) {
+        dx[i] = g * rstd_in[s];
+        return;
+    }
+    let count = f32(elements_per_stat());
+    let x_hat = (x[i] - mean_in[s]) * rstd_in[s];
+    var centred = g - x_hat * stat_grad[2u * s + 1u] / count;
+    if (p.subtract_mean == 1u) {
+        centred -= stat_grad[2u * s] / count;
+    }
+    dx[i] = rstd_in[s] * centred;
+}
+
+@compute @workgroup_size(256, 1, 1)
+fn norm_param_grad(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+    let a = wid.x;
+    // Elements sharing γ[a]: per channel, every (n, s) of channel a; per element, every n.
+    var count = p.batch * p.spatial;
+    if (p.affine_per_element == 1u) {
+        count = p.batch;
+    }
+    var sum_dy = 0.0;
+    var sum_dy_xhat = 0.0;
+    for (var j = lid.x; j < count; j += WG) {
+        var i: u32;
+        if (p.affine_per_element == 1u) {
+            i = j * p.channels * p.spatial + a;
+        } else {
+            i = ((j / p.spatial) * p.channels + a) * p.spatial + j % p.spatial;
+        }
+        let s = stat_of(i);
+        sum_dy += dy[i];
+        sum_dy_xhat += dy[i] * (x[i] - mean_in[s]) * rstd_in[s];
+    }
+    scratch_a[lid.x] = sum_dy_xhat;
+    scratch_b[lid.x] = sum_dy;
+    reduce_pair(lid.x);
+    if (lid.x == 0u) {
+        dgamma[a] = scratch_a[0];
+        dbeta[a] = scratch_b[0];
+    }
+}

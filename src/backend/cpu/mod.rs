@@ -1,0 +1,311 @@
+//! The pure-Rust backend: the reference every GPU kernel is tested against, and the
+//! fallback when a browser has no WebGPU.
+//!
+//! Ops are queued as closures and run when a [`Backend::read_later`] future is awaited,
+//! a few milliseconds at a time with a yield to the browser in between; natively they
+//! simply run to completion. Large matrix products are split into row blocks so that no
+//! single piece of work holds a browser tab for long.
+
+pub mod activation;
+pub mod bias;
+pub mod cross_entropy;
+pub mod gather;
+pub mod matmul;
+pub mod norm;
+pub mod optim;
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use super::{
+    Activation, AdamHyper, Backend, MatmulShape, NormGeometry, NormGrads, NormMode, NormTensors, ReadFuture, SgdHyper,
+    StepScalars, TensorId,
+};
+use crate::error::NormlabError;
+use crate::platform;
+
+type Command = Box<dyn FnOnce(&mut Vec<Vec<f32>>)>;
+
+/// How long queued work may run before the executor yields to the browser.
+const SLICE_MILLIS: f64 = 12.0;
+/// Matrix products are split into row blocks of about this many multiply-adds.
+const MATMUL_BLOCK_MACS: usize = 1 << 21;
+/// The largest tensor this backend allocates (1 GiB of f32), so that an impossible
+/// setting fails with a message instead of an out-of-memory abort.
+const MAX_TENSOR_ELEMENTS: usize = 1 << 28;
+
+#[derive(Default)]
+struct CpuState {
+    tensors: Vec<Vec<f32>>,
+    pending: VecDeque<Command>,
+}
+
+impl CpuState {
+    /// Runs queued work until it is done or `budget_millis` have passed (None: no limit).
+    fn run_for(&mut self, budget_millis: Option<f64>) {
+        let start = platform::now_millis();
+        while let Some(command) = self.pending.pop_front() {
+            command(&mut self.tensors);
+            if budget_millis.is_some_and(|budget| platform::now_millis() - start > budget) {
+                break;
+            }
+        }
+    }
+}
+
+/// The CPU backend. Single-threaded, as in the browser.
+#[derive(Default)]
+pub struct CpuBackend {
+    state: Rc<RefCell<CpuState>>,
+    scalars: Option<StepScalars>,
+}
+
+impl CpuBackend {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn record(&mut self, command: impl FnOnce(&mut Vec<Vec<f32>>) + 'static) {
+        self.state.borrow_mut().pending.push_back(Box::new(command));
+    }
+
+    fn scalars(&self) -> StepScalars {
+        self.scalars.expect("an optimizer op was recorded before begin_step")
+    }
+}
+
+/// Temporarily moves one tensor out of the store so that it can be written while others
+/// are read. Panics (a bug) if `out` is also one of the inputs the closure reads.
+fn with_output(tensors: &mut [Vec<f32>], out: TensorId, f: impl FnOnce(&[Vec<f32>], &mut [f32])) {
+    let mut data = std::mem::take(&mut tensors[out.0]);
+    f(tensors, &mut data);
+    tensors[out.0] = data;
+}
+
+/// Like [`with_output`] for several outputs at once.
+fn with_outputs<const K: usize>(
+    tensors: &mut [Vec<f32>],
+    outs: [TensorId; K],
+    f: impl FnOnce(&[Vec<f32>], &mut [Vec<f32>; K]),
+) {
+    let mut data: [Vec<f32>; K] = outs.map(|id| std::mem::take(&mut tensors[id.0]));
+    f(tensors, &mut data);
+    for (id, d) in outs.into_iter().zip(data) {
+        tensors[id.0] = d;
+    }
+}
+
+impl Backend for CpuBackend {
+    fn describe(&self) -> String {
+        "CPU (pure Rust, one thread)".to_string()
+    }
+
+    fn alloc(&mut self, len: usize, label: &str) -> Result<TensorId, NormlabError> {
+        if len > MAX_TENSOR_ELEMENTS {
+            return Err(NormlabError::TooLarge {
+                what: format!("tensor '{label}'"),
+                requested: len as u64 * 4,
+                limit: MAX_TENSOR_ELEMENTS as u64 * 4,
+            });
+        }
+        let mut state = self.state.borrow_mut();
+        state.tensors.push(vec![0.0; len]);
+        Ok(TensorId(state.tensors.len() - 1))
+    }
+
+    fn upload(&mut self, tensor: TensorId, data: &[f32]) {
+        let data = data.to_vec();
+        self.record(move |t| t[tensor.0][..data.len()].copy_from_slice(&data));
+    }
+
+    fn zero(&mut self, tensor: TensorId) {
+        self.record(move |t| t[tensor.0].fill(0.0));
+    }
+
+    fn begin_step(&mut self, scalars: StepScalars) {
+        self.scalars = Some(scalars);
+    }
+
+    fn gather_rows(&mut self, src: TensorId, indices: TensorId, out: TensorId, rows: usize, row_len: usize) {
+        self.record(move |t| {
+            with_output(t, out, |t, o| gather::gather_rows(&t[src.0], &t[indices.0], o, rows, row_len))
+        });
+    }
+
+    fn matmul(&mut self, a: TensorId, b: TensorId, out: TensorId, shape: MatmulShape) {
+        let macs_per_row = (shape.k * shape.n).max(1);
+        let block = (MATMUL_BLOCK_MACS / macs_per_row).clamp(1, shape.m.max(1));
+        let mut start = 0;
+        while start < shape.m {
+            let rows = start..(start + block).min(shape.m);
+            start = rows.end;
+            self.record(move |t| with_output(t, out, |t, o| matmul::matmul_rows(&t[a.0], &t[b.0], o, shape, rows)));
+        }
+    }
+
+    fn bias_add(&mut self, y: TensorId, bias: TensorId, rows: usize, cols: usize) {
+        self.record(move |t| with_output(t, y, |t, o| bias::bias_add(o, &t[bias.0], rows, cols)));
+    }
+
+    fn bias_grad(&mut self, dy: TensorId, dbias: TensorId, rows: usize, cols: usize) {
+        self.record(move |t| with_output(t, dbias, |t, o| bias::bias_grad(&t[dy.0], o, rows, cols)));
+    }
+
+    fn activation_forward(&mut self, kind: Activation, x: TensorId, y: TensorId, len: usize) {
+        self.record(move |t| {
+            with_output(t, y, |t, o| activation::activation_forward(kind, &t[x.0][..len], &mut o[..len]))
+        });
+    }
+
+    fn activation_backward(
+        &mut self,
+        kind: Activation,
+        x: TensorId,
+        y: TensorId,
+        dy: TensorId,
+        dx: TensorId,
+        len: usize,
+    ) {
+        self.record(move |t| {
+            with_output(t, dx, |t, o| {
+                activation::activation_backward(kind, &t[x.0][..len], &t[y.0][..len], &t[dy.0][..len], &mut o[..len])
+            })
+        });
+    }
+
+    fn cross_entropy(
+        &mut self,
+        logits: TensorId,
+        labels: TensorId,
+        dlogits: Option<TensorId>,
+        metrics: TensorId,
+        slot: usize,
+        rows: usize,
+        classes: usize,
+    ) {
+        self.record(move |t| {
+            let mut grad = dlogits.map(|d| std::mem::take(&mut t[d.0]));
+            let (loss, correct) =
+                cross_entropy::cross_entropy(&t[logits.0], &t[labels.0], grad.as_deref_mut(), rows, classes);
+            if let (Some(d), Some(g)) = (dlogits, grad) {
+                t[d.0] = g;
+            }
+            t[metrics.0][2 * slot] = loss;
+            t[metrics.0][2 * slot + 1] = correct;
+        });
+    }
+
+    fn norm_forward(&mut self, geometry: &NormGeometry, mode: NormMode, tensors: &NormTensors) {
+        let g = *geometry;
+        let ts = *tensors;
+        let shape = (g.batch, g.channels, g.spatial);
+        self.record(move |t| {
+            let mut running = ts.running.map(|r| (std::mem::take(&mut t[r.mean.0]), std::mem::take(&mut t[r.var.0])));
+            with_outputs(t, [ts.y, ts.mean, ts.rstd], |t, [y, mean, rstd]| {
+                let cache = norm::NormCache { mean, rstd };
+                let (x, gamma, beta) = (&t[ts.x.0], &t[ts.gamma.0], &t[ts.beta.0]);
+                if !g.reduce_over_batch {
+                    norm::group_norm_forward(
+                        x,
+                        y,
+                        gamma,
+                        beta,
+                        cache,
+                        shape,
+                        g.groups,
+                        g.affine_per_element,
+                        g.subtract_mean,
+                        g.eps,
+                    );
+                    return;
+                }
+                match (mode, running.as_mut()) {
+                    (NormMode::Eval, Some((rm, rv))) => {
+                        norm::batch_norm_eval(x, y, gamma, beta, cache, rm, rv, shape, g.eps)
+                    }
+                    (NormMode::Train { momentum: Some(m) }, Some((rm, rv))) => {
+                        let running = norm::Running { mean: rm, var: rv };
+                        norm::batch_norm_train(x, y, gamma, beta, cache, Some((running, m)), shape, g.eps)
+                    }
+                    _ => norm::batch_norm_train(x, y, gamma, beta, cache, None, shape, g.eps),
+                }
+            });
+            if let (Some(r), Some((rm, rv))) = (ts.running, running) {
+                t[r.mean.0] = rm;
+                t[r.var.0] = rv;
+            }
+        });
+    }
+
+    fn norm_backward(&mut self, geometry: &NormGeometry, mode: NormMode, tensors: &NormTensors, grads: &NormGrads) {
+        let g = *geometry;
+        let ts = *tensors;
+        let gr = *grads;
+        let shape = (g.batch, g.channels, g.spatial);
+        self.record(move |t| {
+            with_outputs(t, [gr.dx, gr.dgamma, gr.dbeta], |t, [dx, dgamma, dbeta]| {
+                let (x, dy, gamma, mean, rstd) =
+                    (&t[ts.x.0], &t[gr.dy.0], &t[ts.gamma.0], &t[ts.mean.0], &t[ts.rstd.0]);
+                if g.reduce_over_batch {
+                    let training = matches!(mode, NormMode::Train { .. }) || ts.running.is_none();
+                    norm::batch_norm_backward(x, dy, gamma, mean, rstd, dx, dgamma, dbeta, training, shape);
+                } else {
+                    norm::group_norm_backward(
+                        x,
+                        dy,
+                        gamma,
+                        mean,
+                        rstd,
+                        dx,
+                        dgamma,
+                        dbeta,
+                        shape,
+                        g.groups,
+                        g.affine_per_element,
+                        g.subtract_mean,
+                    );
+                }
+            })
+        });
+    }
+
+    fn sgd_step(&mut self, param: TensorId, grad: TensorId, velocity: TensorId, len: usize, hyper: SgdHyper) {
+        let scalars = self.scalars();
+        self.record(move |t| {
+            with_outputs(t, [param, velocity], |t, [p, v]| {
+                optim::sgd_step(&mut p[..len], &t[grad.0][..len], &mut v[..len], hyper, scalars)
+            })
+        });
+    }
+
+    fn adam_step(&mut self, param: TensorId, grad: TensorId, m: TensorId, v: TensorId, len: usize, hyper: AdamHyper) {
+        let scalars = self.scalars();
+        self.record(move |t| {
+            with_outputs(t, [param, m, v], |t, [p, m, v]| {
+                optim::adam_step(&mut p[..len], &t[grad.0][..len], &mut m[..len], &mut v[..len], hyper, scalars)
+            })
+        });
+    }
+
+    fn submit(&mut self) {}
+
+    fn read_later(&mut self, tensor: TensorId) -> ReadFuture {
+        let slot: Rc<RefCell<Option<Vec<f32>>>> = Rc::default();
+        let filled = slot.clone();
+        self.record(move |t| *filled.borrow_mut() = Some(t[tensor.0].clone()));
+        let state = self.state.clone();
+        Box::pin(async move {
+            loop {
+                if let Some(data) = slot.borrow_mut().take() {
+                    return Ok(data);
+                }
+                let budget = if platform::IS_BROWSER { Some(SLICE_MILLIS) } else { None };
+                state.borrow_mut().run_for(budget);
+                if slot.borrow().is_none() {
+                    platform::yield_now().await;
+                }
+            }
+        })
+    }
+}

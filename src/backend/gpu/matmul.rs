@@ -1,0 +1,45 @@
+//! Host side of `shaders/matmul.wgsl`.
+
+use bytemuck::{Pod, Zeroable};
+
+use crate::backend::MatmulShape;
+
+/// Keep in sync with `Params` in shaders/matmul.wgsl.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+pub(super) struct MatmulParams {
+    m: u32,
+    k: u32,
+    n: u32,
+    trans_a: u32,
+    trans_b: u32,
+    _pad: [u32; 3],
+}
+
+impl MatmulParams {
+    pub(super) fn new(shape: MatmulShape) -> Self {
+        MatmulParams {
+            m: shape.m as u32,
+            k: shape.k as u32,
+            n: shape.n as u32,
+            trans_a: shape.trans_a as u32,
+            trans_b: shape.trans_b as u32,
+            _pad: [0; 3],
+        }
+    }
+}
+
+/// The kernel's workgroups each cover a 64×64 block of the output.
+const BLOCK: usize = 64;
+
+pub(super) fn grid(shape: MatmulShape) -> [u32; 3] {
+    [shape.n.div_ceil(BLOCK).max(1) as u32, shape.m.div_ceil(BLOCK).max(1) as u32, 1]
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn params_match_the_wgsl_struct_size() {
+        assert_eq!(std::mem::size_of::<super::MatmulParams>(), 32);
+    }
+}

@@ -1,0 +1,391 @@
+//! The WebGPU backend: every op is a WGSL compute dispatch recorded into one command
+//! encoder; [`Backend::submit`] sends a whole training step as one queue submission.
+//!
+//! All direct `wgpu::` calls of the lab live in this folder.
+//!
+//! What is made once: pipelines (at construction), tensors (by `alloc`), uniform blocks
+//! (deduplicated by content in one arena) and bind groups (cached by kernel, uniform and
+//! tensors). A training step therefore only records dispatches.
+
+mod activation;
+mod bias;
+pub mod context;
+mod cross_entropy;
+mod gather;
+pub mod kernels;
+mod matmul;
+mod norm;
+mod optim;
+
+use std::collections::HashMap;
+
+use bytemuck::Pod;
+
+pub use context::{AdapterDescription, GpuContext};
+use kernels::{Kernel, Pipelines};
+
+use super::{
+    Activation, AdamHyper, Backend, MatmulShape, NormGeometry, NormGrads, NormMode, NormTensors, ReadFuture, SgdHyper,
+    StepScalars, TensorId,
+};
+use crate::error::NormlabError;
+
+/// Threads per workgroup of the one-dimensional kernels.
+const WORKGROUP_1D: u32 = 256;
+/// Uniform blocks are placed at this alignment (the largest `min_uniform_buffer_offset_alignment`).
+const UNIFORM_ALIGN: u64 = 256;
+const UNIFORM_ARENA_BYTES: u64 = 1 << 20;
+
+/// What a binding slot of a dispatch refers to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Bind {
+    Tensor(TensorId),
+    /// The per-step optimizer uniform.
+    Step,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct BindGroupKey {
+    kernel: Kernel,
+    uniform_offset: u64,
+    bindings: Vec<(u32, Bind)>,
+}
+
+pub struct GpuBackend {
+    ctx: GpuContext,
+    pipelines: Pipelines,
+    tensors: Vec<wgpu::Buffer>,
+    encoder: Option<wgpu::CommandEncoder>,
+    uniform_arena: wgpu::Buffer,
+    uniform_offsets: HashMap<Vec<u8>, u64>,
+    uniform_used: u64,
+    step_uniform: wgpu::Buffer,
+    bind_groups: HashMap<BindGroupKey, wgpu::BindGroup>,
+    /// Two one-element tensors bound where a kernel's layout wants a buffer that this
+    /// particular dispatch never touches. WebGPU forbids binding one buffer writably twice
+    /// in a dispatch, so each unused slot needs a buffer of its own.
+    spare: [TensorId; 2],
+    /// Queue submissions made so far (a training step should add exactly one).
+    submissions: u64,
+    /// Dispatches recorded so far.
+    dispatches: u64,
+}
+
+impl GpuBackend {
+    pub fn new(ctx: GpuContext) -> Self {
+        let pipelines = Pipelines::new(&ctx.device);
+        let uniform_arena = ctx.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("uniform arena"),
+            size: UNIFORM_ARENA_BYTES,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let step_uniform = ctx.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("step scalars"),
+            size: std::mem::size_of::<optim::StepUniform>() as u64,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let mut backend = GpuBackend {
+            ctx,
+            pipelines,
+            tensors: Vec::new(),
+            encoder: None,
+            uniform_arena,
+            uniform_offsets: HashMap::new(),
+            uniform_used: 0,
+            step_uniform,
+            bind_groups: HashMap::new(),
+            submissions: 0,
+            dispatches: 0,
+            spare: [TensorId(0), TensorId(1)],
+        };
+        for (i, name) in ["spare 0", "spare 1"].into_iter().enumerate() {
+            backend.spare[i] = backend.alloc(1, name).expect("a one-element buffer fits any device");
+        }
+        backend
+    }
+
+    pub fn context(&self) -> &GpuContext {
+        &self.ctx
+    }
+
+    /// Queue submissions so far; the benchmark and tests check one per training step.
+    pub fn submission_count(&self) -> u64 {
+        self.submissions
+    }
+
+    pub fn dispatch_count(&self) -> u64 {
+        self.dispatches
+    }
+
+    /// The first error the device reported, if any (validation, out of memory, lost).
+    pub fn take_fault(&self) -> Option<NormlabError> {
+        self.ctx.take_fault()
+    }
+
+    fn encoder(&mut self) -> &mut wgpu::CommandEncoder {
+        let device = &self.ctx.device;
+        self.encoder
+            .get_or_insert_with(|| device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None }))
+    }
+
+    /// The arena offset of a uniform block with these contents, writing it on first use.
+    fn uniform_offset<P: Pod>(&mut self, params: &P) -> u64 {
+        let bytes = bytemuck::bytes_of(params).to_vec();
+        if let Some(&offset) = self.uniform_offsets.get(&bytes) {
+            return offset;
+        }
+        let offset = self.uniform_used;
+        // An arena overflow would mean a model with thousands of distinct layer shapes:
+        // a bug in the caller, not a student's setting.
+        assert!(offset + UNIFORM_ALIGN <= UNIFORM_ARENA_BYTES, "uniform arena full");
+        self.flush_before_write();
+        self.ctx.queue.write_buffer(&self.uniform_arena, offset, &bytes);
+        self.uniform_used += UNIFORM_ALIGN;
+        self.uniform_offsets.insert(bytes, offset);
+        offset
+    }
+
+    /// `queue.write_buffer` lands before every command buffer of the next submission, so
+    /// work recorded earlier must be submitted first to keep program order.
+    fn flush_before_write(&mut self) {
+        if self.encoder.is_some() {
+            self.submit();
+        }
+    }
+
+    /// Records one dispatch of `kernel` with `params` in binding 0 and the given tensors.
+    fn dispatch<P: Pod>(&mut self, kernel: Kernel, params: &P, bindings: &[(u32, Bind)], workgroups: [u32; 3]) {
+        let uniform_offset = self.uniform_offset(params);
+        let key = BindGroupKey { kernel, uniform_offset, bindings: bindings.to_vec() };
+        if !self.bind_groups.contains_key(&key) {
+            let layout = self.pipelines.get(kernel).get_bind_group_layout(0);
+            let mut entries = vec![wgpu::BindGroupEntry {
+                binding: 0,
+                resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                    buffer: &self.uniform_arena,
+                    offset: uniform_offset,
+                    size: wgpu::BufferSize::new(std::mem::size_of::<P>() as u64),
+                }),
+            }];
+            for &(binding, bind) in bindings {
+                let buffer = match bind {
+                    Bind::Tensor(id) => &self.tensors[id.0],
+                    Bind::Step => &self.step_uniform,
+                };
+                entries.push(wgpu::BindGroupEntry { binding, resource: buffer.as_entire_binding() });
+            }
+            let group = self.ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some(kernel.entry_point()),
+                layout: &layout,
+                entries: &entries,
+            });
+            self.bind_groups.insert(key.clone(), group);
+        }
+        let pipeline = self.pipelines.get(kernel).clone();
+        let group = self.bind_groups[&key].clone();
+        let encoder = self.encoder();
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: None, timestamp_writes: None });
+        pass.set_pipeline(&pipeline);
+        pass.set_bind_group(0, &group, &[]);
+        pass.dispatch_workgroups(workgroups[0], workgroups[1], workgroups[2]);
+        drop(pass);
+        self.dispatches += 1;
+    }
+
+    /// A grid of 256-thread workgroups covering `len` elements; over 65 535 groups the
+    /// grid folds into a second dimension (the kernels read `num_workgroups`).
+    fn grid_1d(len: usize) -> [u32; 3] {
+        let groups = (len as u32).div_ceil(WORKGROUP_1D).max(1);
+        let max = 65_535;
+        if groups <= max {
+            [groups, 1, 1]
+        } else {
+            [max, groups.div_ceil(max), 1]
+        }
+    }
+}
+
+fn t(id: TensorId) -> Bind {
+    Bind::Tensor(id)
+}
+
+impl Backend for GpuBackend {
+    fn describe(&self) -> String {
+        self.ctx.adapter.to_string()
+    }
+
+    fn alloc(&mut self, len: usize, label: &str) -> Result<TensorId, NormlabError> {
+        let bytes = (len.max(1) * 4) as u64;
+        let limit = self.ctx.limits.max_storage_buffer_binding_size.min(self.ctx.limits.max_buffer_size);
+        if bytes > limit {
+            return Err(NormlabError::TooLarge { what: format!("tensor '{label}'"), requested: bytes, limit });
+        }
+        let buffer = self.ctx.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size: bytes,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        self.tensors.push(buffer);
+        Ok(TensorId(self.tensors.len() - 1))
+    }
+
+    fn upload(&mut self, tensor: TensorId, data: &[f32]) {
+        self.flush_before_write();
+        self.ctx.queue.write_buffer(&self.tensors[tensor.0], 0, bytemuck::cast_slice(data));
+    }
+
+    fn zero(&mut self, tensor: TensorId) {
+        let buffer = self.tensors[tensor.0].clone();
+        self.encoder().clear_buffer(&buffer, 0, None);
+    }
+
+    fn begin_step(&mut self, scalars: StepScalars) {
+        self.flush_before_write();
+        let uniform = optim::StepUniform::new(scalars);
+        self.ctx.queue.write_buffer(&self.step_uniform, 0, bytemuck::bytes_of(&uniform));
+    }
+
+    fn gather_rows(&mut self, src: TensorId, indices: TensorId, out: TensorId, rows: usize, row_len: usize) {
+        let params = gather::GatherParams::new(rows, row_len);
+        self.dispatch(
+            Kernel::GatherRows,
+            &params,
+            &[(1, t(src)), (2, t(indices)), (3, t(out))],
+            Self::grid_1d(rows * row_len),
+        );
+    }
+
+    fn matmul(&mut self, a: TensorId, b: TensorId, out: TensorId, shape: MatmulShape) {
+        let params = matmul::MatmulParams::new(shape);
+        self.dispatch(Kernel::MatmulTiled, &params, &[(1, t(a)), (2, t(b)), (3, t(out))], matmul::grid(shape));
+    }
+
+    fn bias_add(&mut self, y: TensorId, bias: TensorId, rows: usize, cols: usize) {
+        let params = bias::BiasParams::new(rows, cols);
+        self.dispatch(Kernel::BiasAdd, &params, &[(1, t(bias)), (2, t(y))], Self::grid_1d(rows * cols));
+    }
+
+    fn bias_grad(&mut self, dy: TensorId, dbias: TensorId, rows: usize, cols: usize) {
+        let params = bias::BiasParams::new(rows, cols);
+        self.dispatch(Kernel::BiasGrad, &params, &[(3, t(dy)), (4, t(dbias))], Self::grid_1d(cols));
+    }
+
+    fn activation_forward(&mut self, kind: Activation, x: TensorId, y: TensorId, len: usize) {
+        let params = activation::ActivationParams::new(kind, len);
+        self.dispatch(Kernel::ActivationForward, &params, &[(1, t(x)), (2, t(y))], Self::grid_1d(len));
+    }
+
+    fn activation_backward(
+        &mut self,
+        kind: Activation,
+        x: TensorId,
+        y: TensorId,
+        dy: TensorId,
+        dx: TensorId,
+        len: usize,
+    ) {
+        let params = activation::ActivationParams::new(kind, len);
+        self.dispatch(
+            Kernel::ActivationBackward,
+            &params,
+            &[(1, t(x)), (3, t(dy)), (4, t(dx)), (5, t(y))],
+            Self::grid_1d(len),
+        );
+    }
+
+    fn cross_entropy(
+        &mut self,
+        logits: TensorId,
+        labels: TensorId,
+        dlogits: Option<TensorId>,
+        metrics: TensorId,
+        slot: usize,
+        rows: usize,
+        classes: usize,
+    ) {
+        let params = cross_entropy::CrossEntropyParams::new(rows, classes, slot, dlogits.is_some());
+        // Without a gradient the kernel never touches binding 3, but the layout wants a buffer.
+        let grad = dlogits.unwrap_or(self.spare[0]);
+        let bindings = [(1, t(logits)), (2, t(labels)), (3, t(grad)), (4, t(metrics))];
+        self.dispatch(Kernel::CrossEntropyLoss, &params, &bindings, [1, 1, 1]);
+    }
+
+    fn norm_forward(&mut self, geometry: &NormGeometry, mode: NormMode, tensors: &NormTensors) {
+        norm::forward(self, geometry, mode, tensors);
+    }
+
+    fn norm_backward(&mut self, geometry: &NormGeometry, mode: NormMode, tensors: &NormTensors, grads: &NormGrads) {
+        norm::backward(self, geometry, mode, tensors, grads);
+    }
+
+    fn sgd_step(&mut self, param: TensorId, grad: TensorId, velocity: TensorId, len: usize, hyper: SgdHyper) {
+        let params = optim::OptimParams::sgd(len, hyper);
+        self.dispatch(
+            Kernel::SgdStep,
+            &params,
+            &[(1, Bind::Step), (2, t(param)), (3, t(grad)), (4, t(velocity))],
+            Self::grid_1d(len),
+        );
+    }
+
+    fn adam_step(&mut self, param: TensorId, grad: TensorId, m: TensorId, v: TensorId, len: usize, hyper: AdamHyper) {
+        let params = optim::OptimParams::adam(len, hyper);
+        self.dispatch(
+            Kernel::AdamStep,
+            &params,
+            &[(1, Bind::Step), (2, t(param)), (3, t(grad)), (4, t(m)), (5, t(v))],
+            Self::grid_1d(len),
+        );
+    }
+
+    fn submit(&mut self) {
+        if let Some(encoder) = self.encoder.take() {
+            self.ctx.queue.submit(Some(encoder.finish()));
+            self.submissions += 1;
+        }
+    }
+
+    fn read_later(&mut self, tensor: TensorId) -> ReadFuture {
+        let source = self.tensors[tensor.0].clone();
+        let size = source.size();
+        let staging = self.ctx.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("readback"),
+            size,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        self.encoder().copy_buffer_to_buffer(&source, 0, &staging, 0, size);
+        self.submit();
+        let (sender, receiver) = futures_channel::oneshot::channel();
+        staging.map_async(wgpu::MapMode::Read, .., move |result| {
+            let _ = sender.send(result);
+        });
+        let ctx = self.ctx.clone();
+        Box::pin(async move {
+            #[cfg(not(target_arch = "wasm32"))]
+            ctx.device
+                .poll(wgpu::PollType::wait_indefinitely())
+                .map_err(|e| NormlabError::Gpu(format!("waiting for the GPU failed: {e}")))?;
+            let mapped = receiver.await;
+            if let Some(fault) = ctx.take_fault() {
+                return Err(fault);
+            }
+            match mapped {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => return Err(NormlabError::Gpu(format!("reading a result back failed: {e}"))),
+                Err(_) => return Err(NormlabError::DeviceLost("the read-back was cancelled".into())),
+            }
+            let data = {
+                let view = staging
+                    .get_mapped_range(..)
+                    .map_err(|e| NormlabError::Gpu(format!("reading a result back failed: {e:?}")))?;
+                bytemuck::cast_slice::<u8, f32>(&view).to_vec()
+            };
+            staging.unmap();
+            Ok(data)
+        })
+    }
+}

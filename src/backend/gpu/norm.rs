@@ -1,0 +1,111 @@
+//! Host side of `shaders/norm.wgsl`: the one kernel family behind every normalization.
+//! Forward is two dispatches (statistics, apply); backward three (statistic gradients,
+//! input gradient, γ/β gradients).
+
+use bytemuck::{Pod, Zeroable};
+
+use super::{t, GpuBackend, Kernel};
+use crate::backend::{NormGeometry, NormGrads, NormMode, NormTensors};
+
+/// Keep in sync with `Params` in shaders/norm.wgsl.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+pub(super) struct NormParams {
+    batch: u32,
+    channels: u32,
+    spatial: u32,
+    groups: u32,
+    reduce_over_batch: u32,
+    affine_per_element: u32,
+    subtract_mean: u32,
+    training: u32,
+    update_running: u32,
+    eps: f32,
+    momentum: f32,
+    _pad: u32,
+}
+
+impl NormParams {
+    fn new(g: &NormGeometry, mode: NormMode, has_running: bool) -> Self {
+        // Eval mode needs running estimates; a norm without them normalizes with the
+        // batch statistics in both modes (LayerNorm, GroupNorm, InstanceNorm).
+        let (training, momentum) = match mode {
+            NormMode::Train { momentum } => (true, momentum),
+            NormMode::Eval => (!has_running, None),
+        };
+        let update_running = training && has_running && momentum.is_some();
+        NormParams {
+            batch: g.batch as u32,
+            channels: g.channels as u32,
+            spatial: g.spatial as u32,
+            groups: g.groups as u32,
+            reduce_over_batch: g.reduce_over_batch as u32,
+            affine_per_element: g.affine_per_element as u32,
+            subtract_mean: g.subtract_mean as u32,
+            training: training as u32,
+            update_running: update_running as u32,
+            eps: g.eps,
+            momentum: momentum.unwrap_or(0.0),
+            _pad: 0,
+        }
+    }
+}
+
+pub(super) fn forward(gpu: &mut GpuBackend, g: &NormGeometry, mode: NormMode, ts: &NormTensors) {
+    let params = NormParams::new(g, mode, ts.running.is_some());
+    // Without running estimates the kernel never touches bindings 4 and 5.
+    let (running_mean, running_var) = match ts.running {
+        Some(r) => (r.mean, r.var),
+        None => (gpu.spare[0], gpu.spare[1]),
+    };
+    gpu.dispatch(
+        Kernel::NormStats,
+        &params,
+        &[(1, t(ts.x)), (2, t(ts.mean)), (3, t(ts.rstd)), (4, t(running_mean)), (5, t(running_var))],
+        [g.stat_count() as u32, 1, 1],
+    );
+    gpu.dispatch(
+        Kernel::NormApply,
+        &params,
+        &[(1, t(ts.x)), (6, t(ts.gamma)), (7, t(ts.beta)), (8, t(ts.y)), (14, t(ts.mean)), (15, t(ts.rstd))],
+        GpuBackend::grid_1d(g.elements()),
+    );
+}
+
+pub(super) fn backward(gpu: &mut GpuBackend, g: &NormGeometry, mode: NormMode, ts: &NormTensors, gr: &NormGrads) {
+    let params = NormParams::new(g, mode, ts.running.is_some());
+    gpu.dispatch(
+        Kernel::NormBackwardStats,
+        &params,
+        &[(1, t(ts.x)), (6, t(ts.gamma)), (9, t(gr.dy)), (10, t(gr.stat_grad)), (14, t(ts.mean)), (15, t(ts.rstd))],
+        [g.stat_count() as u32, 1, 1],
+    );
+    gpu.dispatch(
+        Kernel::NormBackwardApply,
+        &params,
+        &[
+            (1, t(ts.x)),
+            (6, t(ts.gamma)),
+            (9, t(gr.dy)),
+            (10, t(gr.stat_grad)),
+            (11, t(gr.dx)),
+            (14, t(ts.mean)),
+            (15, t(ts.rstd)),
+        ],
+        GpuBackend::grid_1d(g.elements()),
+    );
+    gpu.dispatch(
+        Kernel::NormParamGrad,
+        &params,
+        &[(1, t(ts.x)), (9, t(gr.dy)), (12, t(gr.dgamma)), (13, t(gr.dbeta)), (14, t(ts.mean)), (15, t(ts.rstd))],
+        [g.affine_len() as u32, 1, 1],
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn params_match_the_wgsl_struct_size() {
+        assert_eq!(std::mem::size_of::<super::NormParams>(), 48);
+    }
+}

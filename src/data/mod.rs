@@ -1,0 +1,221 @@
+//! Datasets shipped with the page, and the seeded order in which training visits them.
+//!
+//! Image sets are stored as `*.nlds.gz` (see `www/data/README.md` and the converter in
+//! `tools/convert_data.py`): a gzip stream holding a 32-byte header of little-endian u32
+//! (`NLDS`, version, n_train, n_test, height, width, channels, classes), then the training
+//! labels, training pixels, test labels and test pixels as bytes.
+
+use std::io::Read;
+
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::error::NormlabError;
+
+/// The data sets that ship with the lab.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DatasetId {
+    #[default]
+    FashionMnist,
+    Mnist,
+}
+
+impl DatasetId {
+    pub const ALL: [DatasetId; 2] = [DatasetId::FashionMnist, DatasetId::Mnist];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            DatasetId::FashionMnist => "fashion-mnist",
+            DatasetId::Mnist => "mnist",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|d| d.name() == name)
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            DatasetId::FashionMnist => "Fashion-MNIST",
+            DatasetId::Mnist => "MNIST",
+        }
+    }
+
+    /// The file name under `www/data/` (served at `data/<file>`).
+    pub fn file_name(self) -> &'static str {
+        match self {
+            DatasetId::FashionMnist => "fashion-mnist.nlds.gz",
+            DatasetId::Mnist => "mnist.nlds.gz",
+        }
+    }
+}
+
+/// One split of an image data set, pixels already scaled to floats.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Split {
+    /// `[len, channels·height·width]`, standardised with the training set's mean and std.
+    pub images: Vec<f32>,
+    /// Class indices stored as f32 (exact for any realistic class count).
+    pub labels: Vec<f32>,
+    pub len: usize,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImageDataset {
+    pub train: Split,
+    pub test: Split,
+    pub channels: usize,
+    pub height: usize,
+    pub width: usize,
+    pub classes: usize,
+    /// The pixel mean and standard deviation (of the training set, in [0, 1] units) used
+    /// to standardise both splits, as `transforms.Normalize` would.
+    pub pixel_mean: f32,
+    pub pixel_std: f32,
+}
+
+impl ImageDataset {
+    pub fn features(&self) -> usize {
+        self.channels * self.height * self.width
+    }
+
+    /// Parses an `.nlds.gz` file, checking every size against the bytes present.
+    pub fn from_nlds_gz(bytes: &[u8]) -> Result<Self, NormlabError> {
+        let mut raw = Vec::new();
+        flate2::read::GzDecoder::new(bytes)
+            .read_to_end(&mut raw)
+            .map_err(|e| NormlabError::BadData(format!("not a gzip stream ({e})")))?;
+        Self::from_nlds(&raw)
+    }
+
+    /// Parses the uncompressed NLDS layout.
+    pub fn from_nlds(raw: &[u8]) -> Result<Self, NormlabError> {
+        const HEADER: usize = 32;
+        if raw.len() < HEADER || &raw[0..4] != b"NLDS" {
+            return Err(NormlabError::BadData("missing the NLDS header".into()));
+        }
+        let field =
+            |i: usize| u32::from_le_bytes([raw[4 * i], raw[4 * i + 1], raw[4 * i + 2], raw[4 * i + 3]]) as usize;
+        let (version, n_train, n_test) = (field(1), field(2), field(3));
+        let (height, width, channels, classes) = (field(4), field(5), field(6), field(7));
+        if version != 1 {
+            return Err(NormlabError::BadData(format!("unsupported NLDS version {version}")));
+        }
+        let features = height
+            .checked_mul(width)
+            .and_then(|v| v.checked_mul(channels))
+            .filter(|&f| f > 0 && f <= 1 << 20)
+            .ok_or_else(|| NormlabError::BadData(format!("implausible image size {channels}×{height}×{width}")))?;
+        if !(2..=1000).contains(&classes) {
+            return Err(NormlabError::BadData(format!("implausible class count {classes}")));
+        }
+        let expected = (n_train + n_test)
+            .checked_mul(features + 1)
+            .and_then(|v| v.checked_add(HEADER))
+            .ok_or_else(|| NormlabError::BadData("sizes overflow".into()))?;
+        if raw.len() != expected {
+            return Err(NormlabError::BadData(format!(
+                "expected {expected} bytes for {n_train} training and {n_test} test images, found {}",
+                raw.len()
+            )));
+        }
+        let mut at = HEADER;
+        let mut take = |len: usize| {
+            let part = &raw[at..at + len];
+            at += len;
+            part
+        };
+        let train_labels = take(n_train);
+        let train_pixels = take(n_train * features);
+        let test_labels = take(n_test);
+        let test_pixels = take(n_test * features);
+        if let Some(&bad) = train_labels.iter().chain(test_labels).find(|&&l| l as usize >= classes) {
+            return Err(NormlabError::BadData(format!("label {bad} is out of range for {classes} classes")));
+        }
+        let (pixel_mean, pixel_std) = pixel_moments(train_pixels);
+        let split = |labels: &[u8], pixels: &[u8]| Split {
+            images: pixels.iter().map(|&p| (p as f32 / 255.0 - pixel_mean) / pixel_std).collect(),
+            labels: labels.iter().map(|&l| l as f32).collect(),
+            len: labels.len(),
+        };
+        Ok(ImageDataset {
+            train: split(train_labels, train_pixels),
+            test: split(test_labels, test_pixels),
+            channels,
+            height,
+            width,
+            classes,
+            pixel_mean,
+            pixel_std,
+        })
+    }
+}
+
+/// Mean and standard deviation of pixels scaled to [0, 1].
+fn pixel_moments(pixels: &[u8]) -> (f32, f32) {
+    if pixels.is_empty() {
+        return (0.0, 1.0);
+    }
+    let n = pixels.len() as f64;
+    let mean = pixels.iter().map(|&p| p as f64 / 255.0).sum::<f64>() / n;
+    let var = pixels.iter().map(|&p| (p as f64 / 255.0 - mean).powi(2)).sum::<f64>() / n;
+    (mean as f32, var.sqrt().max(1e-6) as f32)
+}
+
+/// The order of training examples in one epoch: a shuffle seeded by the run's seed and
+/// the epoch number, so the same settings visit the same batches on every backend.
+pub fn epoch_order(len: usize, seed: u64, epoch: usize) -> Vec<u32> {
+    let mut order: Vec<u32> = (0..len as u32).collect();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (epoch as u64 + 1));
+    order.shuffle(&mut rng);
+    order
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tiny_nlds(n_train: u32, n_test: u32, label: u8) -> Vec<u8> {
+        let mut raw = b"NLDS".to_vec();
+        for v in [1, n_train, n_test, 2, 2, 1, 10] {
+            raw.extend_from_slice(&u32::to_le_bytes(v));
+        }
+        raw.extend(std::iter::repeat_n(label, n_train as usize));
+        raw.extend((0..n_train * 4).map(|i| (i * 37 % 256) as u8));
+        raw.extend(std::iter::repeat_n(label, n_test as usize));
+        raw.extend((0..n_test * 4).map(|i| (i * 11 % 256) as u8));
+        raw
+    }
+
+    #[test]
+    fn parses_a_well_formed_file() {
+        let data = ImageDataset::from_nlds(&tiny_nlds(3, 2, 7)).unwrap();
+        assert_eq!((data.train.len, data.test.len, data.features(), data.classes), (3, 2, 4, 10));
+        assert_eq!(data.train.labels, vec![7.0; 3]);
+        let mean: f32 = data.train.images.iter().sum::<f32>() / data.train.images.len() as f32;
+        assert!(mean.abs() < 1e-5, "training pixels are standardised, mean {mean}");
+    }
+
+    #[test]
+    fn rejects_truncated_and_out_of_range_files() {
+        let raw = tiny_nlds(3, 2, 7);
+        assert!(matches!(ImageDataset::from_nlds(&raw[..raw.len() - 1]), Err(NormlabError::BadData(_))));
+        assert!(matches!(ImageDataset::from_nlds(&tiny_nlds(3, 2, 10)), Err(NormlabError::BadData(_))));
+        assert!(matches!(ImageDataset::from_nlds(b"NOPE"), Err(NormlabError::BadData(_))));
+        assert!(matches!(ImageDataset::from_nlds_gz(&raw), Err(NormlabError::BadData(_))));
+    }
+
+    #[test]
+    fn epoch_order_is_a_seeded_permutation() {
+        let a = epoch_order(100, 7, 0);
+        assert_eq!(a, epoch_order(100, 7, 0));
+        assert_ne!(a, epoch_order(100, 7, 1));
+        assert_ne!(a, epoch_order(100, 8, 0));
+        let mut sorted = a.clone();
+        sorted.sort();
+        assert_eq!(sorted, (0..100).collect::<Vec<_>>());
+    }
+}

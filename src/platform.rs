@@ -1,0 +1,38 @@
+//! The two things the engine needs from its host that differ between a browser and a
+//! native process: a clock, and a way to give the browser's event loop a turn.
+
+/// True when compiled for the browser.
+pub const IS_BROWSER: bool = cfg!(target_arch = "wasm32");
+
+/// Milliseconds from an arbitrary origin, monotonic.
+#[cfg(target_arch = "wasm32")]
+pub fn now_millis() -> f64 {
+    // `performance` exists in windows and workers alike; Date is the fallback.
+    web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or_else(js_sys::Date::now)
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+#[allow(clippy::disallowed_methods)] // native only; the browser build uses `performance`
+pub fn now_millis() -> f64 {
+    use std::sync::OnceLock;
+    use std::time::Instant;
+    static ORIGIN: OnceLock<Instant> = OnceLock::new();
+    ORIGIN.get_or_init(Instant::now).elapsed().as_secs_f64() * 1000.0
+}
+
+/// Lets the browser render and handle input before the engine continues.
+#[cfg(target_arch = "wasm32")]
+pub async fn yield_now() {
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
+        } else {
+            let _ = resolve.call0(&wasm_bindgen::JsValue::NULL);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+/// Natively there is no event loop to feed.
+#[cfg(not(target_arch = "wasm32"))]
+pub async fn yield_now() {}

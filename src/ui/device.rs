@@ -1,0 +1,84 @@
+//! Which compute device the page trains on, found once at start-up and shown to the student.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::backend::gpu::GpuContext;
+
+/// The engine a run will use: the GPU context when WebGPU works, else the CPU.
+#[derive(Clone)]
+pub enum Engine {
+    Gpu(Box<GpuContext>),
+    Cpu,
+}
+
+/// What the device panel says.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DeviceStatus {
+    Detecting,
+    Gpu(String),
+    /// WebGPU is missing or failed; the reason says how.
+    Cpu {
+        reason: String,
+    },
+}
+
+#[derive(Clone, Copy)]
+pub struct DeviceState {
+    pub status: RwSignal<DeviceStatus>,
+    engine: StoredValue<Option<Engine>, LocalStorage>,
+}
+
+impl DeviceState {
+    /// Starts looking for a WebGPU adapter; until it answers, the status is `Detecting`.
+    pub fn detect(force_cpu: bool) -> Self {
+        let state =
+            DeviceState { status: RwSignal::new(DeviceStatus::Detecting), engine: StoredValue::new_local(None) };
+        spawn_local(async move {
+            let (engine, status) = if force_cpu {
+                (Engine::Cpu, DeviceStatus::Cpu { reason: "the link asks for the CPU (backend=cpu)".into() })
+            } else {
+                match GpuContext::new().await {
+                    Ok(ctx) => {
+                        let name = ctx.adapter.to_string();
+                        (Engine::Gpu(Box::new(ctx)), DeviceStatus::Gpu(name))
+                    }
+                    Err(error) => (Engine::Cpu, DeviceStatus::Cpu { reason: error.to_string() }),
+                }
+            };
+            state.engine.set_value(Some(engine));
+            state.status.set(status);
+        });
+        state
+    }
+
+    pub fn engine(&self) -> Option<Engine> {
+        self.engine.get_value()
+    }
+
+    /// After a lost device the page falls back to the CPU until reloaded.
+    pub fn fall_back_to_cpu(&self, reason: String) {
+        self.engine.set_value(Some(Engine::Cpu));
+        self.status.set(DeviceStatus::Cpu { reason });
+    }
+}
+
+#[component]
+pub fn DevicePanel(device: DeviceState) -> impl IntoView {
+    let text = move || match device.status.get() {
+        DeviceStatus::Detecting => "Looking for a WebGPU adapter…".to_string(),
+        DeviceStatus::Gpu(name) => format!("WebGPU: {name}"),
+        DeviceStatus::Cpu { reason } => format!("WebGPU unavailable: running on the CPU ({reason})"),
+    };
+    let class = move || match device.status.get() {
+        DeviceStatus::Gpu(_) => "device gpu",
+        DeviceStatus::Cpu { .. } => "device cpu",
+        DeviceStatus::Detecting => "device",
+    };
+    view! {
+        <section id="device" class=class aria-live="polite">
+            <span class="device-label">"Compute device: "</span>
+            <span class="device-name">{text}</span>
+        </section>
+    }
+}

@@ -1,0 +1,511 @@
+//! Every GPU kernel against the CPU reference, on shapes that are not multiples of the
+//! workgroup or tile sizes (256 threads; 64×64 matmul blocks with 16-deep K slices).
+//!
+//! Shared by the native test binary (`tests/engine`, on lavapipe) and the browser test
+//! (headless Chromium, SwiftShader), so this file uses only normlab's public API, async
+//! reads, a tiny inline random generator, and no clock, threads or files. Include it with
+//! `#[path = "../common/gpu_cases.rs"] mod gpu_cases;` and call [`run_all`].
+//!
+//! Each case records the same ops on a `CpuBackend` and a `GpuBackend`, with every output
+//! tensor first filled with NaN on both, so an element a kernel never writes shows up as a
+//! mismatch instead of passing by accident with a stale zero.
+
+use normlab::backend::cpu::CpuBackend;
+use normlab::backend::gpu::{GpuBackend, GpuContext};
+use normlab::backend::{
+    Activation, AdamHyper, Backend, MatmulShape, NormGrads, NormMode, NormTensors, RunningStats, SgdHyper, StepScalars,
+    TensorId,
+};
+use normlab::nn::NormKind;
+
+/// Most kernels: f32 on the GPU against f32 (f64 sums) on the CPU.
+const RTOL: f32 = 1e-4;
+const ATOL: f32 = 1e-5;
+/// `tanh` and `exp` are implemented differently by GPU drivers and Rust's libm.
+const RTOL_TRANSCENDENTAL: f32 = 2e-4;
+
+/// Compares `got` with `want` element-wise: each must satisfy
+/// `|got − want| ≤ atol + rtol·|want|`, and NaN never does. On failure the report names
+/// the first few mismatches (index, got, want) and the largest absolute and relative
+/// differences.
+// Used by the native suite's fixture comparisons; the browser test does not need it.
+#[allow(dead_code)]
+pub fn check_close(name: &str, got: &[f32], want: &[f32], rtol: f32, atol: f32) -> Result<(), String> {
+    if got.len() != want.len() {
+        return Err(format!("{name}: got {} values, want {}", got.len(), want.len()));
+    }
+    const SHOWN: usize = 5;
+    let mut mismatches = 0;
+    let mut first = Vec::new();
+    // (difference, index); NaN counts as an infinite difference.
+    let mut max_abs = (0.0f64, 0usize);
+    let mut max_rel = (0.0f64, 0usize);
+    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
+        let diff = (g as f64 - w as f64).abs();
+        let diff = if diff.is_nan() { f64::INFINITY } else { diff };
+        let rel = if diff == 0.0 { 0.0 } else { diff / (w as f64).abs() };
+        if diff > max_abs.0 {
+            max_abs = (diff, i);
+        }
+        if rel > max_rel.0 {
+            max_rel = (rel, i);
+        }
+        if diff > atol as f64 + rtol as f64 * (w as f64).abs() {
+            mismatches += 1;
+            if first.len() < SHOWN {
+                first.push(format!("    [{i}] got {g:e}, want {w:e}"));
+            }
+        }
+    }
+    if mismatches == 0 {
+        return Ok(());
+    }
+    let (a, r) = (max_abs.1, max_rel.1);
+    Err(format!(
+        "{name}: {mismatches} of {} values differ by more than {atol:e} + {rtol:e}·|want|\n{}\n  \
+         largest absolute difference {:e} at [{a}] (got {:e}, want {:e})\n  \
+         largest relative difference {:e} at [{r}] (got {:e}, want {:e})",
+        got.len(),
+        first.join("\n"),
+        max_abs.0,
+        got[a],
+        want[a],
+        max_rel.0,
+        got[r],
+        want[r],
+    ))
+}
+
+/// How close a comparison came to its tolerance: the largest `|got − want| / (atol + rtol·|want|)`.
+fn tolerance_used(got: &[f32], want: &[f32], rtol: f32, atol: f32) -> f64 {
+    got.iter()
+        .zip(want)
+        .map(|(&g, &w)| {
+            let diff = (g as f64 - w as f64).abs();
+            if diff == 0.0 {
+                0.0
+            } else {
+                diff / (atol as f64 + rtol as f64 * (w as f64).abs())
+            }
+        })
+        .fold(0.0, |worst, v| if v.is_nan() { f64::INFINITY } else { worst.max(v) })
+}
+
+/// Runs every case; returns how many ran. All mismatches are collected before failing.
+#[allow(dead_code)] // the native suite calls run_all_logged
+pub async fn run_all(ctx: &GpuContext) -> Result<usize, String> {
+    run_all_logged(ctx, &mut |_| {}).await
+}
+
+/// Like [`run_all`], and reports each case with the worst fraction of its tolerance used.
+#[allow(dead_code)] // the browser test calls run_all
+pub async fn run_all_logged(ctx: &GpuContext, log: &mut dyn FnMut(&str)) -> Result<usize, String> {
+    let mut p = Pair::new(ctx, log);
+    for (m, k, n) in [(37, 53, 29), (1, 1, 1), (70, 130, 65), (5, 17, 64)] {
+        for (trans_a, trans_b) in [(false, false), (false, true), (true, false), (true, true)] {
+            matmul(&mut p, MatmulShape { m, k, n, trans_a, trans_b }).await?;
+        }
+    }
+    bias(&mut p, 37, 29).await?;
+    bias(&mut p, 300, 3).await?;
+    for kind in [Activation::Relu, Activation::Tanh] {
+        activation(&mut p, kind, 1031).await?;
+    }
+    gather(&mut p, 50, 37, 13).await?;
+    gather(&mut p, 50, 37, 1).await?;
+    cross_entropy(&mut p, 37, 10, Some(3)).await?;
+    cross_entropy(&mut p, 300, 7, None).await?;
+    cross_entropy(&mut p, 1, 3, Some(0)).await?;
+    let train = NormMode::Train { momentum: Some(0.1) };
+    norm(&mut p, "BatchNorm train", NormKind::Batch, (3, 6, 7), train).await?;
+    norm(&mut p, "BatchNorm train, no running update", NormKind::Batch, (3, 6, 7), NormMode::Train { momentum: None })
+        .await?;
+    norm(&mut p, "BatchNorm eval", NormKind::Batch, (3, 6, 7), NormMode::Eval).await?;
+    norm(&mut p, "BatchNorm fc, 300 rows", NormKind::Batch, (300, 5, 1), train).await?;
+    norm(&mut p, "GroupNorm(2)", NormKind::Group { groups: 2 }, (3, 6, 7), train).await?;
+    norm(&mut p, "GroupNorm(1)", NormKind::Group { groups: 1 }, (3, 6, 7), train).await?;
+    norm(&mut p, "InstanceNorm", NormKind::Instance, (3, 6, 7), train).await?;
+    norm(&mut p, "LayerNorm", NormKind::Layer, (3, 6, 7), train).await?;
+    norm(&mut p, "LayerNorm fc, 300 features", NormKind::Layer, (4, 300, 1), train).await?;
+    norm(&mut p, "LayerNorm eval", NormKind::Layer, (3, 6, 7), NormMode::Eval).await?;
+    norm(&mut p, "RMSNorm", NormKind::Rms, (3, 6, 7), train).await?;
+    sgd(&mut p, 1031, SgdHyper { momentum: 0.9, weight_decay: 1e-2 }, true).await?;
+    sgd(&mut p, 1031, SgdHyper { momentum: 0.0, weight_decay: 0.0 }, true).await?;
+    adam(&mut p, 1031, AdamHyper { weight_decay: 1e-2, ..AdamHyper::default() }, true).await?;
+    // Three steps recorded back to back: each must see its own step scalars.
+    sgd(&mut p, 300, SgdHyper { momentum: 0.9, weight_decay: 0.0 }, false).await?;
+    adam(&mut p, 300, AdamHyper::default(), false).await?;
+    upload_and_zero_keep_program_order(&mut p, 1031).await?;
+    p.finish()
+}
+
+/// A tiny deterministic generator (64-bit LCG, Knuth's constants); the same numbers on
+/// every platform.
+struct Lcg(u64);
+
+impl Lcg {
+    fn unit(&mut self) -> f32 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (self.0 >> 40) as f32 / (1u64 << 24) as f32
+    }
+    fn range(&mut self, lo: f32, hi: f32) -> f32 {
+        lo + (hi - lo) * self.unit()
+    }
+    fn below(&mut self, n: usize) -> usize {
+        ((self.unit() * n as f32) as usize).min(n - 1)
+    }
+    fn vec(&mut self, len: usize, lo: f32, hi: f32) -> Vec<f32> {
+        (0..len).map(|_| self.range(lo, hi)).collect()
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Side {
+    Cpu,
+    Gpu,
+}
+
+/// One tensor on both backends.
+#[derive(Clone, Copy)]
+struct Both {
+    cpu: TensorId,
+    gpu: TensorId,
+    len: usize,
+}
+
+impl Both {
+    fn on(self, side: Side) -> TensorId {
+        match side {
+            Side::Cpu => self.cpu,
+            Side::Gpu => self.gpu,
+        }
+    }
+}
+
+struct Pair<'a> {
+    cpu: CpuBackend,
+    gpu: GpuBackend,
+    rng: Lcg,
+    cases: usize,
+    failures: Vec<String>,
+    /// Worst fraction of the tolerance used in the current case.
+    case_worst: f64,
+    log: &'a mut dyn FnMut(&str),
+}
+
+impl<'a> Pair<'a> {
+    fn new(ctx: &GpuContext, log: &'a mut dyn FnMut(&str)) -> Self {
+        Pair {
+            cpu: CpuBackend::new(),
+            gpu: GpuBackend::new(ctx.clone()),
+            rng: Lcg(0x5eed_0f6e_0ca5_e5e5),
+            cases: 0,
+            failures: Vec::new(),
+            case_worst: 0.0,
+            log,
+        }
+    }
+
+    fn input(&mut self, data: &[f32], label: &str) -> Result<Both, String> {
+        let both = Both {
+            cpu: self.cpu.alloc(data.len(), label).map_err(|e| e.to_string())?,
+            gpu: self.gpu.alloc(data.len(), label).map_err(|e| e.to_string())?,
+            len: data.len(),
+        };
+        self.cpu.upload(both.cpu, data);
+        self.gpu.upload(both.gpu, data);
+        Ok(both)
+    }
+
+    fn random(&mut self, len: usize, lo: f32, hi: f32, label: &str) -> Result<Both, String> {
+        let data = self.rng.vec(len, lo, hi);
+        self.input(&data, label)
+    }
+
+    /// An output: NaN until the op under test writes it.
+    fn output(&mut self, len: usize, label: &str) -> Result<Both, String> {
+        self.input(&vec![f32::NAN; len], label)
+    }
+
+    /// Records the same work on both backends.
+    fn both(&mut self, f: impl Fn(&mut dyn Backend, Side)) {
+        f(&mut self.cpu, Side::Cpu);
+        f(&mut self.gpu, Side::Gpu);
+    }
+
+    async fn read(&mut self, t: Both) -> Result<(Vec<f32>, Vec<f32>), String> {
+        self.gpu.submit();
+        let gpu = self.gpu.read_later(t.gpu);
+        let cpu = self.cpu.read_later(t.cpu);
+        let mut cpu = cpu.await.map_err(|e| format!("CPU read-back: {e}"))?;
+        let mut gpu = gpu.await.map_err(|e| format!("GPU read-back: {e}"))?;
+        cpu.truncate(t.len);
+        gpu.truncate(t.len);
+        Ok((cpu, gpu))
+    }
+
+    /// Compares a tensor's GPU contents with its CPU contents; a mismatch is recorded.
+    async fn compare(&mut self, what: &str, t: Both, rtol: f32, atol: f32) -> Result<(), String> {
+        let (cpu, gpu) = self.read(t).await?;
+        self.case_worst = self.case_worst.max(tolerance_used(&gpu, &cpu, rtol, atol));
+        if let Err(report) = check_close(&format!("GPU vs CPU: {what}"), &gpu, &cpu, rtol, atol) {
+            self.failures.push(report);
+        }
+        Ok(())
+    }
+
+    /// Ends a case: a device error (validation, lost device) fails it.
+    fn done(&mut self, name: &str) -> Result<(), String> {
+        if let Some(fault) = self.gpu.take_fault() {
+            return Err(format!("{name}: the GPU reported {fault}"));
+        }
+        self.cases += 1;
+        (self.log)(&format!("{name}: worst {:.3} of tolerance", self.case_worst));
+        self.case_worst = 0.0;
+        Ok(())
+    }
+
+    fn finish(self) -> Result<usize, String> {
+        if self.failures.is_empty() {
+            Ok(self.cases)
+        } else {
+            Err(format!("{} mismatches in {} cases:\n{}", self.failures.len(), self.cases, self.failures.join("\n")))
+        }
+    }
+}
+
+async fn matmul(p: &mut Pair<'_>, shape: MatmulShape) -> Result<(), String> {
+    let name =
+        format!("matmul m={} k={} n={} trans_a={} trans_b={}", shape.m, shape.k, shape.n, shape.trans_a, shape.trans_b);
+    let a = p.random(shape.m * shape.k, -1.0, 1.0, "a")?;
+    let b = p.random(shape.k * shape.n, -1.0, 1.0, "b")?;
+    let out = p.output(shape.m * shape.n, "out")?;
+    p.both(|be, s| be.matmul(a.on(s), b.on(s), out.on(s), shape));
+    p.compare(&name, out, RTOL, ATOL).await?;
+    p.done(&name)
+}
+
+async fn bias(p: &mut Pair<'_>, rows: usize, cols: usize) -> Result<(), String> {
+    let name = format!("bias_add / bias_grad {rows}×{cols}");
+    let y = p.random(rows * cols, -1.0, 1.0, "y")?;
+    let bias = p.random(cols, -1.0, 1.0, "bias")?;
+    let dy = p.random(rows * cols, -1.0, 1.0, "dy")?;
+    let dbias = p.output(cols, "dbias")?;
+    p.both(|be, s| {
+        be.bias_add(y.on(s), bias.on(s), rows, cols);
+        be.bias_grad(dy.on(s), dbias.on(s), rows, cols);
+    });
+    p.compare(&format!("{name}: y"), y, RTOL, ATOL).await?;
+    p.compare(&format!("{name}: dbias"), dbias, RTOL, ATOL).await?;
+    p.done(&name)
+}
+
+async fn activation(p: &mut Pair<'_>, kind: Activation, len: usize) -> Result<(), String> {
+    let name = format!("activation {kind:?} len={len}");
+    let mut x = p.rng.vec(len, -3.0, 3.0);
+    // Exact zeros, where ReLU's gradient is defined as 0.
+    for i in (0..len).step_by(97) {
+        x[i] = 0.0;
+    }
+    let x = p.input(&x, "x")?;
+    let dy = p.random(len, -1.0, 1.0, "dy")?;
+    let y = p.output(len, "y")?;
+    let dx = p.output(len, "dx")?;
+    p.both(|be, s| {
+        be.activation_forward(kind, x.on(s), y.on(s), len);
+        be.activation_backward(kind, x.on(s), y.on(s), dy.on(s), dx.on(s), len);
+    });
+    let rtol = if kind == Activation::Tanh { RTOL_TRANSCENDENTAL } else { RTOL };
+    p.compare(&format!("{name}: y"), y, rtol, ATOL).await?;
+    p.compare(&format!("{name}: dx"), dx, rtol, ATOL).await?;
+    p.done(&name)
+}
+
+async fn gather(p: &mut Pair<'_>, src_rows: usize, rows: usize, row_len: usize) -> Result<(), String> {
+    let name = format!("gather_rows {rows} of {src_rows} rows × {row_len}");
+    let src = p.random(src_rows * row_len, -1.0, 1.0, "src")?;
+    let indices: Vec<f32> = (0..rows).map(|_| p.rng.below(src_rows) as f32).collect();
+    let indices = p.input(&indices, "indices")?;
+    let out = p.output(rows * row_len, "out")?;
+    p.both(|be, s| be.gather_rows(src.on(s), indices.on(s), out.on(s), rows, row_len));
+    // A copy: exact.
+    p.compare(&name, out, 0.0, 0.0).await?;
+    p.done(&name)
+}
+
+/// `grad_slot`: Some(slot) computes the gradient too; None writes metrics slot 1 only.
+async fn cross_entropy(p: &mut Pair<'_>, rows: usize, classes: usize, grad_slot: Option<usize>) -> Result<(), String> {
+    let slot = grad_slot.unwrap_or(1);
+    let name = format!("cross_entropy {rows}×{classes}, slot {slot}, gradient {}", grad_slot.is_some());
+    let mut logits = p.rng.vec(rows * classes, -4.0, 4.0);
+    // Logits near 80 overflow a naive exp-sum; a wide row stresses the log-sum-exp.
+    if rows > 2 {
+        for c in 0..classes {
+            logits[classes + c] += 80.0;
+            logits[2 * classes + c] *= 20.0;
+        }
+    }
+    let labels: Vec<f32> = (0..rows).map(|_| p.rng.below(classes) as f32).collect();
+    let logits = p.input(&logits, "logits")?;
+    let labels = p.input(&labels, "labels")?;
+    let metrics = p.output(2 * (slot + 1) + 2, "metrics")?;
+    let dlogits = p.output(rows * classes, "dlogits")?;
+    let with_grad = grad_slot.is_some();
+    p.both(|be, s| {
+        let grad = if with_grad { Some(dlogits.on(s)) } else { None };
+        be.cross_entropy(logits.on(s), labels.on(s), grad, metrics.on(s), slot, rows, classes);
+    });
+    let (cpu, gpu) = p.read(metrics).await?;
+    let written = 2 * slot..2 * slot + 2;
+    let (gpu_loss, cpu_loss) = (&gpu[2 * slot..2 * slot + 1], &cpu[2 * slot..2 * slot + 1]);
+    p.case_worst = p.case_worst.max(tolerance_used(gpu_loss, cpu_loss, RTOL_TRANSCENDENTAL, ATOL));
+    if let Err(report) =
+        check_close(&format!("GPU vs CPU: {name}: loss"), gpu_loss, cpu_loss, RTOL_TRANSCENDENTAL, ATOL)
+    {
+        p.failures.push(report);
+    }
+    if gpu[2 * slot + 1] != cpu[2 * slot + 1] {
+        p.failures.push(format!("{name}: correct count GPU {} vs CPU {}", gpu[2 * slot + 1], cpu[2 * slot + 1]));
+    }
+    if let Some(i) = (0..gpu.len()).find(|i| !written.contains(i) && !gpu[*i].is_nan()) {
+        p.failures.push(format!("{name}: metrics[{i}] outside slot {slot} was overwritten with {}", gpu[i]));
+    }
+    if with_grad {
+        p.compare(&format!("{name}: dlogits"), dlogits, RTOL_TRANSCENDENTAL, ATOL).await?;
+    } else {
+        let (_, untouched) = p.read(dlogits).await?;
+        if let Some(i) = untouched.iter().position(|v| !v.is_nan()) {
+            p.failures.push(format!("{name}: dlogits[{i}] written without a gradient request"));
+        }
+    }
+    p.done(&name)
+}
+
+async fn norm(
+    p: &mut Pair<'_>,
+    label: &str,
+    kind: NormKind,
+    (n, c, s): (usize, usize, usize),
+    mode: NormMode,
+) -> Result<(), String> {
+    let name = format!("norm {label} [N={n}, C={c}, S={s}] {mode:?}");
+    let training = matches!(mode, NormMode::Train { .. });
+    let g = kind
+        .geometry(n, c, s, training)
+        .map_err(|e| format!("{name}: {e}"))?
+        .ok_or_else(|| format!("{name}: no geometry"))?;
+    let elements = g.elements();
+    let stats = g.stat_count();
+    let affine = g.affine_len();
+    let x = p.random(elements, -2.0, 2.5, "x")?;
+    let running = if kind.has_running_stats() {
+        let mean = p.random(c, -0.5, 0.5, "running_mean")?;
+        let var = p.random(c, 0.5, 1.5, "running_var")?;
+        Some((mean, var))
+    } else {
+        None
+    };
+    let gamma = p.random(affine, 0.5, 1.5, "gamma")?;
+    let beta = p.random(affine, -0.5, 0.5, "beta")?;
+    let y = p.output(elements, "y")?;
+    let mean = p.output(stats, "mean")?;
+    let rstd = p.output(stats, "rstd")?;
+    let dy = p.random(elements, -1.0, 1.0, "dy")?;
+    let dx = p.output(elements, "dx")?;
+    let dgamma = p.output(affine, "dgamma")?;
+    let dbeta = p.output(affine, "dbeta")?;
+    let stat_grad = p.output(2 * stats, "stat_grad")?;
+    p.both(|be, side| {
+        let tensors = NormTensors {
+            x: x.on(side),
+            y: y.on(side),
+            gamma: gamma.on(side),
+            beta: beta.on(side),
+            mean: mean.on(side),
+            rstd: rstd.on(side),
+            running: running.map(|(m, v)| RunningStats { mean: m.on(side), var: v.on(side) }),
+        };
+        let grads = NormGrads {
+            dy: dy.on(side),
+            dx: dx.on(side),
+            dgamma: dgamma.on(side),
+            dbeta: dbeta.on(side),
+            stat_grad: stat_grad.on(side),
+        };
+        be.norm_forward(&g, mode, &tensors);
+        be.norm_backward(&g, mode, &tensors, &grads);
+    });
+    for (what, t) in [("y", y), ("mean", mean), ("rstd", rstd), ("dx", dx), ("dgamma", dgamma), ("dbeta", dbeta)] {
+        p.compare(&format!("{name}: {what}"), t, RTOL, ATOL).await?;
+    }
+    if let Some((m, v)) = running {
+        p.compare(&format!("{name}: running_mean"), m, RTOL, ATOL).await?;
+        p.compare(&format!("{name}: running_var"), v, RTOL, ATOL).await?;
+    }
+    p.done(&name)
+}
+
+async fn sgd(p: &mut Pair<'_>, len: usize, hyper: SgdHyper, read_each_step: bool) -> Result<(), String> {
+    let name = format!("sgd_step len={len} {hyper:?}, read each step {read_each_step}");
+    let param = p.random(len, -1.0, 1.0, "param")?;
+    let velocity = p.input(&vec![0.0; len], "velocity")?;
+    for step in 1..=3u32 {
+        let grad = p.random(len, -1.0, 1.0, "grad")?;
+        // A different rate each step, so that a stale step uniform shows.
+        let learning_rate = 0.1 / step as f32;
+        p.both(|be, s| {
+            be.begin_step(StepScalars { learning_rate, step });
+            be.sgd_step(param.on(s), grad.on(s), velocity.on(s), len, hyper);
+        });
+        if read_each_step || step == 3 {
+            p.compare(&format!("{name} step {step}: param"), param, RTOL, ATOL).await?;
+            p.compare(&format!("{name} step {step}: velocity"), velocity, RTOL, ATOL).await?;
+        }
+    }
+    p.done(&name)
+}
+
+async fn adam(p: &mut Pair<'_>, len: usize, hyper: AdamHyper, read_each_step: bool) -> Result<(), String> {
+    let name = format!("adam_step len={len} {hyper:?}, read each step {read_each_step}");
+    let param = p.random(len, -1.0, 1.0, "param")?;
+    let m = p.input(&vec![0.0; len], "m")?;
+    let v = p.input(&vec![0.0; len], "v")?;
+    for step in 1..=3u32 {
+        let grad = p.random(len, -1.0, 1.0, "grad")?;
+        p.both(|be, s| {
+            be.begin_step(StepScalars { learning_rate: 1e-2, step });
+            be.adam_step(param.on(s), grad.on(s), m.on(s), v.on(s), len, hyper);
+        });
+        if read_each_step || step == 3 {
+            p.compare(&format!("{name} step {step}: param"), param, RTOL, ATOL).await?;
+            p.compare(&format!("{name} step {step}: m"), m, RTOL, ATOL).await?;
+            p.compare(&format!("{name} step {step}: v"), v, RTOL, ATOL).await?;
+        }
+    }
+    p.done(&name)
+}
+
+/// Uploads and `zero` land between the ops recorded before and after them, even though
+/// the GPU queues writes ahead of recorded work unless the backend submits first.
+async fn upload_and_zero_keep_program_order(p: &mut Pair<'_>, len: usize) -> Result<(), String> {
+    let name = format!("upload and zero between recorded ops, len={len}");
+    let x = p.random(len, -3.0, 3.0, "x")?;
+    let (y1, y2, y3) = (p.output(len, "y1")?, p.output(len, "y2")?, p.output(len, "y3")?);
+    let second = p.rng.vec(len, -3.0, 3.0);
+    p.both(|be, s| {
+        be.activation_forward(Activation::Tanh, x.on(s), y1.on(s), len);
+        be.upload(x.on(s), &second);
+        be.activation_forward(Activation::Tanh, x.on(s), y2.on(s), len);
+        be.zero(x.on(s));
+        be.activation_forward(Activation::Tanh, x.on(s), y3.on(s), len);
+    });
+    for (what, t) in [("before the upload", y1), ("after the upload", y2), ("after zero", y3)] {
+        p.compare(&format!("{name}: {what}"), t, RTOL_TRANSCENDENTAL, ATOL).await?;
+    }
+    let (cpu, _) = p.read(y1).await?;
+    let (_, gpu_after) = p.read(y2).await?;
+    if cpu == gpu_after {
+        p.failures.push(format!("{name}: the upload did not change the input"));
+    }
+    p.done(&name)
+}

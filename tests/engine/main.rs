@@ -1,0 +1,22 @@
+//! The native integration tests of the engine (everything below the UI), one binary:
+//!
+//! | module | what it checks | needs |
+//! |---|---|---|
+//! | `shaders` | every WGSL file parses and validates with naga; entry points and uniform sizes | nothing |
+//! | `cpu_vs_pytorch` | the CPU backend, op by op and as a whole MLP, against PyTorch's numbers | fixtures |
+//! | `gradcheck` | analytic gradients of an MLP with BatchNorm against central differences | nothing |
+//! | `gpu_vs_cpu` | every GPU kernel against the CPU reference (cases in `tests/common/gpu_cases.rs`) | a GPU adapter |
+//! | `training` | loss falls; one epoch reaches 80 %; GPU and CPU agree; divergence is reported | the shipped data |
+//!
+//! `cargo test --test engine` runs them. Without a GPU adapter the GPU tests print a loud
+//! `SKIPPED` line and pass, unless `NORMLAB_REQUIRE_GPU=1` (set by CI), where they fail.
+
+mod cpu_vs_pytorch;
+mod fixtures;
+mod gpu_vs_cpu;
+mod gradcheck;
+mod shaders;
+mod training;
+
+#[path = "../common/gpu_cases.rs"]
+mod gpu_cases;
