@@ -1,8 +1,9 @@
 // cross_entropy.wgsl — softmax cross-entropy, mean over the batch (F.cross_entropy).
 //
 //   loss_r   = logsumexp(logits[r, :]) − logits[r, label_r]
-//   metrics[2·slot]     = (1/rows) Σ_r loss_r
-//   metrics[2·slot + 1] = #{ r : argmax logits[r, :] = label_r }
+//   metrics[4·slot]     = (1/rows) Σ_r loss_r
+//   metrics[4·slot + 1] = #{ r : argmax logits[r, :] = label_r }
+//   (slots are 4 floats wide; the other two hold gradient norms written elsewhere)
 //   dlogits[r, c] = (softmax(logits[r, :])[c] − [c = label_r]) / rows   (when write_grad)
 //
 // One workgroup of 256 threads: each thread takes every 256th row, then the workgroup
@@ -71,7 +72,7 @@ fn cross_entropy_loss(@builtin(local_invocation_id) lid: vec3<u32>) {
         workgroupBarrier();
     }
     if (lid.x == 0u) {
-        metrics[2u * p.slot] = partial_loss[0] / f32(p.rows);
-        metrics[2u * p.slot + 1u] = partial_correct[0];
+        metrics[4u * p.slot] = partial_loss[0] / f32(p.rows);
+        metrics[4u * p.slot + 1u] = partial_correct[0];
     }
 }

@@ -10,6 +10,7 @@
 //              RMSNorm (subtract_mean = 0): μ = 0, σ² = mean(x²)
 //   running:   running_mean = (1−m)·running_mean + m·μ
 //              running_var  = (1−m)·running_var  + m·σ²·count/(count−1)   (unbiased)
+//              m = momentum, or 1/num_batches_tracked when cumulative (momentum=None)
 //   eval:      μ and σ² come from the running estimates (training = 0)
 //   backward:  g = dy·γ
 //              training: dx = rstd·(g − mean(g) − x̂·mean(g·x̂))   (means over the stat's set)
@@ -24,7 +25,8 @@
 //   norm_param_grad       one workgroup per affine index → dγ, dβ
 //
 // Bindings: 0 params, 1 x, 2 mean, 3 rstd, 4 running_mean, 5 running_var, 6 gamma,
-//           7 beta, 8 y, 9 dy, 10 stat_grad, 11 dx, 12 dgamma, 13 dbeta.
+//           7 beta, 8 y, 9 dy, 10 stat_grad, 11 dx, 12 dgamma, 13 dbeta,
+//           14 mean (read-only view), 15 rstd (read-only view), 16 num_batches_tracked.
 // Keep in sync with `NormParams` in src/backend/gpu/norm.rs.
 
 struct Params {
@@ -39,7 +41,7 @@ struct Params {
     update_running: u32,
     eps: f32,
     momentum: f32,
-    _pad0: u32,
+    cumulative: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -60,6 +62,8 @@ struct Params {
 // Read-only views for the backward entry points, which must not write the statistics.
 @group(0) @binding(14) var<storage, read> mean_in: array<f32>;
 @group(0) @binding(15) var<storage, read> rstd_in: array<f32>;
+// One element, shared by every statistic of the layer.
+@group(0) @binding(16) var<storage, read_write> batches_tracked: array<f32>;
 
 const WG: u32 = 256u;
 var<workgroup> scratch_a: array<f32, 256>;
@@ -162,9 +166,13 @@ fn norm_stats(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_i
         mean[stat] = mu;
         rstd[stat] = inverseSqrt(var_biased + p.eps);
         if (p.update_running == 1u) {
+            // Every statistic's workgroup reads the count from before this step;
+            // norm_apply, the next dispatch, then increments it once.
+            let batches = batches_tracked[0] + 1.0;
+            let m = select(p.momentum, 1.0 / batches, p.cumulative == 1u);
             let unbiased = var_biased * f32(count) / f32(count - 1u);
-            running_mean[stat] = (1.0 - p.momentum) * running_mean[stat] + p.momentum * mu;
-            running_var[stat] = (1.0 - p.momentum) * running_var[stat] + p.momentum * unbiased;
+            running_mean[stat] = (1.0 - m) * running_mean[stat] + m * mu;
+            running_var[stat] = (1.0 - m) * running_var[stat] + m * unbiased;
         }
     }
 }
@@ -172,6 +180,9 @@ fn norm_stats(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_i
 @compute @workgroup_size(256, 1, 1)
 fn norm_apply(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let i = flat_index(gid, groups);
+    if (i == 0u && p.update_running == 1u) {
+        batches_tracked[0] += 1.0;
+    }
     if (i >= p.batch * p.channels * p.spatial) {
         return;
     }

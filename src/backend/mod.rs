@@ -27,6 +27,10 @@ use crate::error::NormlabError;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TensorId(pub(crate) usize);
 
+/// Floats per step in a metrics tensor: mean loss, correct count, gradient norm before
+/// clipping, gradient norm after clipping.
+pub const METRICS_PER_SLOT: usize = 4;
+
 /// An asynchronous read of a tensor's contents, independent of the backend's borrow so
 /// that more work can be recorded while the read is in flight.
 pub type ReadFuture = Pin<Box<dyn Future<Output = Result<Vec<f32>, NormlabError>>>>;
@@ -62,6 +66,109 @@ pub struct MatmulShape {
     pub trans_a: bool,
     /// `b` is stored `[n, k]` and used transposed.
     pub trans_b: bool,
+}
+
+/// A 2-D convolution with a square kernel on NCHW tensors (nn.Conv2d, dilation 1, groups 1).
+///
+/// `x` is `[batch, in_channels, height, width]`, the weight `[out_channels, in_channels,
+/// kernel, kernel]` (PyTorch's layout) and `y` `[batch, out_channels, out_height,
+/// out_width]`. The border is padded with `padding` zeros on every side.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ConvShape {
+    pub batch: usize,
+    pub in_channels: usize,
+    pub out_channels: usize,
+    pub height: usize,
+    pub width: usize,
+    pub kernel: usize,
+    pub stride: usize,
+    pub padding: usize,
+}
+
+/// Output positions of a window of `kernel` sliding by `stride` over `size` (padding
+/// included): ⌊(size − kernel) / stride⌋ + 1, or 0 when the window does not fit once.
+fn windows(size: usize, kernel: usize, stride: usize) -> usize {
+    if size < kernel {
+        0
+    } else {
+        (size - kernel) / stride + 1
+    }
+}
+
+impl ConvShape {
+    /// ⌊(H + 2·padding − kernel) / stride⌋ + 1.
+    pub fn out_height(&self) -> usize {
+        windows(self.height + 2 * self.padding, self.kernel, self.stride)
+    }
+    /// ⌊(W + 2·padding − kernel) / stride⌋ + 1.
+    pub fn out_width(&self) -> usize {
+        windows(self.width + 2 * self.padding, self.kernel, self.stride)
+    }
+    /// Length of `x` (and `dx`).
+    pub fn input_len(&self) -> usize {
+        self.batch * self.in_channels * self.height * self.width
+    }
+    /// Length of `y` (and `dy`).
+    pub fn output_len(&self) -> usize {
+        self.batch * self.out_channels * self.out_height() * self.out_width()
+    }
+    /// Length of the weight (and its gradient): out_channels · in_channels · kernel².
+    pub fn weight_len(&self) -> usize {
+        self.out_channels * self.in_channels * self.kernel * self.kernel
+    }
+}
+
+/// Which statistic a pooling window keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PoolKind {
+    /// nn.MaxPool2d: the largest value of the window.
+    Max,
+    /// nn.AvgPool2d: the mean of the window.
+    Avg,
+}
+
+impl PoolKind {
+    /// The code the shader's `kind` uniform uses.
+    pub(crate) fn shader_code(self) -> u32 {
+        match self {
+            PoolKind::Max => 0,
+            PoolKind::Avg => 1,
+        }
+    }
+}
+
+/// 2-D pooling of NCHW tensors with a square window, no padding and floor mode
+/// (nn.MaxPool2d / nn.AvgPool2d defaults apart from the stride): rows and columns that no
+/// whole window reaches are dropped, and their gradient is 0.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PoolShape {
+    pub kind: PoolKind,
+    pub batch: usize,
+    pub channels: usize,
+    pub height: usize,
+    pub width: usize,
+    pub kernel: usize,
+    pub stride: usize,
+}
+
+impl PoolShape {
+    /// ⌊(H − kernel) / stride⌋ + 1.
+    pub fn out_height(&self) -> usize {
+        windows(self.height, self.kernel, self.stride)
+    }
+    /// ⌊(W − kernel) / stride⌋ + 1.
+    pub fn out_width(&self) -> usize {
+        windows(self.width, self.kernel, self.stride)
+    }
+    /// Length of `x` (and `dx`).
+    pub fn input_len(&self) -> usize {
+        self.batch * self.channels * self.height * self.width
+    }
+    /// Length of `y`, `dy` and `argmax`.
+    pub fn output_len(&self) -> usize {
+        self.batch * self.channels * self.out_height() * self.out_width()
+    }
 }
 
 /// Which elements of an `[N, C, S]` tensor (S = H·W, or 1 for a fully connected layer)
@@ -124,8 +231,9 @@ impl NormGeometry {
 /// Whether a normalization uses the statistics of the batch in hand or its running estimates.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum NormMode {
-    /// Batch statistics; when `momentum` is given, the running estimates are updated:
-    /// `running = (1 − m)·running + m·batch`, with the unbiased variance (PyTorch).
+    /// Batch statistics. Running estimates, where the layer has them, are updated as
+    /// PyTorch does: `running = (1 − m)·running + m·batch` with the unbiased variance, where
+    /// `m = momentum`, or `m = 1 / num_batches_tracked` (a cumulative average) for `None`.
     Train { momentum: Option<f32> },
     /// The running estimates stand in for the batch statistics (BatchNorm's eval mode).
     Eval,
@@ -149,6 +257,9 @@ pub struct NormTensors {
 pub struct RunningStats {
     pub mean: TensorId,
     pub var: TensorId,
+    /// One element: how many training batches have updated the estimates
+    /// (`num_batches_tracked`), which the cumulative average divides by.
+    pub batches_tracked: TensorId,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -184,12 +295,28 @@ impl Default for AdamHyper {
 }
 
 /// The values an optimizer step needs that change from step to step.
-/// Set once per step with [`Backend::begin_step`]; every optimizer op of that step reads them.
+/// Set once per step with [`Backend::begin_step`]; every optimizer op of that step reads them, and
+/// dropout and channel noise draw their random numbers for `step`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct StepScalars {
     pub learning_rate: f32,
     /// 1-based count of optimizer steps taken, including this one (Adam's bias correction).
     pub step: u32,
+}
+
+/// How gradients are clipped before the optimizer step (torch.nn.utils.clip_grad_norm_ / clip_grad_value_).
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum GradClip {
+    None,
+    /// Rescale all gradients together so that their global L2 norm is at most `max_norm`.
+    Norm {
+        max_norm: f32,
+    },
+    /// Clamp every gradient element to `[−clip, clip]`.
+    Value {
+        clip: f32,
+    },
 }
 
 /// The operations every backend provides. Arguments name tensors; sizes are explicit.
@@ -210,10 +337,28 @@ pub trait Backend {
     /// `out[r, :] = src[indices[r], :]` for `rows` rows of `row_len` (indices stored as f32).
     fn gather_rows(&mut self, src: TensorId, indices: TensorId, out: TensorId, rows: usize, row_len: usize);
     fn matmul(&mut self, a: TensorId, b: TensorId, out: TensorId, shape: MatmulShape);
-    /// `y[r, c] += bias[c]` in place.
-    fn bias_add(&mut self, y: TensorId, bias: TensorId, rows: usize, cols: usize);
-    /// `dbias[c] = Σ_r dy[r, c]`.
-    fn bias_grad(&mut self, dy: TensorId, dbias: TensorId, rows: usize, cols: usize);
+    /// y[n, co, oh, ow] = Σ x[n, ci, oh·s − p + kh, ow·s − p + kw] · w[co, ci, kh, kw]
+    /// over ci, kh, kw, with x = 0 outside the image (bias is added separately with
+    /// `bias_add` on `(N, CO, OH·OW)`). Overwrites `y`.
+    fn conv2d_forward(&mut self, x: TensorId, weight: TensorId, y: TensorId, shape: ConvShape);
+    /// dx[n, ci, ih, iw] = Σ dy[n, co, oh, ow] · w[co, ci, kh, kw] over the (co, kh, kw)
+    /// with ih = oh·s − p + kh and iw = ow·s − p + kw. Overwrites `dx`.
+    fn conv2d_backward_input(&mut self, dy: TensorId, weight: TensorId, dx: TensorId, shape: ConvShape);
+    /// dw[co, ci, kh, kw] = Σ dy[n, co, oh, ow] · x[n, ci, oh·s − p + kh, ow·s − p + kw]
+    /// over n, oh, ow. Overwrites `dweight`.
+    fn conv2d_backward_weight(&mut self, dy: TensorId, x: TensorId, dweight: TensorId, shape: ConvShape);
+    /// Max: y = window max, and argmax[o] = where in its (n, c) plane of `x` the (first, in
+    /// row-major order) maximum is, ih·W + iw, stored as f32 (PyTorch's `return_indices`;
+    /// exact while one plane has fewer than 2²⁴ pixels, where a flat index into the whole
+    /// batch would not be). Avg: y = window mean, argmax untouched.
+    fn pool_forward(&mut self, x: TensorId, y: TensorId, argmax: TensorId, shape: PoolShape);
+    /// Max: dx[i] = Σ dy[o] over the windows o whose argmax is i; Avg: dx[i] = Σ dy[o]/k²
+    /// over the windows o that contain i. Overwrites `dx` (0 where no window reaches).
+    fn pool_backward(&mut self, dy: TensorId, argmax: TensorId, dx: TensorId, shape: PoolShape);
+    /// `y[n, c, s] += bias[c]` in place, for `shape = (N, C, S)`.
+    fn bias_add(&mut self, y: TensorId, bias: TensorId, shape: (usize, usize, usize));
+    /// `dbias[c] = Σ_{n, s} dy[n, c, s]`.
+    fn bias_grad(&mut self, dy: TensorId, dbias: TensorId, shape: (usize, usize, usize));
     fn activation_forward(&mut self, kind: Activation, x: TensorId, y: TensorId, len: usize);
     /// Uses the forward input `x` (ReLU) or output `y` (tanh).
     fn activation_backward(
@@ -225,8 +370,8 @@ pub trait Backend {
         dx: TensorId,
         len: usize,
     );
-    /// Softmax cross-entropy averaged over `rows`. Writes the mean loss to `metrics[2·slot]`
-    /// and the number of rows whose arg-max equals the label to `metrics[2·slot + 1]`;
+    /// Softmax cross-entropy averaged over `rows`. Writes the mean loss to `metrics[4·slot]`
+    /// and the number of rows whose arg-max equals the label to `metrics[4·slot + 1]`;
     /// when `dlogits` is given, also the gradient of the mean loss.
     #[allow(clippy::too_many_arguments)]
     fn cross_entropy(
@@ -247,6 +392,33 @@ pub trait Backend {
     /// `optim.Adam` with bias correction, L2 weight decay added to the gradient.
     #[allow(clippy::too_many_arguments)]
     fn adam_step(&mut self, param: TensorId, grad: TensorId, m: TensorId, v: TensorId, len: usize, hyper: AdamHyper);
+    /// Inverted dropout (nn.Dropout in training): mask[i] = 1/(1−p) if kept, 0 if dropped; y = x·mask.
+    /// Element i is dropped iff uniform(stream, step, i) < p, where `step` is the StepScalars.step set by begin_step
+    /// and uniform is the lab's counter-based hash (identical on both backends, so masks match exactly).
+    fn dropout_forward(&mut self, x: TensorId, y: TensorId, mask: TensorId, len: usize, p: f32, stream: u32);
+    /// dx = dy · mask
+    fn dropout_backward(&mut self, dy: TensorId, mask: TensorId, dx: TensorId, len: usize);
+    /// "Noisy BatchNorm" (Santurkar et al. 2018, §2.1): after a normalization, a random per-channel scale and shift
+    /// that change every step: scale_c = 1 + strength·u1, shift_c = strength·(2·u2 − 1), with
+    /// u1 = uniform(stream, step, 2c), u2 = uniform(stream, step, 2c+1). Writes noise[2c] = scale_c,
+    /// noise[2c+1] = shift_c; y = x·scale_c + shift_c on [N, C, S].
+    fn channel_noise_forward(
+        &mut self,
+        x: TensorId,
+        y: TensorId,
+        noise: TensorId,
+        shape: (usize, usize, usize),
+        strength: f32,
+        stream: u32,
+    );
+    /// dx = dy · scale_c
+    fn channel_noise_backward(&mut self, dy: TensorId, noise: TensorId, dx: TensorId, shape: (usize, usize, usize));
+    /// Computes the global L2 norm of all listed gradients (tensor, length) together, writes it to metrics[4·slot + 2],
+    /// clips (Norm: every gradient ×= min(1, max_norm / (norm + 1e-6)) exactly as clip_grad_norm_; Value: clamp every
+    /// element to [−clip, clip]; None: nothing), and writes the global norm after clipping to metrics[4·slot + 3].
+    /// All on the device: no read-back. (metrics slots are METRICS_PER_SLOT = 4 floats: loss, correct, norm before,
+    /// norm after.) The gradients must be distinct tensors, none of them `metrics`.
+    fn clip_gradients(&mut self, grads: &[(TensorId, usize)], clip: GradClip, metrics: TensorId, slot: usize);
 
     /// Sends the recorded work on its way (one queue submission on the GPU).
     fn submit(&mut self);

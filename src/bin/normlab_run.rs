@@ -47,8 +47,11 @@ mod native {
     }
 
     const USAGE: &str = "usage: normlab-run [--backend cpu|gpu] [--url URL] [--data-dir DIR] [--KEY VALUE]...
-      KEY is a page URL parameter: data (fashion-mnist|mnist), norm (none|batch|layer|group4|rms),
-      opt (sgd|adam), lr, batch, epochs, seed, batches (cap per epoch)";
+  KEY is a page URL parameter:
+    data (fashion-mnist|mnist)  arch (mlp|cnn)  hidden (256-256)  channels (32-64)
+    norm (none|batch|layer|instance|group4|rms, or a comma list per block)  place (before|after)
+    act (relu|tanh)  dropout (0..0.95)  bias (1|0)  affine (1|0)  momentum (0.1|none)  noise (0..10)
+    opt (sgd|adam)  lr  wd  batch  epochs  seed  batches (cap per epoch)  clip (none|norm:1|value:0.5)";
 
     pub fn main() -> ExitCode {
         let mut backend = "cpu".to_string();
@@ -119,6 +122,8 @@ mod native {
         let describe = backend.describe();
         eprintln!("training on {describe}: {}", config.label());
         let mut run = Run::new(backend, config, dataset)?;
+        let layers: Vec<String> = run.model.layers.iter().map(|l| l.describe()).collect();
+        eprintln!("model: {}", layers.join(" → "));
         run.train(&mut JsonLines { backend: describe }).await
     }
 }

@@ -135,13 +135,21 @@ mod tests {
 
     fn series() -> RunSeries {
         let mut run = RunSeries::new("BN · adam");
-        run.absorb(&Event::Losses { epoch: 1, first_step: 0, losses: vec![2.3, 1.5, 1.0, 0.8], steps_per_epoch: 4 });
+        run.absorb(&Event::Losses {
+            epoch: 1,
+            first_step: 0,
+            losses: vec![2.3, 1.5, 1.0, 0.8],
+            grad_norms: vec![(1.0, 1.0); 4],
+            steps_per_epoch: 4,
+        });
         run.absorb(&Event::Epoch(EpochSummary {
             epoch: 1,
             train_loss: 1.4,
             train_accuracy: 0.6,
             test_loss: 0.7,
             test_accuracy: 0.75,
+            grad_norm: 1.0,
+            grad_norm_clipped: 1.0,
             elapsed_secs: 1.0,
         }));
         run
@@ -165,6 +173,7 @@ mod tests {
                 epoch: 1,
                 first_step: 0,
                 losses: vec![2.3, 9.0, f32::NAN],
+                grad_norms: vec![(1.0, 1.0); 3],
                 steps_per_epoch: 4,
             });
             draw_training_chart(&root, &[series(), diverging], "Fashion-MNIST").unwrap();

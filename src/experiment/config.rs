@@ -1,19 +1,45 @@
 //! The whole configuration of an experiment in one serializable struct, and its URL form.
 //! The page, the native runner and the tests all start runs from this.
+//!
+//! URL keys (all optional; defaults in [`ExperimentConfig::default`]):
+//!
+//! | key | values | meaning |
+//! |---|---|---|
+//! | `data` | `fashion-mnist`, `mnist` | data set |
+//! | `arch` | `mlp`, `cnn` | architecture |
+//! | `hidden` | `256-256` | hidden linear widths |
+//! | `channels` | `32-64` | conv channels (CNN) |
+//! | `norm` | `batch`, `layer`, `instance`, `group4`, `rms`, `none`; comma list per block | normalization |
+//! | `place` | `before`, `after` | norm before or after the activation |
+//! | `act` | `relu`, `tanh` | activation |
+//! | `dropout` | 0 – 0.95 | dropout after hidden linear blocks |
+//! | `bias`, `affine` | `1`, `0` | bias on linear/conv layers; learnable γ, β |
+//! | `momentum` | 0 – 1, `none` | running-statistics momentum (`none`: cumulative average) |
+//! | `noise` | 0 – 10 | noisy-BatchNorm strength |
+//! | `opt` | `sgd`, `adam` | optimizer (SGD has momentum 0.9) |
+//! | `lr`, `wd` | numbers | learning rate, weight decay |
+//! | `batch`, `epochs`, `seed`, `batches` | integers | batch size, epochs, seed, cap on batches per epoch |
+//! | `clip` | `none`, `norm:1.0`, `value:0.5` | gradient clipping |
 
 use serde::{Deserialize, Serialize};
 
-use crate::backend::Activation;
+use crate::backend::{Activation, GradClip};
 use crate::data::DatasetId;
-use crate::nn::{MlpConfig, NormKind, Optimizer};
+use crate::nn::{Architecture, ModelConfig, NormKind, Optimizer, Placement};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ExperimentConfig {
     pub dataset: DatasetId,
-    /// Hidden widths of the MLP.
-    pub hidden: Vec<usize>,
-    pub norm: NormKind,
+    pub architecture: Architecture,
+    /// Normalization per block (see [`ModelConfig::norms`]).
+    pub norms: Vec<NormKind>,
+    pub placement: Placement,
     pub activation: Activation,
+    pub dropout: f32,
+    pub bias: bool,
+    pub affine: bool,
+    pub norm_momentum: Option<f32>,
+    pub norm_noise: f32,
     pub optimizer: Optimizer,
     pub learning_rate: f32,
     pub batch_size: usize,
@@ -22,119 +48,292 @@ pub struct ExperimentConfig {
     /// Stop an epoch after this many batches (None: the whole training set). Lets tests
     /// and quick previews run a slice of an epoch.
     pub max_batches_per_epoch: Option<usize>,
+    pub clip: GradClip,
 }
 
 impl Default for ExperimentConfig {
     fn default() -> Self {
         ExperimentConfig {
             dataset: DatasetId::FashionMnist,
-            hidden: vec![256, 256],
-            norm: NormKind::Batch,
+            architecture: Architecture::Mlp { hidden: vec![256, 256] },
+            norms: vec![NormKind::Batch],
+            placement: Placement::Before,
             activation: Activation::Relu,
+            dropout: 0.0,
+            bias: true,
+            affine: true,
+            norm_momentum: Some(0.1),
+            norm_noise: 0.0,
             optimizer: Optimizer::adam(),
             learning_rate: 1e-3,
             batch_size: 64,
             epochs: 1,
             seed: 1,
             max_batches_per_epoch: None,
+            clip: GradClip::None,
         }
     }
 }
 
-/// The ranges the page's controls allow; the URL parser clamps to them.
+/// The ranges the page's controls allow; the URL parser enforces them.
 pub const LEARNING_RATE_RANGE: (f32, f32) = (1e-4, 1.0);
 pub const BATCH_SIZE_RANGE: (usize, usize) = (2, 512);
 pub const EPOCHS_RANGE: (usize, usize) = (1, 50);
+/// Wider layers than this are refused from a URL (a typo must not allocate gigabytes).
+const MAX_WIDTH: usize = 4096;
+const MAX_LAYERS: usize = 8;
 
 impl ExperimentConfig {
-    pub fn model(&self, inputs: usize, classes: usize) -> MlpConfig {
-        MlpConfig {
-            inputs,
-            hidden: self.hidden.clone(),
+    /// The CNN of the source notes with BatchNorm, Adam at lr 1e-3, batch 64.
+    pub fn notes_cnn() -> Self {
+        ExperimentConfig { architecture: Architecture::notes_cnn(), ..Self::default() }
+    }
+
+    pub fn model(&self, input: (usize, usize, usize), classes: usize) -> ModelConfig {
+        ModelConfig {
+            architecture: self.architecture.clone(),
+            input,
             classes,
-            norm: self.norm,
+            norms: self.norms.clone(),
+            placement: self.placement,
             activation: self.activation,
-            bias: true,
-            norm_momentum: Some(0.1),
+            dropout: self.dropout,
+            bias: self.bias,
+            affine: self.affine,
+            norm_momentum: self.norm_momentum,
+            norm_noise: self.norm_noise,
         }
     }
 
-    /// A one-line description for legends: "BN · Adam · lr 1e-3 · batch 64".
+    fn norm_label(&self) -> String {
+        let names: Vec<String> = self
+            .norms
+            .iter()
+            .map(|n| match n {
+                NormKind::None => "no norm".to_string(),
+                NormKind::Batch => "BN".to_string(),
+                NormKind::Layer => "LN".to_string(),
+                NormKind::Instance => "IN".to_string(),
+                NormKind::Group { groups } => format!("GN{groups}"),
+                NormKind::Rms => "RMSNorm".to_string(),
+            })
+            .collect();
+        if names.is_empty() {
+            "no norm".into()
+        } else {
+            names.join("/")
+        }
+    }
+
+    /// A one-line description for legends: "MLP · BN · adam · lr 1e-3 · batch 64".
     pub fn label(&self) -> String {
-        let norm = match self.norm {
-            NormKind::None => "no norm".to_string(),
-            NormKind::Batch => "BN".to_string(),
-            other => other.name(),
+        let arch = match self.architecture {
+            Architecture::Mlp { .. } => "MLP",
+            Architecture::Cnn { .. } => "CNN",
         };
-        format!("{norm} · {} · lr {} · batch {}", self.optimizer.name(), format_lr(self.learning_rate), self.batch_size)
+        let mut label = format!(
+            "{arch} · {} · {} · lr {} · batch {}",
+            self.norm_label(),
+            self.optimizer.name(),
+            format_lr(self.learning_rate),
+            self.batch_size
+        );
+        if self.dropout > 0.0 {
+            label.push_str(&format!(" · dropout {}", self.dropout));
+        }
+        match self.clip {
+            GradClip::None => {}
+            GradClip::Norm { max_norm } => label.push_str(&format!(" · clip ‖g‖≤{max_norm}")),
+            GradClip::Value { clip } => label.push_str(&format!(" · clip |g|≤{clip}")),
+        }
+        label
     }
 
-    /// The settings as URL query parameters, e.g. `data=fashion-mnist&norm=batch&opt=adam&lr=0.001&batch=64&epochs=1&seed=1`.
+    /// The settings as URL query parameters (only those that differ from the defaults,
+    /// plus the ones a reader expects to see).
     pub fn to_query(&self) -> String {
-        let mut query = format!(
-            "data={}&norm={}&opt={}&lr={}&batch={}&epochs={}&seed={}",
-            self.dataset.name(),
-            self.norm.name(),
-            self.optimizer.name(),
-            self.learning_rate,
-            self.batch_size,
-            self.epochs,
-            self.seed
-        );
-        if let Some(n) = self.max_batches_per_epoch {
-            query.push_str(&format!("&batches={n}"));
+        let d = ExperimentConfig::default();
+        let mut parts: Vec<String> = vec![format!("data={}", self.dataset.name())];
+        let join = |v: &[usize]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("-");
+        match &self.architecture {
+            Architecture::Mlp { hidden } => parts.push(format!("arch=mlp&hidden={}", join(hidden))),
+            Architecture::Cnn { channels, hidden } => {
+                parts.push(format!("arch=cnn&channels={}&hidden={}", join(channels), join(hidden)))
+            }
         }
-        query
+        let norms: Vec<String> = self.norms.iter().map(|n| n.name()).collect();
+        parts.push(format!("norm={}", if norms.is_empty() { "none".into() } else { norms.join(",") }));
+        if self.placement != d.placement {
+            parts.push("place=after".into());
+        }
+        if self.activation != d.activation {
+            parts.push("act=tanh".into());
+        }
+        if self.dropout != d.dropout {
+            parts.push(format!("dropout={}", self.dropout));
+        }
+        if self.bias != d.bias {
+            parts.push(format!("bias={}", self.bias as u8));
+        }
+        if self.affine != d.affine {
+            parts.push(format!("affine={}", self.affine as u8));
+        }
+        if self.norm_momentum != d.norm_momentum {
+            parts.push(match self.norm_momentum {
+                Some(m) => format!("momentum={m}"),
+                None => "momentum=none".into(),
+            });
+        }
+        if self.norm_noise != d.norm_noise {
+            parts.push(format!("noise={}", self.norm_noise));
+        }
+        parts.push(format!("opt={}", self.optimizer.name()));
+        let weight_decay = match self.optimizer {
+            Optimizer::Sgd { weight_decay, .. } | Optimizer::Adam { weight_decay, .. } => weight_decay,
+        };
+        if weight_decay != 0.0 {
+            parts.push(format!("wd={weight_decay}"));
+        }
+        parts.push(format!(
+            "lr={}&batch={}&epochs={}&seed={}",
+            self.learning_rate, self.batch_size, self.epochs, self.seed
+        ));
+        if let Some(n) = self.max_batches_per_epoch {
+            parts.push(format!("batches={n}"));
+        }
+        match self.clip {
+            GradClip::None => {}
+            GradClip::Norm { max_norm } => parts.push(format!("clip=norm:{max_norm}")),
+            GradClip::Value { clip } => parts.push(format!("clip=value:{clip}")),
+        }
+        parts.join("&")
     }
 
     /// Reads settings from a URL query. Unknown keys are ignored; a value that does not
     /// parse or is out of range keeps the default and is reported, never fatal.
     pub fn from_query(query: &str) -> (Self, Vec<String>) {
-        let mut config = ExperimentConfig::default();
+        let mut c = ExperimentConfig::default();
         let mut problems = Vec::new();
+        let mut hidden: Option<Vec<usize>> = None;
+        let mut channels: Option<Vec<usize>> = None;
+        let mut cnn = false;
+        let mut weight_decay = 0.0;
         for pair in query.trim_start_matches('?').split('&').filter(|p| !p.is_empty()) {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let mut bad = || problems.push(format!("ignored {key}={value}"));
-            match key {
-                "data" => match DatasetId::parse(value) {
-                    Some(d) => config.dataset = d,
-                    None => bad(),
-                },
-                "norm" => match NormKind::parse(value) {
-                    Some(n) => config.norm = n,
-                    None => bad(),
-                },
-                "opt" => match value {
-                    "sgd" => config.optimizer = Optimizer::sgd_momentum(),
-                    "adam" => config.optimizer = Optimizer::adam(),
-                    _ => bad(),
-                },
-                "lr" => match value.parse::<f32>() {
-                    Ok(v) if v.is_finite() && (LEARNING_RATE_RANGE.0..=LEARNING_RATE_RANGE.1).contains(&v) => {
-                        config.learning_rate = v
+            let ok = match key {
+                "data" => DatasetId::parse(value).map(|d| c.dataset = d).is_some(),
+                "arch" => match value {
+                    "mlp" | "cnn" => {
+                        cnn = value == "cnn";
+                        true
                     }
-                    _ => bad(),
+                    _ => false,
                 },
-                "batch" => match value.parse::<usize>() {
-                    Ok(v) if (BATCH_SIZE_RANGE.0..=BATCH_SIZE_RANGE.1).contains(&v) => config.batch_size = v,
-                    _ => bad(),
-                },
-                "epochs" => match value.parse::<usize>() {
-                    Ok(v) if (EPOCHS_RANGE.0..=EPOCHS_RANGE.1).contains(&v) => config.epochs = v,
-                    _ => bad(),
-                },
-                "seed" => match value.parse::<u64>() {
-                    Ok(v) => config.seed = v,
-                    _ => bad(),
-                },
-                "batches" => match value.parse::<usize>() {
-                    Ok(v) if v > 0 => config.max_batches_per_epoch = Some(v),
-                    _ => bad(),
-                },
-                _ => {}
+                "hidden" => parse_widths(value).map(|w| hidden = Some(w)).is_some(),
+                "channels" => parse_widths(value).filter(|w| !w.is_empty()).map(|w| channels = Some(w)).is_some(),
+                "norm" => {
+                    let kinds: Option<Vec<NormKind>> = value.split(',').map(NormKind::parse).collect();
+                    kinds.filter(|k| k.len() <= MAX_LAYERS * 2).map(|k| c.norms = k).is_some()
+                }
+                "place" => match value {
+                    "before" => Some(Placement::Before),
+                    "after" => Some(Placement::After),
+                    _ => None,
+                }
+                .map(|p| c.placement = p)
+                .is_some(),
+                "act" => match value {
+                    "relu" => Some(Activation::Relu),
+                    "tanh" => Some(Activation::Tanh),
+                    _ => None,
+                }
+                .map(|a| c.activation = a)
+                .is_some(),
+                "dropout" => parse_in(value, 0.0, 0.95).map(|v| c.dropout = v).is_some(),
+                "bias" => parse_flag(value).map(|v| c.bias = v).is_some(),
+                "affine" => parse_flag(value).map(|v| c.affine = v).is_some(),
+                "momentum" => {
+                    if value == "none" {
+                        c.norm_momentum = None;
+                        true
+                    } else {
+                        parse_in(value, 0.0, 1.0).map(|v| c.norm_momentum = Some(v)).is_some()
+                    }
+                }
+                "noise" => parse_in(value, 0.0, 10.0).map(|v| c.norm_noise = v).is_some(),
+                "opt" => match value {
+                    "sgd" => Some(Optimizer::sgd_momentum()),
+                    "adam" => Some(Optimizer::adam()),
+                    _ => None,
+                }
+                .map(|o| c.optimizer = o)
+                .is_some(),
+                "lr" => {
+                    parse_in(value, LEARNING_RATE_RANGE.0, LEARNING_RATE_RANGE.1).map(|v| c.learning_rate = v).is_some()
+                }
+                "wd" => parse_in(value, 0.0, 1.0).map(|v| weight_decay = v).is_some(),
+                "batch" => parse_count(value, BATCH_SIZE_RANGE).map(|v| c.batch_size = v).is_some(),
+                "epochs" => parse_count(value, EPOCHS_RANGE).map(|v| c.epochs = v).is_some(),
+                "seed" => value.parse::<u64>().map(|v| c.seed = v).is_ok(),
+                "batches" => parse_count(value, (1, 1_000_000)).map(|v| c.max_batches_per_epoch = Some(v)).is_some(),
+                "clip" => parse_clip(value).map(|v| c.clip = v).is_some(),
+                _ => true,
+            };
+            if !ok {
+                problems.push(format!("ignored {key}={value}"));
             }
         }
-        (config, problems)
+        c.architecture = if cnn {
+            Architecture::Cnn {
+                channels: channels.unwrap_or_else(|| vec![32, 64]),
+                hidden: hidden.unwrap_or_else(|| vec![128]),
+            }
+        } else {
+            Architecture::Mlp { hidden: hidden.unwrap_or_else(|| vec![256, 256]) }
+        };
+        match &mut c.optimizer {
+            Optimizer::Sgd { weight_decay: wd, .. } | Optimizer::Adam { weight_decay: wd, .. } => *wd = weight_decay,
+        }
+        (c, problems)
+    }
+}
+
+fn parse_in(value: &str, low: f32, high: f32) -> Option<f32> {
+    value.parse::<f32>().ok().filter(|v| v.is_finite() && (low..=high).contains(v))
+}
+
+fn parse_count(value: &str, (low, high): (usize, usize)) -> Option<usize> {
+    value.parse::<usize>().ok().filter(|v| (low..=high).contains(v))
+}
+
+fn parse_flag(value: &str) -> Option<bool> {
+    match value {
+        "1" | "true" => Some(true),
+        "0" | "false" => Some(false),
+        _ => None,
+    }
+}
+
+/// `256-256` → [256, 256]; an empty string is no hidden layer.
+fn parse_widths(value: &str) -> Option<Vec<usize>> {
+    if value.is_empty() {
+        return Some(Vec::new());
+    }
+    let widths: Option<Vec<usize>> =
+        value.split(['-', ',']).map(|w| w.parse().ok().filter(|&w| (1..=MAX_WIDTH).contains(&w))).collect();
+    widths.filter(|w| w.len() <= MAX_LAYERS)
+}
+
+fn parse_clip(value: &str) -> Option<GradClip> {
+    if value == "none" {
+        return Some(GradClip::None);
+    }
+    let (kind, amount) = value.split_once(':')?;
+    let amount = parse_in(amount, 1e-6, 1e6)?;
+    match kind {
+        "norm" => Some(GradClip::Norm { max_norm: amount }),
+        "value" => Some(GradClip::Value { clip: amount }),
+        _ => None,
     }
 }
 
@@ -162,25 +361,44 @@ mod tests {
     fn query_round_trips() {
         let config = ExperimentConfig {
             dataset: DatasetId::Mnist,
-            norm: NormKind::Group { groups: 4 },
-            optimizer: Optimizer::sgd_momentum(),
+            architecture: Architecture::Cnn { channels: vec![8, 16], hidden: vec![32] },
+            norms: vec![NormKind::Group { groups: 4 }, NormKind::None, NormKind::Layer],
+            placement: Placement::After,
+            activation: Activation::Tanh,
+            dropout: 0.25,
+            bias: false,
+            affine: false,
+            norm_momentum: None,
+            norm_noise: 0.5,
+            optimizer: Optimizer::Sgd { momentum: 0.9, weight_decay: 0.0005 },
             learning_rate: 0.05,
             batch_size: 8,
             epochs: 3,
             seed: 42,
             max_batches_per_epoch: Some(20),
-            ..ExperimentConfig::default()
+            clip: GradClip::Norm { max_norm: 1.5 },
         };
         let (parsed, problems) = ExperimentConfig::from_query(&config.to_query());
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(parsed, config);
+        let (default, problems) = ExperimentConfig::from_query(&ExperimentConfig::default().to_query());
+        assert!(problems.is_empty());
+        assert_eq!(default, ExperimentConfig::default());
     }
 
     #[test]
     fn garbage_keeps_defaults_and_is_reported() {
-        let (parsed, problems) = ExperimentConfig::from_query("?lr=NaN&batch=100000&norm=<b>&seed=-1&epochs=x&zzz=1");
+        let (parsed, problems) = ExperimentConfig::from_query(
+            "?lr=NaN&batch=100000&norm=<b>&seed=-1&epochs=x&zzz=1&hidden=99999999&clip=norm:abc&dropout=1.5",
+        );
         assert_eq!(parsed, ExperimentConfig::default());
-        assert_eq!(problems.len(), 5);
+        assert_eq!(problems.len(), 8, "{problems:?}");
+    }
+
+    #[test]
+    fn cnn_defaults_are_the_notes_cnn() {
+        let (parsed, _) = ExperimentConfig::from_query("arch=cnn");
+        assert_eq!(parsed.architecture, Architecture::notes_cnn());
     }
 
     #[test]

@@ -18,7 +18,7 @@ use serde::Serialize;
 
 pub use config::ExperimentConfig;
 
-use crate::backend::{Backend, ReadFuture, StepScalars, TensorId};
+use crate::backend::{Backend, ReadFuture, StepScalars, TensorId, METRICS_PER_SLOT};
 use crate::data::{epoch_order, ImageDataset, Split};
 use crate::error::NormlabError;
 use crate::nn::{Model, Phase};
@@ -33,11 +33,13 @@ const EVAL_BATCH: usize = 500;
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
-    /// Losses of consecutive training batches, starting at global batch `first_step`.
+    /// Losses of consecutive training batches, starting at global batch `first_step`, with
+    /// each step's global gradient norm before and after clipping.
     Losses {
         epoch: usize,
         first_step: usize,
         losses: Vec<f32>,
+        grad_norms: Vec<(f32, f32)>,
         steps_per_epoch: usize,
     },
     Epoch(EpochSummary),
@@ -57,6 +59,9 @@ pub struct EpochSummary {
     pub train_accuracy: f32,
     pub test_loss: f32,
     pub test_accuracy: f32,
+    /// Mean global gradient norm of the epoch's steps, before and after clipping.
+    pub grad_norm: f32,
+    pub grad_norm_clipped: f32,
     pub elapsed_secs: f64,
 }
 
@@ -107,7 +112,7 @@ pub struct Run<B: Backend> {
     batch_indices: TensorId,
     batch_x: TensorId,
     batch_y: TensorId,
-    /// Two floats per slot: mean loss and correct count of one batch.
+    /// METRICS_PER_SLOT floats per step: loss, correct count, gradient norms.
     metrics: TensorId,
     steps_taken: usize,
 }
@@ -130,18 +135,19 @@ impl<B: Backend> Run<B> {
         }
         let features = dataset.features();
         let classes = dataset.classes;
-        // Training needs batch statistics; check before allocating anything.
-        config.norm.geometry(config.batch_size, config.hidden.first().copied().unwrap_or(classes), 1, true)?;
         let max_batch = config.batch_size.max(EVAL_BATCH.min(dataset.test.len));
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
-        let model = Model::mlp(&mut backend, &config.model(features, classes), max_batch, &mut rng)?;
+        let input = (dataset.channels, dataset.height, dataset.width);
+        let model = Model::build(&mut backend, &config.model(input, classes), max_batch, &mut rng)?;
+        // Training needs batch statistics from every batch it will see.
+        model.check_batch(config.batch_size, Phase::Train)?;
         let train = DeviceSplit::upload(&mut backend, &dataset.train, "train")?;
         let test = DeviceSplit::upload(&mut backend, &dataset.test, "test")?;
         let batch_indices = backend.alloc(max_batch, "batch indices")?;
         let batch_x = backend.alloc(max_batch * features, "batch x")?;
         let batch_y = backend.alloc(max_batch, "batch labels")?;
         let slots = STEPS_PER_CHUNK.max(dataset.test.len.div_ceil(EVAL_BATCH));
-        let metrics = backend.alloc(2 * slots, "metrics")?;
+        let metrics = backend.alloc(METRICS_PER_SLOT * slots, "metrics")?;
         Ok(Run {
             backend,
             config: config.clone(),
@@ -187,9 +193,17 @@ impl<B: Backend> Run<B> {
             self.classes,
         );
         self.model.backward(&mut self.backend, batch);
+        let grads: Vec<(TensorId, usize)> = self.model.params().iter().map(|p| (p.grad, p.len)).collect();
+        self.backend.clip_gradients(&grads, self.config.clip, self.metrics, slot);
         self.model.update(&mut self.backend, &self.config.optimizer);
         self.backend.submit();
         Ok(())
+    }
+
+    /// Waits for all recorded work and returns the metrics tensor (benchmarks use this to
+    /// include the device's time).
+    pub async fn read_metrics(&mut self) -> Result<Vec<f32>, NormlabError> {
+        self.backend.read_later(self.metrics).await
     }
 
     /// Test-set loss and accuracy in eval mode (BatchNorm uses its running statistics).
@@ -211,8 +225,8 @@ impl<B: Backend> Run<B> {
         let mut correct = 0.0f64;
         for b in 0..batches {
             let rows = EVAL_BATCH.min(self.test.len - b * EVAL_BATCH);
-            loss_sum += metrics[2 * b] as f64 * rows as f64;
-            correct += metrics[2 * b + 1] as f64;
+            loss_sum += metrics[METRICS_PER_SLOT * b] as f64 * rows as f64;
+            correct += metrics[METRICS_PER_SLOT * b + 1] as f64;
         }
         Ok(((loss_sum / self.test.len as f64) as f32, (correct / self.test.len as f64) as f32))
     }
@@ -227,6 +241,7 @@ impl<B: Backend> Run<B> {
             let order = epoch_order(self.train.len, self.config.seed, epoch);
             let mut loss_sum = 0.0f64;
             let mut correct = 0.0f64;
+            let mut norm_sums = (0.0f64, 0.0f64);
             // The read of the previous chunk: (future, first step of the chunk, its length).
             let mut in_flight: Option<(ReadFuture, usize, usize)> = None;
             let mut step = 0;
@@ -245,7 +260,9 @@ impl<B: Backend> Run<B> {
                 };
                 if let Some((read, first, len)) = in_flight.take() {
                     let metrics = read.await?;
-                    let losses: Vec<f32> = (0..len).map(|i| metrics[2 * i]).collect();
+                    let slot = |i: usize| &metrics[METRICS_PER_SLOT * i..METRICS_PER_SLOT * (i + 1)];
+                    let losses: Vec<f32> = (0..len).map(|i| slot(i)[0]).collect();
+                    let grad_norms: Vec<(f32, f32)> = (0..len).map(|i| (slot(i)[2], slot(i)[3])).collect();
                     if let Some(bad) = losses.iter().position(|l| !l.is_finite()) {
                         let batch = first + bad + 1;
                         let global = epoch * steps_per_epoch + batch;
@@ -253,17 +270,21 @@ impl<B: Backend> Run<B> {
                             epoch: epoch + 1,
                             first_step: epoch * steps_per_epoch + first,
                             losses: losses[..=bad].to_vec(),
+                            grad_norms: grad_norms[..=bad].to_vec(),
                             steps_per_epoch,
                         });
                         observer.on_event(&Event::Diverged { epoch: epoch + 1, batch, step: global });
                         return Ok(Outcome::Diverged { epoch: epoch + 1, batch });
                     }
                     loss_sum += losses.iter().map(|&l| l as f64).sum::<f64>();
-                    correct += (0..len).map(|i| metrics[2 * i + 1] as f64).sum::<f64>();
+                    correct += (0..len).map(|i| slot(i)[1] as f64).sum::<f64>();
+                    norm_sums.0 += grad_norms.iter().map(|n| n.0 as f64).sum::<f64>();
+                    norm_sums.1 += grad_norms.iter().map(|n| n.1 as f64).sum::<f64>();
                     observer.on_event(&Event::Losses {
                         epoch: epoch + 1,
                         first_step: epoch * steps_per_epoch + first,
                         losses,
+                        grad_norms,
                         steps_per_epoch,
                     });
                     if observer.should_stop() {
@@ -289,6 +310,8 @@ impl<B: Backend> Run<B> {
                 train_accuracy: (correct / (steps * batch_size as f64)) as f32,
                 test_loss,
                 test_accuracy,
+                grad_norm: (norm_sums.0 / steps) as f32,
+                grad_norm_clipped: (norm_sums.1 / steps) as f32,
                 elapsed_secs: (platform::now_millis() - start_millis) / 1000.0,
             }));
             if observer.should_stop() {

@@ -1,19 +1,22 @@
 //! Layers and models, written once against the [`Backend`] trait.
 //!
 //! Each layer is a hand-written forward/backward pair that keeps what its backward pass
-//! needs (its input, the normalization statistics), as llm.c does. Buffers are allocated
-//! once for the largest batch the model will see; smaller batches use a prefix.
-//! Training or evaluation is always an explicit argument.
+//! needs (its input, the normalization statistics, the dropout mask), as llm.c does.
+//! Buffers are allocated once for the largest batch the model will see; smaller batches
+//! use a prefix. Training or evaluation is always an explicit argument.
+//!
+//! Tensors are NCHW; a fully connected layer's `[N, F]` is `[N, F, 1]` (S = 1), and
+//! flattening a `[N, C, H, W]` block is free because the memory is already contiguous.
 
 pub mod norm;
 
-use rand::RngExt;
+use rand::{Rng, RngExt};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::backend::{
-    Activation, AdamHyper, Backend, MatmulShape, NormGeometry, NormGrads, NormMode, NormTensors, RunningStats,
-    SgdHyper, TensorId,
+    Activation, AdamHyper, Backend, ConvShape, MatmulShape, NormGeometry, NormGrads, NormMode, NormTensors, PoolKind,
+    PoolShape, RunningStats, SgdHyper, TensorId,
 };
 use crate::error::NormlabError;
 pub use norm::NormKind;
@@ -49,8 +52,75 @@ impl Optimizer {
     }
 }
 
-/// A multi-layer perceptron: `Linear → [norm] → activation` per hidden width, then a
-/// final `Linear` to the class logits.
+/// The shape of the network between its input and its class logits.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Architecture {
+    /// `Linear → [norm] → activation [→ dropout]` per hidden width, then `Linear`.
+    Mlp { hidden: Vec<usize> },
+    /// `Conv3×3(pad 1) → [norm] → activation → MaxPool2` per channel count, flatten, then
+    /// the hidden linear blocks of an MLP and the output `Linear`.
+    Cnn { channels: Vec<usize>, hidden: Vec<usize> },
+}
+
+impl Architecture {
+    /// The CNN of the source notes: conv(1→32)-conv(32→64)-linear(64·7·7→128)-linear(128→10).
+    pub fn notes_cnn() -> Self {
+        Architecture::Cnn { channels: vec![32, 64], hidden: vec![128] }
+    }
+
+    /// How many blocks can carry a normalization (conv blocks, then hidden linear blocks).
+    pub fn blocks(&self) -> usize {
+        match self {
+            Architecture::Mlp { hidden } => hidden.len(),
+            Architecture::Cnn { channels, hidden } => channels.len() + hidden.len(),
+        }
+    }
+}
+
+/// Where a block's normalization sits relative to its activation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Placement {
+    /// `linear → norm → activation`, as in the original BatchNorm paper.
+    #[default]
+    Before,
+    /// `linear → activation → norm`.
+    After,
+}
+
+/// Everything that determines a model's layers and initial weights (with the seed).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelConfig {
+    pub architecture: Architecture,
+    /// Input `(channels, height, width)`; an MLP flattens it.
+    pub input: (usize, usize, usize),
+    pub classes: usize,
+    /// The normalization of each block, in block order; a block beyond the list uses the
+    /// last entry, and an empty list means none.
+    pub norms: Vec<NormKind>,
+    pub placement: Placement,
+    pub activation: Activation,
+    /// Dropout probability after each hidden linear block's activation (0: none).
+    pub dropout: f32,
+    /// Bias on linear and conv layers (redundant right before a BatchNorm).
+    pub bias: bool,
+    /// Learnable γ and β on normalization layers.
+    pub affine: bool,
+    /// Running-statistics momentum; None is PyTorch's cumulative average.
+    pub norm_momentum: Option<f32>,
+    /// Strength of "noisy BatchNorm" (a random per-channel scale and shift after each
+    /// normalization, new every step; Santurkar et al. 2018). 0: off.
+    pub norm_noise: f32,
+}
+
+impl ModelConfig {
+    pub fn norm_of_block(&self, block: usize) -> NormKind {
+        self.norms.get(block).or(self.norms.last()).copied().unwrap_or(NormKind::None)
+    }
+}
+
+/// A multi-layer perceptron configuration, kept for tests and small experiments.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MlpConfig {
     pub inputs: usize,
@@ -58,10 +128,26 @@ pub struct MlpConfig {
     pub classes: usize,
     pub norm: NormKind,
     pub activation: Activation,
-    /// Bias on the linear layers (redundant right before a BatchNorm, but PyTorch's default).
     pub bias: bool,
-    /// Running-statistics momentum; None is PyTorch's cumulative average.
     pub norm_momentum: Option<f32>,
+}
+
+impl From<&MlpConfig> for ModelConfig {
+    fn from(c: &MlpConfig) -> Self {
+        ModelConfig {
+            architecture: Architecture::Mlp { hidden: c.hidden.clone() },
+            input: (c.inputs, 1, 1),
+            classes: c.classes,
+            norms: vec![c.norm],
+            placement: Placement::Before,
+            activation: c.activation,
+            dropout: 0.0,
+            bias: c.bias,
+            affine: true,
+            norm_momentum: c.norm_momentum,
+            norm_noise: 0.0,
+        }
+    }
 }
 
 /// A learnable tensor with its gradient and optimizer state.
@@ -98,16 +184,30 @@ pub struct Linear {
     pub weight: Param,
     pub bias: Option<Param>,
     y: TensorId,
+    /// None for the first layer, whose input needs no gradient.
     dx: Option<TensorId>,
     x: Option<TensorId>,
 }
 
-/// A normalization layer over `[N, C]` features (a fully connected layer's output).
+/// `nn.Conv2d(in, out, k, stride, padding)`; `shape.batch` is filled in per call.
+pub struct Conv {
+    pub shape: ConvShape,
+    pub weight: Param,
+    pub bias: Option<Param>,
+    y: TensorId,
+    dx: Option<TensorId>,
+    x: Option<TensorId>,
+}
+
+/// A normalization layer over `[N, C, S]`.
 pub struct Norm {
     pub kind: NormKind,
     pub channels: usize,
+    pub spatial: usize,
     pub gamma: Param,
     pub beta: Param,
+    /// Whether γ and β learn (otherwise they stay 1 and 0).
+    pub affine: bool,
     pub running: Option<RunningStats>,
     pub momentum: Option<f32>,
     mean: TensorId,
@@ -121,131 +221,372 @@ pub struct Norm {
 
 pub struct ActivationLayer {
     pub kind: Activation,
+    /// Values per sample.
     pub features: usize,
     x: Option<TensorId>,
     y: TensorId,
     dx: TensorId,
 }
 
-pub enum Layer {
-    Linear(Linear),
-    Norm(Norm),
-    Activation(ActivationLayer),
+/// `nn.MaxPool2d` / `nn.AvgPool2d`; `shape.batch` is filled in per call.
+pub struct Pool {
+    pub shape: PoolShape,
+    y: TensorId,
+    argmax: TensorId,
+    dx: TensorId,
 }
 
-/// PyTorch's default `nn.Linear` initialisation: weight and bias uniform in ±1/√fan_in
-/// (kaiming_uniform with a = √5).
-fn linear_init(rng: &mut ChaCha8Rng, fan_in: usize, len: usize) -> Vec<f32> {
+/// `nn.Dropout(p)`: identity in eval mode.
+pub struct Dropout {
+    pub p: f32,
+    pub features: usize,
+    stream: u32,
+    mask: TensorId,
+    y: TensorId,
+    dx: TensorId,
+    /// Whether the last forward pass dropped anything (training), for the backward pass.
+    active: bool,
+}
+
+/// Noisy BatchNorm's random per-channel scale and shift (training only).
+pub struct ChannelNoise {
+    pub strength: f32,
+    pub channels: usize,
+    pub spatial: usize,
+    stream: u32,
+    noise: TensorId,
+    y: TensorId,
+    dx: TensorId,
+    active: bool,
+}
+
+pub enum Layer {
+    Linear(Linear),
+    Conv(Conv),
+    Norm(Norm),
+    Activation(ActivationLayer),
+    Pool(Pool),
+    /// `[N, C, H, W] → [N, C·H·W]`: nothing to compute in NCHW.
+    Flatten,
+    Dropout(Dropout),
+    Noise(ChannelNoise),
+}
+
+impl Layer {
+    /// A short description for model summaries.
+    pub fn describe(&self) -> String {
+        match self {
+            Layer::Linear(l) => format!("Linear({}→{})", l.inputs, l.outputs),
+            Layer::Conv(c) => format!(
+                "Conv2d({}→{}, {}×{}, stride {}, pad {})",
+                c.shape.in_channels,
+                c.shape.out_channels,
+                c.shape.kernel,
+                c.shape.kernel,
+                c.shape.stride,
+                c.shape.padding
+            ),
+            Layer::Norm(n) => format!("{}({})", n.kind.name(), n.channels),
+            Layer::Activation(a) => format!("{:?}", a.kind),
+            Layer::Pool(p) => format!("{:?}Pool({})", p.shape.kind, p.shape.kernel),
+            Layer::Flatten => "Flatten".into(),
+            Layer::Dropout(d) => format!("Dropout({})", d.p),
+            Layer::Noise(n) => format!("Noise({})", n.strength),
+        }
+    }
+}
+
+/// PyTorch's default initialisation of `nn.Linear` and `nn.Conv2d`: weight and bias
+/// uniform in ±1/√fan_in (kaiming_uniform with a = √5).
+fn uniform_init(rng: &mut ChaCha8Rng, fan_in: usize, len: usize) -> Vec<f32> {
     let bound = 1.0 / (fan_in as f32).sqrt();
     (0..len).map(|_| rng.random_range(-bound..bound)).collect()
 }
 
+/// A sequential network and the buffers for one batch of up to `max_batch` samples.
 pub struct Model {
     pub layers: Vec<Layer>,
-    pub inputs: usize,
+    pub config: ModelConfig,
     pub classes: usize,
     pub max_batch: usize,
     /// The gradient with respect to the logits, written by the loss.
     pub dlogits: TensorId,
 }
 
+/// Builds layers while tracking the per-sample shape `(channels, height, width)`.
+struct Builder<'a, B: Backend> {
+    backend: &'a mut B,
+    rng: &'a mut ChaCha8Rng,
+    config: &'a ModelConfig,
+    max_batch: usize,
+    shape: (usize, usize, usize),
+    layers: Vec<Layer>,
+}
+
+impl<B: Backend> Builder<'_, B> {
+    fn per_sample(&self) -> usize {
+        self.shape.0 * self.shape.1 * self.shape.2
+    }
+
+    fn buffer(&mut self, per_sample: usize, label: &str) -> Result<TensorId, NormlabError> {
+        self.backend.alloc(self.max_batch * per_sample, label)
+    }
+
+    fn linear(&mut self, outputs: usize) -> Result<(), NormlabError> {
+        let inputs = self.per_sample();
+        let i = self.layers.len();
+        let weight_init = uniform_init(self.rng, inputs, outputs * inputs);
+        let bias_init = uniform_init(self.rng, inputs, outputs);
+        let weight = Param::new(self.backend, &weight_init, &format!("layer{i}.weight"))?;
+        let bias = if self.config.bias {
+            Some(Param::new(self.backend, &bias_init, &format!("layer{i}.bias"))?)
+        } else {
+            None
+        };
+        let dx = if self.layers.is_empty() { None } else { Some(self.buffer(inputs, &format!("layer{i}.dx"))?) };
+        let y = self.buffer(outputs, &format!("layer{i}.y"))?;
+        self.layers.push(Layer::Linear(Linear { inputs, outputs, weight, bias, y, dx, x: None }));
+        self.shape = (outputs, 1, 1);
+        Ok(())
+    }
+
+    fn conv3x3(&mut self, out_channels: usize) -> Result<(), NormlabError> {
+        let (c, h, w) = self.shape;
+        let shape = ConvShape {
+            batch: self.max_batch,
+            in_channels: c,
+            out_channels,
+            height: h,
+            width: w,
+            kernel: 3,
+            stride: 1,
+            padding: 1,
+        };
+        let i = self.layers.len();
+        let fan_in = c * 9;
+        let weight_init = uniform_init(self.rng, fan_in, shape.weight_len());
+        let bias_init = uniform_init(self.rng, fan_in, out_channels);
+        let weight = Param::new(self.backend, &weight_init, &format!("layer{i}.weight"))?;
+        let bias = if self.config.bias {
+            Some(Param::new(self.backend, &bias_init, &format!("layer{i}.bias"))?)
+        } else {
+            None
+        };
+        let dx = if self.layers.is_empty() { None } else { Some(self.buffer(c * h * w, &format!("layer{i}.dx"))?) };
+        let (oh, ow) = (shape.out_height(), shape.out_width());
+        let y = self.buffer(out_channels * oh * ow, &format!("layer{i}.y"))?;
+        self.layers.push(Layer::Conv(Conv { shape, weight, bias, y, dx, x: None }));
+        self.shape = (out_channels, oh, ow);
+        Ok(())
+    }
+
+    fn norm(&mut self, kind: NormKind) -> Result<(), NormlabError> {
+        if kind == NormKind::None {
+            return Ok(());
+        }
+        let (c, h, w) = self.shape;
+        let spatial = h * w;
+        // Validates the kind for this shape (e.g. GroupNorm's groups must divide C).
+        let geometry = kind.geometry(self.max_batch, c, spatial, false)?.expect("not None");
+        let i = self.layers.len();
+        let affine_len = geometry.affine_len();
+        let stats = self.max_batch * c;
+        let running = if kind.has_running_stats() {
+            let mean = self.backend.alloc(c, &format!("layer{i}.running_mean"))?;
+            let var = self.backend.alloc(c, &format!("layer{i}.running_var"))?;
+            self.backend.upload(var, &vec![1.0; c]);
+            let batches_tracked = self.backend.alloc(1, &format!("layer{i}.num_batches_tracked"))?;
+            Some(RunningStats { mean, var, batches_tracked })
+        } else {
+            None
+        };
+        let norm = Norm {
+            kind,
+            channels: c,
+            spatial,
+            gamma: Param::new(self.backend, &vec![1.0; affine_len], &format!("layer{i}.weight"))?,
+            beta: Param::new(self.backend, &vec![0.0; affine_len], &format!("layer{i}.bias"))?,
+            affine: self.config.affine,
+            running,
+            momentum: self.config.norm_momentum,
+            mean: self.backend.alloc(stats, &format!("layer{i}.mean"))?,
+            rstd: self.backend.alloc(stats, &format!("layer{i}.rstd"))?,
+            stat_grad: self.backend.alloc(2 * stats, &format!("layer{i}.stat_grad"))?,
+            y: self.buffer(c * spatial, &format!("layer{i}.y"))?,
+            dx: self.buffer(c * spatial, &format!("layer{i}.dx"))?,
+            last: None,
+        };
+        self.layers.push(Layer::Norm(norm));
+        if self.config.norm_noise > 0.0 {
+            let stream = self.rng.next_u32();
+            let layer = Layer::Noise(ChannelNoise {
+                strength: self.config.norm_noise,
+                channels: c,
+                spatial,
+                stream,
+                noise: self.backend.alloc(2 * c, &format!("layer{i}.noise"))?,
+                y: self.buffer(c * spatial, &format!("layer{i}.noise_y"))?,
+                dx: self.buffer(c * spatial, &format!("layer{i}.noise_dx"))?,
+                active: false,
+            });
+            self.layers.push(layer);
+        }
+        Ok(())
+    }
+
+    fn activation(&mut self) -> Result<(), NormlabError> {
+        let features = self.per_sample();
+        let i = self.layers.len();
+        let layer = Layer::Activation(ActivationLayer {
+            kind: self.config.activation,
+            features,
+            x: None,
+            y: self.buffer(features, &format!("layer{i}.y"))?,
+            dx: self.buffer(features, &format!("layer{i}.dx"))?,
+        });
+        self.layers.push(layer);
+        Ok(())
+    }
+
+    /// Normalization and activation in the configured order.
+    fn norm_and_activation(&mut self, kind: NormKind) -> Result<(), NormlabError> {
+        match self.config.placement {
+            Placement::Before => {
+                self.norm(kind)?;
+                self.activation()
+            }
+            Placement::After => {
+                self.activation()?;
+                self.norm(kind)
+            }
+        }
+    }
+
+    fn max_pool2(&mut self) -> Result<(), NormlabError> {
+        let (c, h, w) = self.shape;
+        let shape = PoolShape {
+            kind: PoolKind::Max,
+            batch: self.max_batch,
+            channels: c,
+            height: h,
+            width: w,
+            kernel: 2,
+            stride: 2,
+        };
+        let (oh, ow) = (shape.out_height(), shape.out_width());
+        let i = self.layers.len();
+        let layer = Layer::Pool(Pool {
+            shape,
+            y: self.buffer(c * oh * ow, &format!("layer{i}.y"))?,
+            argmax: self.buffer(c * oh * ow, &format!("layer{i}.argmax"))?,
+            dx: self.buffer(c * h * w, &format!("layer{i}.dx"))?,
+        });
+        self.layers.push(layer);
+        self.shape = (c, oh, ow);
+        Ok(())
+    }
+
+    fn dropout(&mut self) -> Result<(), NormlabError> {
+        let p = self.config.dropout;
+        if p <= 0.0 {
+            return Ok(());
+        }
+        let features = self.per_sample();
+        let i = self.layers.len();
+        let stream = self.rng.next_u32();
+        let layer = Layer::Dropout(Dropout {
+            p,
+            features,
+            stream,
+            mask: self.buffer(features, &format!("layer{i}.mask"))?,
+            y: self.buffer(features, &format!("layer{i}.y"))?,
+            dx: self.buffer(features, &format!("layer{i}.dx"))?,
+            active: false,
+        });
+        self.layers.push(layer);
+        Ok(())
+    }
+}
+
 impl Model {
-    /// Allocates every buffer for batches of up to `max_batch` rows and initialises the
+    /// Allocates every buffer for batches of up to `max_batch` samples and initialises the
     /// parameters from `rng`, exactly as the same seed would on any backend.
+    pub fn build<B: Backend>(
+        backend: &mut B,
+        config: &ModelConfig,
+        max_batch: usize,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<Self, NormlabError> {
+        if !(0.0..1.0).contains(&config.dropout) {
+            return Err(NormlabError::InvalidConfig(format!("dropout {} must be in [0, 1)", config.dropout)));
+        }
+        let mut b = Builder { backend, rng, config, max_batch, shape: config.input, layers: Vec::new() };
+        let hidden = match &config.architecture {
+            Architecture::Mlp { hidden } => hidden.clone(),
+            Architecture::Cnn { channels, hidden } => {
+                for (block, &c) in channels.iter().enumerate() {
+                    b.conv3x3(c)?;
+                    b.norm_and_activation(config.norm_of_block(block))?;
+                    b.max_pool2()?;
+                }
+                b.layers.push(Layer::Flatten);
+                hidden.clone()
+            }
+        };
+        let first_linear_block = config.architecture.blocks() - hidden.len();
+        for (i, &width) in hidden.iter().enumerate() {
+            b.linear(width)?;
+            b.norm_and_activation(config.norm_of_block(first_linear_block + i))?;
+            b.dropout()?;
+        }
+        b.linear(config.classes)?;
+        let layers = b.layers;
+        let dlogits = backend.alloc(max_batch * config.classes, "dlogits")?;
+        Ok(Model { layers, config: config.clone(), classes: config.classes, max_batch, dlogits })
+    }
+
+    /// An MLP (see [`MlpConfig`]).
     pub fn mlp<B: Backend>(
         backend: &mut B,
         config: &MlpConfig,
         max_batch: usize,
         rng: &mut ChaCha8Rng,
     ) -> Result<Self, NormlabError> {
-        // Validate the norm once for this width (also catches impossible settings early).
-        let mut layers = Vec::new();
-        let mut width = config.inputs;
-        let widths: Vec<usize> = config.hidden.iter().copied().chain([config.classes]).collect();
-        for (i, &out) in widths.iter().enumerate() {
-            let is_last = i + 1 == widths.len();
-            let weight_init = linear_init(rng, width, out * width);
-            let bias_init = linear_init(rng, width, out);
-            let weight = Param::new(backend, &weight_init, &format!("linear{i}.weight"))?;
-            let bias =
-                if config.bias { Some(Param::new(backend, &bias_init, &format!("linear{i}.bias"))?) } else { None };
-            let dx = if i == 0 { None } else { Some(backend.alloc(max_batch * width, &format!("linear{i}.dx"))?) };
-            layers.push(Layer::Linear(Linear {
-                inputs: width,
-                outputs: out,
-                weight,
-                bias,
-                y: backend.alloc(max_batch * out, &format!("linear{i}.y"))?,
-                dx,
-                x: None,
-            }));
-            if is_last {
-                break;
-            }
-            if config.norm != NormKind::None {
-                config.norm.geometry(max_batch, out, 1, false)?;
-                let stats = max_batch * out;
-                let running = if config.norm.has_running_stats() {
-                    let mean = backend.alloc(out, &format!("norm{i}.running_mean"))?;
-                    let var = backend.alloc(out, &format!("norm{i}.running_var"))?;
-                    backend.upload(var, &vec![1.0; out]);
-                    Some(RunningStats { mean, var })
-                } else {
-                    None
-                };
-                layers.push(Layer::Norm(Norm {
-                    kind: config.norm,
-                    channels: out,
-                    gamma: Param::new(backend, &vec![1.0; out], &format!("norm{i}.weight"))?,
-                    beta: Param::new(backend, &vec![0.0; out], &format!("norm{i}.bias"))?,
-                    running,
-                    momentum: config.norm_momentum,
-                    mean: backend.alloc(stats, &format!("norm{i}.mean"))?,
-                    rstd: backend.alloc(stats, &format!("norm{i}.rstd"))?,
-                    stat_grad: backend.alloc(2 * stats, &format!("norm{i}.stat_grad"))?,
-                    y: backend.alloc(max_batch * out, &format!("norm{i}.y"))?,
-                    dx: backend.alloc(max_batch * out, &format!("norm{i}.dx"))?,
-                    last: None,
-                }));
-            }
-            layers.push(Layer::Activation(ActivationLayer {
-                kind: config.activation,
-                features: out,
-                x: None,
-                y: backend.alloc(max_batch * out, &format!("act{i}.y"))?,
-                dx: backend.alloc(max_batch * out, &format!("act{i}.dx"))?,
-            }));
-            width = out;
-        }
-        Ok(Model {
-            layers,
-            inputs: config.inputs,
-            classes: config.classes,
-            max_batch,
-            dlogits: backend.alloc(max_batch * config.classes, "dlogits")?,
-        })
+        Self::build(backend, &ModelConfig::from(config), max_batch, rng)
     }
 
-    /// Every learnable parameter, in a fixed order.
+    /// Every learnable parameter, in layer order (weight, bias; γ, β), as PyTorch's
+    /// `named_parameters()` lists them.
     pub fn params(&self) -> Vec<Param> {
         let mut out = Vec::new();
         for layer in &self.layers {
             match layer {
-                Layer::Linear(l) => {
-                    out.push(l.weight);
-                    out.extend(l.bias);
+                Layer::Linear(Linear { weight, bias, .. }) | Layer::Conv(Conv { weight, bias, .. }) => {
+                    out.push(*weight);
+                    out.extend(*bias);
                 }
-                Layer::Norm(n) => {
+                Layer::Norm(n) if n.affine => {
                     out.push(n.gamma);
                     out.push(n.beta);
                 }
-                Layer::Activation(_) => {}
+                _ => {}
             }
         }
         out
     }
 
-    /// Records the forward pass of `batch` rows of `x`; returns the logits tensor.
+    /// Checks a training batch size against every normalization before anything runs
+    /// (BatchNorm cannot estimate a variance from one value per channel).
+    pub fn check_batch(&self, batch: usize, phase: Phase) -> Result<(), NormlabError> {
+        for layer in &self.layers {
+            if let Layer::Norm(n) = layer {
+                n.kind.geometry(batch, n.channels, n.spatial, phase == Phase::Train)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Records the forward pass of `batch` samples of `x`; returns the logits tensor.
     pub fn forward<B: Backend>(
         &mut self,
         backend: &mut B,
@@ -254,6 +595,7 @@ impl Model {
         phase: Phase,
     ) -> Result<TensorId, NormlabError> {
         assert!(batch <= self.max_batch, "batch larger than the buffers were made for");
+        let training = phase == Phase::Train;
         let mut h = x;
         for layer in &mut self.layers {
             h = match layer {
@@ -262,13 +604,26 @@ impl Model {
                     let shape = MatmulShape { m: batch, k: l.inputs, n: l.outputs, trans_a: false, trans_b: true };
                     backend.matmul(h, l.weight.value, l.y, shape);
                     if let Some(b) = &l.bias {
-                        backend.bias_add(l.y, b.value, batch, l.outputs);
+                        backend.bias_add(l.y, b.value, (batch, l.outputs, 1));
                     }
                     l.y
                 }
+                Layer::Conv(c) => {
+                    c.x = Some(h);
+                    let shape = ConvShape { batch, ..c.shape };
+                    backend.conv2d_forward(h, c.weight.value, c.y, shape);
+                    if let Some(b) = &c.bias {
+                        backend.bias_add(
+                            c.y,
+                            b.value,
+                            (batch, shape.out_channels, shape.out_height() * shape.out_width()),
+                        );
+                    }
+                    c.y
+                }
                 Layer::Norm(n) => {
-                    let training = phase == Phase::Train;
-                    let geometry = n.kind.geometry(batch, n.channels, 1, training)?.expect("a Norm layer has a kind");
+                    let geometry =
+                        n.kind.geometry(batch, n.channels, n.spatial, training)?.expect("a Norm layer has a kind");
                     let mode = if training { NormMode::Train { momentum: n.momentum } } else { NormMode::Eval };
                     backend.norm_forward(&geometry, mode, &n.tensors(h));
                     n.last = Some((h, geometry, mode));
@@ -278,6 +633,36 @@ impl Model {
                     a.x = Some(h);
                     backend.activation_forward(a.kind, h, a.y, batch * a.features);
                     a.y
+                }
+                Layer::Pool(p) => {
+                    backend.pool_forward(h, p.y, p.argmax, PoolShape { batch, ..p.shape });
+                    p.y
+                }
+                Layer::Flatten => h,
+                Layer::Dropout(d) => {
+                    d.active = training;
+                    if training {
+                        backend.dropout_forward(h, d.y, d.mask, batch * d.features, d.p, d.stream);
+                        d.y
+                    } else {
+                        h
+                    }
+                }
+                Layer::Noise(n) => {
+                    n.active = training;
+                    if training {
+                        backend.channel_noise_forward(
+                            h,
+                            n.y,
+                            n.noise,
+                            (batch, n.channels, n.spatial),
+                            n.strength,
+                            n.stream,
+                        );
+                        n.y
+                    } else {
+                        h
+                    }
                 }
             };
         }
@@ -295,12 +680,28 @@ impl Model {
                     let dw = MatmulShape { m: l.outputs, k: batch, n: l.inputs, trans_a: true, trans_b: false };
                     backend.matmul(dy, x, l.weight.grad, dw);
                     if let Some(b) = &l.bias {
-                        backend.bias_grad(dy, b.grad, batch, l.outputs);
+                        backend.bias_grad(dy, b.grad, (batch, l.outputs, 1));
                     }
                     if let Some(dx) = l.dx {
                         // dx[N, in] = dy[N, out] · W[out, in]
                         let shape = MatmulShape { m: batch, k: l.outputs, n: l.inputs, trans_a: false, trans_b: false };
                         backend.matmul(dy, l.weight.value, dx, shape);
+                        dy = dx;
+                    }
+                }
+                Layer::Conv(c) => {
+                    let x = c.x.expect("forward before backward");
+                    let shape = ConvShape { batch, ..c.shape };
+                    backend.conv2d_backward_weight(dy, x, c.weight.grad, shape);
+                    if let Some(b) = &c.bias {
+                        backend.bias_grad(
+                            dy,
+                            b.grad,
+                            (batch, shape.out_channels, shape.out_height() * shape.out_width()),
+                        );
+                    }
+                    if let Some(dx) = c.dx {
+                        backend.conv2d_backward_input(dy, c.weight.value, dx, shape);
                         dy = dx;
                     }
                 }
@@ -315,6 +716,23 @@ impl Model {
                     let x = a.x.expect("forward before backward");
                     backend.activation_backward(a.kind, x, a.y, dy, a.dx, batch * a.features);
                     dy = a.dx;
+                }
+                Layer::Pool(p) => {
+                    backend.pool_backward(dy, p.argmax, p.dx, PoolShape { batch, ..p.shape });
+                    dy = p.dx;
+                }
+                Layer::Flatten => {}
+                Layer::Dropout(d) => {
+                    if d.active {
+                        backend.dropout_backward(dy, d.mask, d.dx, batch * d.features);
+                        dy = d.dx;
+                    }
+                }
+                Layer::Noise(n) => {
+                    if n.active {
+                        backend.channel_noise_backward(dy, n.noise, n.dx, (batch, n.channels, n.spatial));
+                        dy = n.dx;
+                    }
                 }
             }
         }

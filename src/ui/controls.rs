@@ -11,7 +11,7 @@ use super::runner::start_run;
 use super::RunView;
 use crate::experiment::config::{format_lr, BATCH_SIZE_RANGE, EPOCHS_RANGE};
 use crate::experiment::ExperimentConfig;
-use crate::nn::{NormKind, Optimizer};
+use crate::nn::{Architecture, NormKind, Optimizer};
 
 /// Learning rate on a log scale: the slider holds log10(lr) from −4 to 0.
 fn lr_from_slider(v: f64) -> f32 {
@@ -74,6 +74,22 @@ pub fn Controls(config: RwSignal<ExperimentConfig>, device: DeviceState, view_st
                 <output for="batch">{move || config.with(|c| c.batch_size)}</output>
             </div>
             <div class="control">
+                <label for="model">"Model"</label>
+                <select id="model"
+                    prop:value=move || config.with(|c| match c.architecture { Architecture::Mlp { .. } => "mlp", Architecture::Cnn { .. } => "cnn" })
+                    on:change=move |ev| {
+                        let architecture = if event_target_value(&ev) == "cnn" {
+                            Architecture::notes_cnn()
+                        } else {
+                            Architecture::Mlp { hidden: vec![256, 256] }
+                        };
+                        config.update(|c| c.architecture = architecture);
+                    }>
+                    <option value="mlp">"MLP 784-256-256-10"</option>
+                    <option value="cnn">"CNN: 2 conv + 2 linear"</option>
+                </select>
+            </div>
+            <div class="control">
                 <label for="optimizer">"Optimizer"</label>
                 <select id="optimizer"
                     prop:value=move || config.with(|c| c.optimizer.name())
@@ -88,12 +104,12 @@ pub fn Controls(config: RwSignal<ExperimentConfig>, device: DeviceState, view_st
             <div class="control">
                 <label for="bn">"BatchNorm"</label>
                 <input id="bn" type="checkbox"
-                    prop:checked=move || config.with(|c| c.norm == NormKind::Batch)
+                    prop:checked=move || config.with(|c| c.norms.contains(&NormKind::Batch))
                     on:change=move |ev| {
                         let on = event_target_checked(&ev);
-                        config.update(|c| c.norm = if on { NormKind::Batch } else { NormKind::None });
+                        config.update(|c| c.norms = vec![if on { NormKind::Batch } else { NormKind::None }]);
                     } />
-                <span class="hint">{move || if config.with(|c| c.norm == NormKind::Batch) { "on, before each ReLU" } else { "off" }}</span>
+                <span class="hint">{move || if config.with(|c| c.norms.contains(&NormKind::Batch)) { "on, before each ReLU" } else { "off" }}</span>
             </div>
             <div class="control">
                 <label for="epochs">"Epochs"</label>

@@ -34,6 +34,18 @@ pub struct RunView {
     pub progress: RwSignal<(usize, usize)>,
 }
 
+fn model_description(config: &ExperimentConfig) -> String {
+    match &config.architecture {
+        crate::nn::Architecture::Mlp { .. } => "An MLP 784-256-256-10 with ReLU learns to classify Fashion-MNIST \
+            clothing images (28×28 pixels, 10 classes)."
+            .into(),
+        crate::nn::Architecture::Cnn { .. } => "A CNN learns to classify Fashion-MNIST clothing images: two 3×3 \
+            convolutions (32 and 64 channels), each followed by ReLU and 2×2 max-pooling, then a 128-unit hidden \
+            layer and 10 outputs."
+            .into(),
+    }
+}
+
 #[component]
 fn App() -> impl IntoView {
     let query = window().location().search().unwrap_or_default();
@@ -60,9 +72,9 @@ fn App() -> impl IntoView {
         </header>
         <main class="lab">
             <section class="intro">
-                <h2>"Experiment: BatchNorm in a multi-layer perceptron"</h2>
+                <h2>"Experiment: BatchNorm and training stability"</h2>
+                <p>{move || model_description(&config.get())}</p>
                 <p>
-                    "An MLP 784-256-256-10 with ReLU learns to classify Fashion-MNIST clothing images. "
                     "With BatchNorm switched on, every hidden layer standardises its pre-activations over the "
                     "mini-batch before the ReLU. Try a large learning rate with and without it, or a tiny batch: "
                     "each run is overlaid on the chart so you can compare."

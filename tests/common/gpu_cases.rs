@@ -1,5 +1,5 @@
 //! Every GPU kernel against the CPU reference, on shapes that are not multiples of the
-//! workgroup or tile sizes (256 threads; 64×64 matmul blocks with 16-deep K slices).
+//! workgroup or tile sizes (256 threads; 64×64 matmul and convolution blocks with 16-deep K slices).
 //!
 //! Shared by the native test binary (`tests/engine`, on lavapipe) and the browser test
 //! (headless Chromium, SwiftShader), so this file uses only normlab's public API, async
@@ -13,8 +13,8 @@
 use normlab::backend::cpu::CpuBackend;
 use normlab::backend::gpu::{GpuBackend, GpuContext};
 use normlab::backend::{
-    Activation, AdamHyper, Backend, MatmulShape, NormGrads, NormMode, NormTensors, RunningStats, SgdHyper, StepScalars,
-    TensorId,
+    Activation, AdamHyper, Backend, ConvShape, GradClip, MatmulShape, NormGrads, NormMode, NormTensors, PoolKind,
+    PoolShape, RunningStats, SgdHyper, StepScalars, TensorId, METRICS_PER_SLOT,
 };
 use normlab::nn::NormKind;
 
@@ -106,8 +106,32 @@ pub async fn run_all_logged(ctx: &GpuContext, log: &mut dyn FnMut(&str)) -> Resu
             matmul(&mut p, MatmulShape { m, k, n, trans_a, trans_b }).await?;
         }
     }
-    bias(&mut p, 37, 29).await?;
-    bias(&mut p, 300, 3).await?;
+    // (N, CI, CO, H, W, kernel, stride, padding): none a multiple of the 64×64×16 tiles.
+    for (batch, in_channels, out_channels, height, width, kernel, stride, padding) in [
+        (3, 2, 5, 11, 9, 3, 1, 1),
+        (2, 3, 7, 9, 9, 3, 2, 0),
+        (2, 3, 4, 10, 7, 5, 1, 2),
+        (2, 5, 3, 6, 7, 1, 1, 0),
+        // Two column blocks in every pass, 40 K slices in the forward pass, stride 2 with padding.
+        (2, 67, 70, 9, 10, 3, 2, 1),
+        // Stride larger than the kernel: some pixels feed no output and get dx = 0.
+        (1, 2, 3, 8, 8, 2, 3, 0),
+    ] {
+        let shape = ConvShape { batch, in_channels, out_channels, height, width, kernel, stride, padding };
+        conv(&mut p, shape).await?;
+    }
+    for kind in [PoolKind::Max, PoolKind::Avg] {
+        // Odd sizes (floor mode drops the last row and column) and overlapping windows.
+        for (height, width, kernel, stride) in [(7, 9, 2, 2), (9, 8, 3, 2)] {
+            let shape = PoolShape { kind, batch: 3, channels: 5, height, width, kernel, stride };
+            pool(&mut p, shape, false).await?;
+        }
+    }
+    let ties = PoolShape { kind: PoolKind::Max, batch: 2, channels: 3, height: 9, width: 8, kernel: 3, stride: 2 };
+    pool(&mut p, ties, true).await?;
+    bias(&mut p, 37, 29, 1).await?;
+    bias(&mut p, 5, 7, 33).await?;
+    bias(&mut p, 300, 3, 1).await?;
     for kind in [Activation::Relu, Activation::Tanh] {
         activation(&mut p, kind, 1031).await?;
     }
@@ -135,6 +159,21 @@ pub async fn run_all_logged(ctx: &GpuContext, log: &mut dyn FnMut(&str)) -> Resu
     // Three steps recorded back to back: each must see its own step scalars.
     sgd(&mut p, 300, SgdHyper { momentum: 0.9, weight_decay: 0.0 }, false).await?;
     adam(&mut p, 300, AdamHyper::default(), false).await?;
+    for drop in [0.1, 0.5, 0.9] {
+        dropout(&mut p, 70_001, drop, 3).await?;
+    }
+    dropout(&mut p, 1, 0.5, 4).await?;
+    channel_noise(&mut p, (3, 37, 29), 0.5, 5).await?;
+    channel_noise(&mut p, (300, 5, 1), 1.0, 6).await?;
+    let odd = [1, 37, 1000, 70_001];
+    clip(&mut p, "odd lengths", &odd, 1.0, GradClip::None).await?;
+    clip(&mut p, "odd lengths, clipping", &odd, 1.0, GradClip::Norm { max_norm: 1.0 }).await?;
+    // More tensors than the backend's first partial-sum scratch holds: it must grow.
+    let many: Vec<usize> = (0..21).map(|i| 2 * i + 1).collect();
+    clip(&mut p, "many tensors, clipping", &many, 1.0, GradClip::Norm { max_norm: 0.5 }).await?;
+    clip(&mut p, "odd lengths, under the limit", &odd, 1.0, GradClip::Norm { max_norm: 1000.0 }).await?;
+    clip(&mut p, "odd lengths", &odd, 1.0, GradClip::Value { clip: 0.5 }).await?;
+    clip(&mut p, "no tensors", &[], 1.0, GradClip::Norm { max_norm: 1.0 }).await?;
     upload_and_zero_keep_program_order(&mut p, 1031).await?;
     p.finish()
 }
@@ -285,15 +324,73 @@ async fn matmul(p: &mut Pair<'_>, shape: MatmulShape) -> Result<(), String> {
     p.done(&name)
 }
 
-async fn bias(p: &mut Pair<'_>, rows: usize, cols: usize) -> Result<(), String> {
-    let name = format!("bias_add / bias_grad {rows}×{cols}");
-    let y = p.random(rows * cols, -1.0, 1.0, "y")?;
+async fn conv(p: &mut Pair<'_>, shape: ConvShape) -> Result<(), String> {
+    let ConvShape { batch, in_channels, out_channels, height, width, kernel, stride, padding } = shape;
+    let name =
+        format!("conv2d N={batch} CI={in_channels} CO={out_channels} {height}×{width} k{kernel} s{stride} p{padding}");
+    let x = p.random(shape.input_len(), -1.0, 1.0, "x")?;
+    let weight = p.random(shape.weight_len(), -0.5, 0.5, "weight")?;
+    let dy = p.random(shape.output_len(), -1.0, 1.0, "dy")?;
+    let y = p.output(shape.output_len(), "y")?;
+    let dx = p.output(shape.input_len(), "dx")?;
+    let dweight = p.output(shape.weight_len(), "dweight")?;
+    p.both(|be, s| {
+        be.conv2d_forward(x.on(s), weight.on(s), y.on(s), shape);
+        be.conv2d_backward_input(dy.on(s), weight.on(s), dx.on(s), shape);
+        be.conv2d_backward_weight(dy.on(s), x.on(s), dweight.on(s), shape);
+    });
+    p.compare(&format!("{name}: y"), y, RTOL, ATOL).await?;
+    p.compare(&format!("{name}: dx"), dx, RTOL, ATOL).await?;
+    p.compare(&format!("{name}: dweight"), dweight, RTOL, ATOL).await?;
+    p.done(&name)
+}
+
+/// `with_ties`: inputs on a coarse grid, so that most windows hold equal maxima and the
+/// first one must win on both backends.
+async fn pool(p: &mut Pair<'_>, shape: PoolShape, with_ties: bool) -> Result<(), String> {
+    let PoolShape { kind, batch, channels, height, width, kernel, stride } = shape;
+    let name = format!("pool {kind:?} N={batch} C={channels} {height}×{width} k{kernel} s{stride}, ties {with_ties}");
+    let mut x = p.rng.vec(shape.input_len(), -2.0, 2.0);
+    if with_ties {
+        x.iter_mut().for_each(|v| *v = v.round());
+    }
+    let x = p.input(&x, "x")?;
+    let dy = p.random(shape.output_len(), -1.0, 1.0, "dy")?;
+    let y = p.output(shape.output_len(), "y")?;
+    let argmax = p.output(shape.output_len(), "argmax")?;
+    let dx = p.output(shape.input_len(), "dx")?;
+    p.both(|be, s| {
+        be.pool_forward(x.on(s), y.on(s), argmax.on(s), shape);
+        be.pool_backward(dy.on(s), argmax.on(s), dx.on(s), shape);
+    });
+    match kind {
+        // A maximum is a copy, and its position an exact small integer.
+        PoolKind::Max => {
+            p.compare(&format!("{name}: y"), y, 0.0, 0.0).await?;
+            p.compare(&format!("{name}: argmax"), argmax, 0.0, 0.0).await?;
+        }
+        PoolKind::Avg => {
+            p.compare(&format!("{name}: y"), y, RTOL, ATOL).await?;
+            let (_, untouched) = p.read(argmax).await?;
+            if let Some(i) = untouched.iter().position(|v| !v.is_nan()) {
+                p.failures.push(format!("{name}: average pooling wrote argmax[{i}]"));
+            }
+        }
+    }
+    p.compare(&format!("{name}: dx"), dx, RTOL, ATOL).await?;
+    p.done(&name)
+}
+
+async fn bias(p: &mut Pair<'_>, rows: usize, cols: usize, spatial: usize) -> Result<(), String> {
+    let name = format!("bias_add / bias_grad {rows}×{cols}×{spatial}");
+    let len = rows * cols * spatial;
+    let y = p.random(len, -1.0, 1.0, "y")?;
     let bias = p.random(cols, -1.0, 1.0, "bias")?;
-    let dy = p.random(rows * cols, -1.0, 1.0, "dy")?;
+    let dy = p.random(len, -1.0, 1.0, "dy")?;
     let dbias = p.output(cols, "dbias")?;
     p.both(|be, s| {
-        be.bias_add(y.on(s), bias.on(s), rows, cols);
-        be.bias_grad(dy.on(s), dbias.on(s), rows, cols);
+        be.bias_add(y.on(s), bias.on(s), (rows, cols, spatial));
+        be.bias_grad(dy.on(s), dbias.on(s), (rows, cols, spatial));
     });
     p.compare(&format!("{name}: y"), y, RTOL, ATOL).await?;
     p.compare(&format!("{name}: dbias"), dbias, RTOL, ATOL).await?;
@@ -348,7 +445,7 @@ async fn cross_entropy(p: &mut Pair<'_>, rows: usize, classes: usize, grad_slot:
     let labels: Vec<f32> = (0..rows).map(|_| p.rng.below(classes) as f32).collect();
     let logits = p.input(&logits, "logits")?;
     let labels = p.input(&labels, "labels")?;
-    let metrics = p.output(2 * (slot + 1) + 2, "metrics")?;
+    let metrics = p.output(METRICS_PER_SLOT * (slot + 2), "metrics")?;
     let dlogits = p.output(rows * classes, "dlogits")?;
     let with_grad = grad_slot.is_some();
     p.both(|be, s| {
@@ -356,16 +453,17 @@ async fn cross_entropy(p: &mut Pair<'_>, rows: usize, classes: usize, grad_slot:
         be.cross_entropy(logits.on(s), labels.on(s), grad, metrics.on(s), slot, rows, classes);
     });
     let (cpu, gpu) = p.read(metrics).await?;
-    let written = 2 * slot..2 * slot + 2;
-    let (gpu_loss, cpu_loss) = (&gpu[2 * slot..2 * slot + 1], &cpu[2 * slot..2 * slot + 1]);
+    let base = METRICS_PER_SLOT * slot;
+    let written = base..base + 2;
+    let (gpu_loss, cpu_loss) = (&gpu[base..base + 1], &cpu[base..base + 1]);
     p.case_worst = p.case_worst.max(tolerance_used(gpu_loss, cpu_loss, RTOL_TRANSCENDENTAL, ATOL));
     if let Err(report) =
         check_close(&format!("GPU vs CPU: {name}: loss"), gpu_loss, cpu_loss, RTOL_TRANSCENDENTAL, ATOL)
     {
         p.failures.push(report);
     }
-    if gpu[2 * slot + 1] != cpu[2 * slot + 1] {
-        p.failures.push(format!("{name}: correct count GPU {} vs CPU {}", gpu[2 * slot + 1], cpu[2 * slot + 1]));
+    if gpu[base + 1] != cpu[base + 1] {
+        p.failures.push(format!("{name}: correct count GPU {} vs CPU {}", gpu[base + 1], cpu[base + 1]));
     }
     if let Some(i) = (0..gpu.len()).find(|i| !written.contains(i) && !gpu[*i].is_nan()) {
         p.failures.push(format!("{name}: metrics[{i}] outside slot {slot} was overwritten with {}", gpu[i]));
@@ -401,7 +499,8 @@ async fn norm(
     let running = if kind.has_running_stats() {
         let mean = p.random(c, -0.5, 0.5, "running_mean")?;
         let var = p.random(c, 0.5, 1.5, "running_var")?;
-        Some((mean, var))
+        let batches_tracked = p.input(&[3.0], "num_batches_tracked")?;
+        Some((mean, var, batches_tracked))
     } else {
         None
     };
@@ -423,7 +522,11 @@ async fn norm(
             beta: beta.on(side),
             mean: mean.on(side),
             rstd: rstd.on(side),
-            running: running.map(|(m, v)| RunningStats { mean: m.on(side), var: v.on(side) }),
+            running: running.map(|(m, v, n)| RunningStats {
+                mean: m.on(side),
+                var: v.on(side),
+                batches_tracked: n.on(side),
+            }),
         };
         let grads = NormGrads {
             dy: dy.on(side),
@@ -438,7 +541,7 @@ async fn norm(
     for (what, t) in [("y", y), ("mean", mean), ("rstd", rstd), ("dx", dx), ("dgamma", dgamma), ("dbeta", dbeta)] {
         p.compare(&format!("{name}: {what}"), t, RTOL, ATOL).await?;
     }
-    if let Some((m, v)) = running {
+    if let Some((m, v, _)) = running {
         p.compare(&format!("{name}: running_mean"), m, RTOL, ATOL).await?;
         p.compare(&format!("{name}: running_var"), v, RTOL, ATOL).await?;
     }
@@ -480,6 +583,104 @@ async fn adam(p: &mut Pair<'_>, len: usize, hyper: AdamHyper, read_each_step: bo
             p.compare(&format!("{name} step {step}: param"), param, RTOL, ATOL).await?;
             p.compare(&format!("{name} step {step}: m"), m, RTOL, ATOL).await?;
             p.compare(&format!("{name} step {step}: v"), v, RTOL, ATOL).await?;
+        }
+    }
+    p.done(&name)
+}
+/// Dropout at two steps recorded back to back: the masks come from integer hashing and
+/// must be bit-identical to the CPU's, and each step must draw with its own step number.
+async fn dropout(p: &mut Pair<'_>, len: usize, drop: f32, stream: u32) -> Result<(), String> {
+    let name = format!("dropout len={len} p={drop} stream={stream}");
+    let x = p.random(len, -3.0, 3.0, "x")?;
+    let dy = p.random(len, -1.0, 1.0, "dy")?;
+    let mut steps = Vec::new();
+    for step in [1u32, 2] {
+        let (y, mask, dx) = (p.output(len, "y")?, p.output(len, "mask")?, p.output(len, "dx")?);
+        p.both(|be, _| be.begin_step(StepScalars { learning_rate: 0.1, step }));
+        let submissions = p.gpu.submission_count();
+        p.both(|be, s| {
+            be.dropout_forward(x.on(s), y.on(s), mask.on(s), len, drop, stream);
+            be.dropout_backward(dy.on(s), mask.on(s), dx.on(s), len);
+        });
+        if step > 1 && p.gpu.submission_count() != submissions {
+            p.failures.push(format!("{name}: recording step {step} submitted work (a step must submit once)"));
+        }
+        steps.push((step, y, mask, dx));
+    }
+    for (step, y, mask, dx) in steps {
+        p.compare(&format!("{name} step {step}: mask (bit-identical)"), mask, 0.0, 0.0).await?;
+        p.compare(&format!("{name} step {step}: y"), y, RTOL, ATOL).await?;
+        p.compare(&format!("{name} step {step}: dx"), dx, RTOL, ATOL).await?;
+    }
+    p.done(&name)
+}
+
+async fn channel_noise(
+    p: &mut Pair<'_>,
+    (n, c, s): (usize, usize, usize),
+    strength: f32,
+    stream: u32,
+) -> Result<(), String> {
+    let name = format!("channel noise [N={n}, C={c}, S={s}] strength={strength} stream={stream}");
+    let len = n * c * s;
+    let x = p.random(len, -3.0, 3.0, "x")?;
+    let dy = p.random(len, -1.0, 1.0, "dy")?;
+    let (y, noise, dx) = (p.output(len, "y")?, p.output(2 * c, "noise")?, p.output(len, "dx")?);
+    p.both(|be, side| {
+        be.begin_step(StepScalars { learning_rate: 0.1, step: 7 });
+        be.channel_noise_forward(x.on(side), y.on(side), noise.on(side), (n, c, s), strength, stream);
+        be.channel_noise_backward(dy.on(side), noise.on(side), dx.on(side), (n, c, s));
+    });
+    // The uniforms are bit-identical; `1 + strength·u` may be fused into one multiply-add
+    // on the GPU, so the noise itself gets the usual tolerance.
+    p.compare(&format!("{name}: noise"), noise, RTOL, ATOL).await?;
+    p.compare(&format!("{name}: y"), y, RTOL, ATOL).await?;
+    p.compare(&format!("{name}: dx"), dx, RTOL, ATOL).await?;
+    p.done(&name)
+}
+
+/// `clip_gradients` on gradients of the given lengths with values in ±`scale`, into metrics
+/// slot 1 of 3. Recorded twice (the second time on re-uploaded gradients), and the second
+/// recording must not submit: clipping stays inside one training step's submission.
+async fn clip(p: &mut Pair<'_>, label: &str, lens: &[usize], scale: f32, clip: GradClip) -> Result<(), String> {
+    const SLOT: usize = 1;
+    let name = format!("clip_gradients {label} {clip:?}, {} tensors", lens.len());
+    let data: Vec<Vec<f32>> = lens.iter().map(|&len| p.rng.vec(len, -scale, scale)).collect();
+    let mut grads = Vec::new();
+    for d in &data {
+        grads.push(p.input(d, "grad")?);
+    }
+    let metrics = p.output(3 * METRICS_PER_SLOT, "metrics")?;
+    for round in 0..2 {
+        if round == 1 {
+            p.both(|be, s| {
+                for (g, d) in grads.iter().zip(&data) {
+                    be.upload(g.on(s), d);
+                }
+            });
+        }
+        let submissions = p.gpu.submission_count();
+        p.both(|be, s| {
+            let list: Vec<(TensorId, usize)> = grads.iter().map(|g| (g.on(s), g.len)).collect();
+            be.clip_gradients(&list, clip, metrics.on(s), SLOT);
+        });
+        if round == 1 && p.gpu.submission_count() != submissions {
+            p.failures.push(format!("{name}: clip_gradients submitted work the second time"));
+        }
+        for (i, &g) in grads.iter().enumerate() {
+            p.compare(&format!("{name} round {round}: grad {i} (len {})", g.len), g, RTOL, ATOL).await?;
+        }
+        let (cpu, gpu) = p.read(metrics).await?;
+        let written = [METRICS_PER_SLOT * SLOT + 2, METRICS_PER_SLOT * SLOT + 3];
+        if let Some(i) = (0..gpu.len()).find(|i| !written.contains(i) && !gpu[*i].is_nan()) {
+            p.failures.push(format!("{name}: metrics[{i}] outside the norms of slot {SLOT} became {}", gpu[i]));
+        }
+        let (gpu_norms, cpu_norms) = (&gpu[written[0]..=written[1]], &cpu[written[0]..=written[1]]);
+        p.case_worst = p.case_worst.max(tolerance_used(gpu_norms, cpu_norms, RTOL, ATOL));
+        if let Err(report) =
+            check_close(&format!("GPU vs CPU: {name}: norms before, after"), gpu_norms, cpu_norms, RTOL, ATOL)
+        {
+            p.failures.push(report);
         }
     }
     p.done(&name)

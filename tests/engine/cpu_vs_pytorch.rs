@@ -6,11 +6,11 @@
 
 use normlab::backend::cpu::CpuBackend;
 use normlab::backend::{
-    Activation, AdamHyper, Backend, MatmulShape, NormGeometry, NormGrads, NormMode, NormTensors, RunningStats,
-    SgdHyper, StepScalars, TensorId,
+    Activation, AdamHyper, Backend, ConvShape, GradClip, MatmulShape, NormGeometry, NormGrads, NormMode, NormTensors,
+    PoolKind, PoolShape, RunningStats, SgdHyper, StepScalars, TensorId, METRICS_PER_SLOT,
 };
 use normlab::nn::{Layer, MlpConfig, Model, NormKind, Phase};
-use rand::SeedableRng;
+use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::fixtures::{assert_close, nan_tensor, read, tensor_from, Fixture};
@@ -42,14 +42,14 @@ fn check_linear(name: &str) {
     // y = x Wᵀ + b
     let y = nan_tensor(&mut b, n * outputs, "y");
     b.matmul(x, w, y, MatmulShape { m: n, k: inputs, n: outputs, trans_a: false, trans_b: true });
-    b.bias_add(y, bias, n, outputs);
+    b.bias_add(y, bias, (n, outputs, 1));
     // dx = dy W,  dW = dyᵀ x,  db = Σ_rows dy
     let dx = nan_tensor(&mut b, n * inputs, "dx");
     b.matmul(dy, w, dx, MatmulShape { m: n, k: outputs, n: inputs, trans_a: false, trans_b: false });
     let dw = nan_tensor(&mut b, outputs * inputs, "dweight");
     b.matmul(dy, x, dw, MatmulShape { m: outputs, k: n, n: inputs, trans_a: true, trans_b: false });
     let db = nan_tensor(&mut b, outputs, "dbias");
-    b.bias_grad(dy, db, n, outputs);
+    b.bias_grad(dy, db, (n, outputs, 1));
 
     assert_close(&format!("{name} y"), &read(&mut b, y, n * outputs), &f.t("y"), RTOL, ATOL);
     assert_close(&format!("{name} dx"), &read(&mut b, dx, n * inputs), &f.t("dx"), RTOL, ATOL);
@@ -65,6 +65,125 @@ fn linear_basic() {
 #[test]
 fn linear_odd_sizes() {
     check_linear("linear__odd_sizes");
+}
+
+// ---------------------------------------------------------------------------------------
+// Convolution (conv2d + bias_add) and pooling
+// ---------------------------------------------------------------------------------------
+
+/// A fixture attribute stored as a square `[a, a]` pair (stride, padding, kernel_size).
+fn square_attr(f: &Fixture, key: &str) -> usize {
+    let pair: Vec<u64> = f.attr(key).as_array().expect("a pair").iter().map(|v| v.as_u64().expect("a size")).collect();
+    assert!(pair.len() == 2 && pair[0] == pair[1], "{key} = {pair:?} is not square");
+    pair[0] as usize
+}
+
+fn check_conv2d(name: &str) {
+    let f = Fixture::load(name);
+    assert_eq!((square_attr(&f, "dilation"), f.attr("groups").as_u64()), (1, Some(1)));
+    let (xs, ws) = (f.shape("x"), f.shape("weight"));
+    assert_eq!(ws[2], ws[3], "square kernel");
+    let shape = ConvShape {
+        batch: xs[0],
+        in_channels: xs[1],
+        out_channels: ws[0],
+        height: xs[2],
+        width: xs[3],
+        kernel: ws[2],
+        stride: square_attr(&f, "stride"),
+        padding: square_attr(&f, "padding"),
+    };
+    let (out_h, out_w) = (shape.out_height(), shape.out_width());
+    assert_eq!(f.shape("y"), [shape.batch, shape.out_channels, out_h, out_w], "output shape");
+    let bias_shape = (shape.batch, shape.out_channels, out_h * out_w);
+    let mut b = CpuBackend::new();
+    let x = tensor_from(&mut b, &f.t("x"), "x");
+    let w = tensor_from(&mut b, &f.t("weight"), "weight");
+    let bias = tensor_from(&mut b, &f.t("bias"), "bias");
+    let dy = tensor_from(&mut b, &f.t("dy"), "dy");
+
+    let y = nan_tensor(&mut b, shape.output_len(), "y");
+    b.conv2d_forward(x, w, y, shape);
+    b.bias_add(y, bias, bias_shape);
+    let dx = nan_tensor(&mut b, shape.input_len(), "dx");
+    b.conv2d_backward_input(dy, w, dx, shape);
+    let dw = nan_tensor(&mut b, shape.weight_len(), "dweight");
+    b.conv2d_backward_weight(dy, x, dw, shape);
+    let db = nan_tensor(&mut b, shape.out_channels, "dbias");
+    b.bias_grad(dy, db, bias_shape);
+
+    assert_close(&format!("{name} y"), &read(&mut b, y, shape.output_len()), &f.t("y"), RTOL, ATOL);
+    assert_close(&format!("{name} dx"), &read(&mut b, dx, shape.input_len()), &f.t("dx"), RTOL, ATOL);
+    assert_close(&format!("{name} dweight"), &read(&mut b, dw, shape.weight_len()), &f.t("dweight"), RTOL, ATOL);
+    assert_close(&format!("{name} dbias"), &read(&mut b, db, shape.out_channels), &f.t("dbias"), RTOL, ATOL);
+}
+
+#[test]
+fn conv2d_pad1_stride1() {
+    check_conv2d("conv2d__pad1_stride1");
+}
+
+#[test]
+fn conv2d_stride2_pad0_odd() {
+    // 9×9 at stride 2: the last row and column feed no output, so dx is 0 there.
+    check_conv2d("conv2d__stride2_pad0_odd");
+}
+
+fn check_pool(name: &str, kind: PoolKind) {
+    let f = Fixture::load(name);
+    assert_eq!((square_attr(&f, "padding"), f.attr_bool("ceil_mode")), (0, false));
+    let xs = f.shape("x");
+    let shape = PoolShape {
+        kind,
+        batch: xs[0],
+        channels: xs[1],
+        height: xs[2],
+        width: xs[3],
+        kernel: square_attr(&f, "kernel_size"),
+        stride: square_attr(&f, "stride"),
+    };
+    assert_eq!(f.shape("y"), [shape.batch, shape.channels, shape.out_height(), shape.out_width()], "output shape");
+    let mut b = CpuBackend::new();
+    let x = tensor_from(&mut b, &f.t("x"), "x");
+    let dy = tensor_from(&mut b, &f.t("dy"), "dy");
+    let y = nan_tensor(&mut b, shape.output_len(), "y");
+    let argmax = nan_tensor(&mut b, shape.output_len(), "argmax");
+    let dx = nan_tensor(&mut b, shape.input_len(), "dx");
+    b.pool_forward(x, y, argmax, shape);
+    b.pool_backward(dy, argmax, dx, shape);
+
+    let got_y = read(&mut b, y, shape.output_len());
+    assert_close(&format!("{name} y"), &got_y, &f.t("y"), RTOL, ATOL);
+    assert_close(&format!("{name} dx"), &read(&mut b, dx, shape.input_len()), &f.t("dx"), RTOL, ATOL);
+    let argmax = read(&mut b, argmax, shape.output_len());
+    match kind {
+        PoolKind::Max => {
+            // Each index points inside its own plane at the value the window kept.
+            let (plane, x) = (shape.height * shape.width, f.t("x"));
+            let out_plane = shape.out_height() * shape.out_width();
+            for (o, (&at, &v)) in argmax.iter().zip(&got_y).enumerate() {
+                assert!(at >= 0.0 && (at as usize) < plane && at.fract() == 0.0, "argmax[{o}] = {at}");
+                assert_eq!(x[o / out_plane * plane + at as usize], v, "x at argmax[{o}]");
+            }
+        }
+        PoolKind::Avg => assert!(argmax.iter().all(|v| v.is_nan()), "average pooling wrote argmax"),
+    }
+}
+
+#[test]
+fn max_pool2d_k2s2() {
+    check_pool("max_pool2d__k2s2", PoolKind::Max);
+}
+
+#[test]
+fn max_pool2d_k2s2_floor_odd() {
+    // 7×7: floor mode drops the last row and column, whose gradient is 0.
+    check_pool("max_pool2d__k2s2_floor_odd", PoolKind::Max);
+}
+
+#[test]
+fn avg_pool2d_k2s2() {
+    check_pool("avg_pool2d__k2s2", PoolKind::Avg);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -111,12 +230,13 @@ fn cross_entropy_basic() {
     let labels_id = tensor_from(&mut b, &labels, "labels");
     let dlogits = nan_tensor(&mut b, rows * classes, "dlogits");
     // Slot 1, so that an op writing slot 0 regardless would show.
-    let metrics = nan_tensor(&mut b, 4, "metrics");
+    let metrics = nan_tensor(&mut b, 2 * METRICS_PER_SLOT, "metrics");
     b.cross_entropy(logits_id, labels_id, Some(dlogits), metrics, 1, rows, classes);
 
-    let m = read(&mut b, metrics, 4);
-    assert!(m[0].is_nan() && m[1].is_nan(), "slot 0 must stay untouched, got {:?}", &m[..2]);
-    assert_close("cross_entropy loss", &[m[2]], &[f.scalar("loss")], RTOL, ATOL);
+    let m = read(&mut b, metrics, 2 * METRICS_PER_SLOT);
+    assert!(m[..METRICS_PER_SLOT].iter().all(|v| v.is_nan()), "slot 0 must stay untouched, got {:?}", &m[..4]);
+    let m = &m[METRICS_PER_SLOT..];
+    assert_close("cross_entropy loss", &[m[0]], &[f.scalar("loss")], RTOL, ATOL);
     let expected_correct = (0..rows)
         .filter(|&r| {
             let row = &logits[r * classes..(r + 1) * classes];
@@ -124,7 +244,7 @@ fn cross_entropy_basic() {
             arg_max == labels[r] as usize
         })
         .count();
-    assert_eq!(m[3], expected_correct as f32, "correct count");
+    assert_eq!(m[1], expected_correct as f32, "correct count");
     assert_close("cross_entropy dlogits", &read(&mut b, dlogits, rows * classes), &f.t("dlogits"), RTOL, ATOL);
 }
 
@@ -165,6 +285,7 @@ fn run_norm(
         running: running.map(|(mean, var)| RunningStats {
             mean: tensor_from(&mut b, mean, "running_mean"),
             var: tensor_from(&mut b, var, "running_var"),
+            batches_tracked: tensor_from(&mut b, &[0.0], "num_batches_tracked"),
         }),
     };
     let grads = NormGrads {
@@ -460,6 +581,302 @@ fn adam_lr1e_3_weight_decay() {
 }
 
 // ---------------------------------------------------------------------------------------
+// Gradient clipping: clip_grad_norm_ against PyTorch, clip_grad_value_ against its definition
+// ---------------------------------------------------------------------------------------
+
+/// Metrics slot the clipping tests write; slots 0 and 2 and the first two floats of
+/// slot 1 (loss, correct count) must stay NaN.
+const CLIP_SLOT: usize = 1;
+
+/// Reads three metrics slots and checks that clipping wrote only `[4·slot + 2]` and
+/// `[4·slot + 3]`; returns (norm before, norm after).
+fn clip_metrics(b: &mut CpuBackend, metrics: TensorId, name: &str) -> (f32, f32) {
+    let m = read(b, metrics, 3 * METRICS_PER_SLOT);
+    let written = [METRICS_PER_SLOT * CLIP_SLOT + 2, METRICS_PER_SLOT * CLIP_SLOT + 3];
+    for (i, v) in m.iter().enumerate() {
+        if !written.contains(&i) {
+            assert!(v.is_nan(), "{name}: metrics[{i}] outside the norm entries of slot {CLIP_SLOT} became {v}");
+        }
+    }
+    (m[written[0]], m[written[1]])
+}
+
+/// The L2 norm of several vectors together, in f64.
+fn global_norm(vectors: &[Vec<f32>]) -> f32 {
+    vectors.iter().flatten().map(|&v| v as f64 * v as f64).sum::<f64>().sqrt() as f32
+}
+
+fn check_clip_grad_norm(name: &str) {
+    let f = Fixture::load(name);
+    assert_eq!(f.attr_f32("norm_type"), 2.0);
+    assert_eq!(f.attr_f32("clip_coef_eps"), normlab::backend::cpu::clip::CLIP_COEF_EPS);
+    let max_norm = f.attr_f32("max_norm");
+    let names = ["grad_a", "grad_b", "grad_c"];
+    let mut b = CpuBackend::new();
+    let grads: Vec<(TensorId, usize)> = names
+        .iter()
+        .map(|n| {
+            let data = f.t(n);
+            (tensor_from(&mut b, &data, n), data.len())
+        })
+        .collect();
+    let metrics = nan_tensor(&mut b, 3 * METRICS_PER_SLOT, "metrics");
+    b.clip_gradients(&grads, GradClip::Norm { max_norm }, metrics, CLIP_SLOT);
+
+    let mut outs = Vec::new();
+    for (&(id, len), n) in grads.iter().zip(names) {
+        let want = f.t(&format!("{n}_out"));
+        assert_close(&format!("{name} {n}"), &read(&mut b, id, len), &want, RTOL, 1e-6);
+        outs.push(want);
+    }
+    let (before, after) = clip_metrics(&mut b, metrics, name);
+    assert_close(&format!("{name} total_norm"), &[before], &[f.scalar("total_norm")], RTOL, ATOL);
+    // The norm after clipping is that of PyTorch's clipped gradients.
+    assert_close(&format!("{name} norm after"), &[after], &[global_norm(&outs)], RTOL, ATOL);
+    if f.attr_bool("clipped") {
+        assert!(after <= max_norm && after > max_norm * (1.0 - 1e-5), "{name}: norm after {after}, max {max_norm}");
+    } else {
+        assert_eq!(after, before, "{name}: a norm under max_norm is left alone");
+    }
+}
+
+#[test]
+fn clip_grad_norm_max_norm_1_clips() {
+    check_clip_grad_norm("clip_grad_norm__max_norm_1");
+}
+
+#[test]
+fn clip_grad_norm_max_norm_100_leaves_gradients_alone() {
+    check_clip_grad_norm("clip_grad_norm__max_norm_100");
+}
+
+/// Random gradients of odd lengths with some elements far outside ±clip.
+fn clip_test_gradients() -> Vec<Vec<f32>> {
+    let mut rng = ChaCha8Rng::seed_from_u64(31);
+    [1, 7, 300].iter().map(|&len| (0..len).map(|_| rng.random_range(-3.0f32..3.0)).collect()).collect()
+}
+
+#[test]
+fn clip_grad_value_clamps_each_element() {
+    // torch.nn.utils.clip_grad_value_(params, clip) is an element-wise clamp_(−clip, clip).
+    let clip = 0.5;
+    let mut data = clip_test_gradients();
+    data[1][0] = clip; // exactly on the bounds: unchanged
+    data[1][1] = -clip;
+    let mut b = CpuBackend::new();
+    let grads: Vec<(TensorId, usize)> = data.iter().map(|d| (tensor_from(&mut b, d, "grad"), d.len())).collect();
+    let metrics = nan_tensor(&mut b, 3 * METRICS_PER_SLOT, "metrics");
+    b.clip_gradients(&grads, GradClip::Value { clip }, metrics, CLIP_SLOT);
+
+    let want: Vec<Vec<f32>> = data.iter().map(|d| d.iter().map(|v| v.clamp(-clip, clip)).collect()).collect();
+    for (i, (&(id, len), w)) in grads.iter().zip(&want).enumerate() {
+        assert_close(&format!("clip value grad {i}"), &read(&mut b, id, len), w, 0.0, 0.0);
+    }
+    let (before, after) = clip_metrics(&mut b, metrics, "clip value");
+    assert_close("clip value norm before", &[before], &[global_norm(&data)], 1e-6, 0.0);
+    assert_close("clip value norm after", &[after], &[global_norm(&want)], 1e-6, 0.0);
+    assert!(after < before);
+}
+
+#[test]
+fn clip_none_only_measures() {
+    let data = clip_test_gradients();
+    let mut b = CpuBackend::new();
+    let grads: Vec<(TensorId, usize)> = data.iter().map(|d| (tensor_from(&mut b, d, "grad"), d.len())).collect();
+    let metrics = nan_tensor(&mut b, 3 * METRICS_PER_SLOT, "metrics");
+    b.clip_gradients(&grads, GradClip::None, metrics, CLIP_SLOT);
+    for (&(id, len), d) in grads.iter().zip(&data) {
+        assert_eq!(&read(&mut b, id, len), d, "GradClip::None changed a gradient");
+    }
+    let (before, after) = clip_metrics(&mut b, metrics, "clip none");
+    assert_close("clip none norm", &[before], &[global_norm(&data)], 1e-6, 0.0);
+    assert_eq!(after, before);
+}
+
+#[test]
+fn grad_clip_serializes_with_a_kind_tag() {
+    for (clip, json) in [
+        (GradClip::None, r#"{"kind":"none"}"#),
+        (GradClip::Norm { max_norm: 1.0 }, r#"{"kind":"norm","max_norm":1.0}"#),
+        (GradClip::Value { clip: 0.5 }, r#"{"kind":"value","clip":0.5}"#),
+    ] {
+        assert_eq!(serde_json::to_string(&clip).unwrap(), json);
+        assert_eq!(serde_json::from_str::<GradClip>(json).unwrap(), clip);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Dropout and channel noise: statistics and exact formulas (PyTorch's random numbers are
+// its own, so these check the definitions instead of a fixture)
+// ---------------------------------------------------------------------------------------
+
+const RANDOM_LEN: usize = 100_000;
+
+/// What one dropout forward and backward produced.
+struct DropoutRun {
+    x: Vec<f32>,
+    y: Vec<f32>,
+    mask: Vec<f32>,
+    dy: Vec<f32>,
+    dx: Vec<f32>,
+}
+
+fn run_dropout(len: usize, p: f32, stream: u32, step: u32) -> DropoutRun {
+    let mut rng = ChaCha8Rng::seed_from_u64(41);
+    // Never zero, so that a zero in y can only come from the mask.
+    let x: Vec<f32> = (0..len).map(|_| rng.random_range(0.5f32..2.0) * if rng.random() { 1.0 } else { -1.0 }).collect();
+    let dy: Vec<f32> = (0..len).map(|_| rng.random_range(-1.0f32..1.0)).collect();
+    let mut b = CpuBackend::new();
+    b.begin_step(StepScalars { learning_rate: 0.1, step });
+    let x_id = tensor_from(&mut b, &x, "x");
+    let dy_id = tensor_from(&mut b, &dy, "dy");
+    let (y, mask, dx) = (nan_tensor(&mut b, len, "y"), nan_tensor(&mut b, len, "mask"), nan_tensor(&mut b, len, "dx"));
+    b.dropout_forward(x_id, y, mask, len, p, stream);
+    b.dropout_backward(dy_id, mask, dx, len);
+    DropoutRun { y: read(&mut b, y, len), mask: read(&mut b, mask, len), dx: read(&mut b, dx, len), x, dy }
+}
+
+/// `|count − n·p| ≤ 5·sqrt(n·p·(1−p))`: a binomial count five standard deviations out
+/// happens once in about 3.5 million fair trials.
+fn assert_binomial(what: &str, count: usize, n: usize, p: f64) {
+    let mean = n as f64 * p;
+    let sd = (n as f64 * p * (1.0 - p)).sqrt();
+    let z = (count as f64 - mean) / sd;
+    assert!(z.abs() <= 5.0, "{what}: {count} of {n}, expected {mean:.0} ± {sd:.0} (z = {z:.2})");
+}
+
+#[test]
+fn dropout_drops_at_rate_p_and_scales_the_rest_by_one_over_one_minus_p() {
+    for p in [0.1f32, 0.5, 0.9] {
+        let r = run_dropout(RANDOM_LEN, p, 7, 3);
+        let dropped = r.mask.iter().filter(|&&m| m == 0.0).count();
+        assert_binomial(&format!("p = {p}: dropped"), dropped, RANDOM_LEN, p as f64);
+        // Also in each tenth, so that drops are not bunched at one end.
+        for (k, chunk) in r.mask.chunks(RANDOM_LEN / 10).enumerate() {
+            let dropped = chunk.iter().filter(|&&m| m == 0.0).count();
+            assert_binomial(&format!("p = {p}: dropped in tenth {k}"), dropped, chunk.len(), p as f64);
+        }
+        let scale = 1.0 / (1.0 - p);
+        for i in 0..RANDOM_LEN {
+            let m = r.mask[i];
+            assert!(m == 0.0 || m == scale, "p = {p}: mask[{i}] = {m}, want 0 or exactly {scale}");
+            assert_eq!(r.y[i], r.x[i] * m, "p = {p}: y[{i}] is not x·mask");
+            assert_eq!(r.dx[i], r.dy[i] * m, "p = {p}: dx[{i}] is not dy·mask");
+        }
+    }
+}
+
+#[test]
+fn dropout_mask_is_the_documented_hash() {
+    use normlab::backend::cpu::random::uniform;
+    let (p, stream, step) = (0.3, 11, 17);
+    let r = run_dropout(4096, p, stream, step);
+    for (i, &m) in r.mask.iter().enumerate() {
+        let dropped = uniform(stream, step, i as u32) < p;
+        assert_eq!(m == 0.0, dropped, "mask[{i}] = {m}, uniform = {}", uniform(stream, step, i as u32));
+    }
+}
+
+#[test]
+fn dropout_masks_depend_on_stream_and_step_only() {
+    let p = 0.5;
+    let first = run_dropout(RANDOM_LEN, p, 7, 3).mask;
+    assert_eq!(run_dropout(RANDOM_LEN, p, 7, 3).mask, first, "same (stream, step): same mask");
+    for (what, other) in [
+        ("next step", run_dropout(RANDOM_LEN, p, 7, 4).mask),
+        ("another stream", run_dropout(RANDOM_LEN, p, 8, 3).mask),
+    ] {
+        // Independent masks differ where exactly one of them drops: 2·p·(1−p) of the elements.
+        let differ = first.iter().zip(&other).filter(|(a, b)| a != b).count();
+        assert_binomial(&format!("{what}: elements whose mask changed"), differ, RANDOM_LEN, 2.0 * 0.5 * 0.5);
+    }
+}
+
+#[test]
+fn dropout_with_p_0_keeps_everything_and_p_1_drops_everything() {
+    let keep = run_dropout(1000, 0.0, 1, 1);
+    assert!(keep.mask.iter().all(|&m| m == 1.0));
+    assert_eq!(keep.y, keep.x);
+    let drop = run_dropout(1000, 1.0, 1, 1);
+    assert!(drop.mask.iter().all(|&m| m == 0.0));
+    assert!(drop.y.iter().all(|&v| v == 0.0));
+}
+
+/// What one channel-noise forward and backward produced on `[N, C, S]`.
+struct NoiseRun {
+    x: Vec<f32>,
+    y: Vec<f32>,
+    noise: Vec<f32>,
+    dy: Vec<f32>,
+    dx: Vec<f32>,
+}
+
+fn run_channel_noise(shape: (usize, usize, usize), strength: f32, stream: u32, step: u32) -> NoiseRun {
+    let len = shape.0 * shape.1 * shape.2;
+    let mut rng = ChaCha8Rng::seed_from_u64(42);
+    let x: Vec<f32> = (0..len).map(|_| rng.random_range(-2.0f32..2.0)).collect();
+    let dy: Vec<f32> = (0..len).map(|_| rng.random_range(-1.0f32..1.0)).collect();
+    let mut b = CpuBackend::new();
+    b.begin_step(StepScalars { learning_rate: 0.1, step });
+    let x_id = tensor_from(&mut b, &x, "x");
+    let dy_id = tensor_from(&mut b, &dy, "dy");
+    let (y, noise, dx) =
+        (nan_tensor(&mut b, len, "y"), nan_tensor(&mut b, 2 * shape.1, "noise"), nan_tensor(&mut b, len, "dx"));
+    b.channel_noise_forward(x_id, y, noise, shape, strength, stream);
+    b.channel_noise_backward(dy_id, noise, dx, shape);
+    NoiseRun { y: read(&mut b, y, len), noise: read(&mut b, noise, 2 * shape.1), dx: read(&mut b, dx, len), x, dy }
+}
+
+#[test]
+fn channel_noise_draws_scale_and_shift_in_range() {
+    use normlab::backend::cpu::random::uniform;
+    let (channels, strength, stream, step) = (2000, 0.4f32, 5, 9);
+    let r = run_channel_noise((2, channels, 1), strength, stream, step);
+    let (scales, shifts): (Vec<f32>, Vec<f32>) = r.noise.chunks(2).map(|pair| (pair[0], pair[1])).unzip();
+    for c in 0..channels {
+        assert_eq!(scales[c], 1.0 + strength * uniform(stream, step, 2 * c as u32), "scale of channel {c}");
+        assert_eq!(shifts[c], strength * (2.0 * uniform(stream, step, 2 * c as u32 + 1) - 1.0), "shift of channel {c}");
+    }
+    assert!(scales.iter().all(|s| (1.0..1.0 + strength).contains(s)), "a scale outside [1, 1 + strength)");
+    assert!(shifts.iter().all(|s| (-strength..strength).contains(s)), "a shift outside [−strength, strength)");
+    // Spread over the whole range: mean near the middle, extremes near the ends.
+    let mean = |v: &[f32]| v.iter().map(|&a| a as f64).sum::<f64>() / v.len() as f64;
+    // A uniform of width w has standard deviation w/sqrt(12); the mean of 2000 within 5 of theirs.
+    let tolerance = 5.0 * (2.0 * strength as f64 / 12f64.sqrt()) / (channels as f64).sqrt();
+    assert!((mean(&scales) - (1.0 + strength as f64 / 2.0)).abs() < tolerance, "scale mean {}", mean(&scales));
+    assert!(mean(&shifts).abs() < tolerance, "shift mean {}", mean(&shifts));
+    let max_scale = scales.iter().cloned().fold(f32::MIN, f32::max);
+    let min_shift = shifts.iter().cloned().fold(f32::MAX, f32::min);
+    assert!(max_scale > 1.0 + 0.99 * strength && min_shift < -0.99 * strength);
+}
+
+#[test]
+fn channel_noise_applies_one_scale_and_shift_per_channel() {
+    let (n, c, s) = (3, 7, 5);
+    let r = run_channel_noise((n, c, s), 0.5, 2, 4);
+    for i in 0..n * c * s {
+        let ch = (i / s) % c;
+        let (scale, shift) = (r.noise[2 * ch], r.noise[2 * ch + 1]);
+        assert_eq!(r.y[i], r.x[i] * scale + shift, "y[{i}] (channel {ch})");
+        assert_eq!(r.dx[i], r.dy[i] * scale, "dx[{i}] (channel {ch})");
+    }
+}
+
+#[test]
+fn channel_noise_changes_with_the_step_and_repeats_with_it() {
+    let shape = (2, 16, 3);
+    let first = run_channel_noise(shape, 0.3, 1, 10).noise;
+    assert_eq!(run_channel_noise(shape, 0.3, 1, 10).noise, first);
+    let next = run_channel_noise(shape, 0.3, 1, 11).noise;
+    assert!(first.iter().zip(&next).all(|(a, b)| a != b), "every scale and shift changes from one step to the next");
+    let other_stream = run_channel_noise(shape, 0.3, 2, 10).noise;
+    assert!(first.iter().zip(&other_stream).all(|(a, b)| a != b));
+    // Strength 0 is the identity.
+    let off = run_channel_noise(shape, 0.0, 1, 10);
+    assert_eq!(off.y, off.x);
+    assert_eq!(off.dx, off.dy);
+}
+// ---------------------------------------------------------------------------------------
 // A whole model: Linear → BN → ReLU → Linear → BN → ReLU → Linear, one training pass
 // ---------------------------------------------------------------------------------------
 
@@ -509,7 +926,7 @@ fn mlp_bn_train_matches_pytorch() {
 
     let x = tensor_from(&mut b, &f.t("x"), "x");
     let labels = tensor_from(&mut b, &f.t("labels"), "labels");
-    let metrics = nan_tensor(&mut b, 2, "metrics");
+    let metrics = nan_tensor(&mut b, METRICS_PER_SLOT, "metrics");
     let logits = model.forward(&mut b, x, batch, Phase::Train).expect("forward");
     b.cross_entropy(logits, labels, Some(model.dlogits), metrics, 0, batch, config.classes);
     model.backward(&mut b, batch);

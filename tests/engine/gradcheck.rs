@@ -1,4 +1,5 @@
-//! Finite-difference gradient checks of a whole small MLP on the CPU backend.
+//! Finite-difference gradient checks of a whole small MLP on the CPU backend, and of the
+//! backward passes of the random ops (dropout, channel noise) with their step held fixed.
 //!
 //! The analytic gradient (forward, loss, backward) of each parameter is compared with the
 //! central difference `(L(θ + h) − L(θ − h)) / 2h` at a dozen coordinates per parameter.
@@ -9,7 +10,7 @@
 //! 1e-7 / 2h; the tolerance is relative (2 %) with an absolute floor above that noise.
 
 use normlab::backend::cpu::CpuBackend;
-use normlab::backend::{Activation, Backend, TensorId};
+use normlab::backend::{Activation, Backend, ConvShape, PoolKind, PoolShape, StepScalars, TensorId, METRICS_PER_SLOT};
 use normlab::nn::{MlpConfig, Model, NormKind, Phase};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -51,7 +52,7 @@ impl Net {
         let labels: Vec<f32> = (0..batch).map(|_| rng.random_range(0..classes) as f32).collect();
         let x = tensor_from(&mut b, &x, "x");
         let labels = tensor_from(&mut b, &labels, "labels");
-        let metrics = b.alloc(2, "metrics").unwrap();
+        let metrics = b.alloc(METRICS_PER_SLOT, "metrics").unwrap();
         Net { b, model, x, labels, metrics, batch, classes }
     }
 
@@ -185,7 +186,7 @@ fn cross_entropy_gradient_matches_finite_differences() {
     let logits_id = tensor_from(&mut b, &logits, "logits");
     let labels_id = tensor_from(&mut b, &labels, "labels");
     let dlogits = b.alloc(rows * classes, "dlogits").unwrap();
-    let metrics = b.alloc(2, "metrics").unwrap();
+    let metrics = b.alloc(METRICS_PER_SLOT, "metrics").unwrap();
     b.cross_entropy(logits_id, labels_id, Some(dlogits), metrics, 0, rows, classes);
     let analytic = read(&mut b, dlogits, rows * classes);
     let h = 1e-2;
@@ -201,5 +202,262 @@ fn cross_entropy_gradient_matches_finite_differences() {
         let numeric = (loss_at(up) - loss_at(down)) / (up - down);
         let allowed = 1e-4 + RTOL * numeric.abs();
         assert!((numeric - analytic[i]).abs() <= allowed, "dlogits[{i}]: analytic {}, numeric {numeric}", analytic[i]);
+    }
+}
+/// Checks the backward pass of a random op (dropout, channel noise) against central
+/// differences. The step is fixed with `begin_step`, so every forward draws the same mask
+/// or noise and the op is a fixed function of x. The loss `L = Σ w·tanh(y)` has a
+/// non-constant `dL/dy = w·(1 − tanh²(y))`, so more than a linear map is checked.
+/// `forward(b, x, y, state)` and `backward(b, dy, state, dx)` record the op under test;
+/// `state` (the mask or the noise) has `state_len` elements. Returns the analytic dx.
+fn check_random_op(
+    name: &str,
+    len: usize,
+    state_len: usize,
+    forward: impl Fn(&mut CpuBackend, TensorId, TensorId, TensorId),
+    backward: impl Fn(&mut CpuBackend, TensorId, TensorId, TensorId),
+) -> Vec<f32> {
+    let mut rng = ChaCha8Rng::seed_from_u64(51);
+    let x: Vec<f32> = (0..len).map(|_| rng.random_range(-1.5..1.5)).collect();
+    let w: Vec<f64> = (0..len).map(|_| rng.random_range(-1.0..1.0)).collect();
+    let mut b = CpuBackend::new();
+    b.begin_step(StepScalars { learning_rate: 0.0, step: 5 });
+    let x_id = tensor_from(&mut b, &x, "x");
+    let (y_id, dy_id, dx_id) = (b.alloc(len, "y").unwrap(), b.alloc(len, "dy").unwrap(), b.alloc(len, "dx").unwrap());
+    let state = b.alloc(state_len, "mask or noise").unwrap();
+    let forward_y = |b: &mut CpuBackend, x: &[f32]| {
+        b.upload(x_id, x);
+        forward(b, x_id, y_id, state);
+        read(b, y_id, len)
+    };
+    let loss = |y: &[f32]| y.iter().zip(&w).map(|(&y, w)| w * (y as f64).tanh()).sum::<f64>();
+
+    let y = forward_y(&mut b, &x);
+    let dy: Vec<f32> = y.iter().zip(&w).map(|(&y, w)| (w * (1.0 - (y as f64).tanh().powi(2))) as f32).collect();
+    b.upload(dy_id, &dy);
+    backward(&mut b, dy_id, state, dx_id);
+    let analytic = read(&mut b, dx_id, len);
+
+    let h = 1e-2;
+    let mut failures = Vec::new();
+    for i in 0..len {
+        let mut v = x.clone();
+        v[i] = x[i] + h;
+        let up = v[i];
+        let loss_up = loss(&forward_y(&mut b, &v));
+        v[i] = x[i] - h;
+        let down = v[i];
+        let loss_down = loss(&forward_y(&mut b, &v));
+        // The step actually taken in f32, not the nominal 2h.
+        let numeric = ((loss_up - loss_down) / (up - down) as f64) as f32;
+        let allowed = 1e-4 + RTOL * numeric.abs().max(analytic[i].abs());
+        if (numeric - analytic[i]).abs() > allowed {
+            failures.push(format!("dx[{i}]: analytic {:.6e}, numeric {numeric:.6e}", analytic[i]));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{name}: {} of {len} coordinates disagree:\n  {}",
+        failures.len(),
+        failures.join("\n  ")
+    );
+    eprintln!("{name}: {len} coordinates agree");
+    analytic
+}
+
+#[test]
+fn dropout_gradient_matches_finite_differences() {
+    let len = 64;
+    let dx = check_random_op(
+        "dropout p = 0.4",
+        len,
+        len,
+        |b, x, y, mask| b.dropout_forward(x, y, mask, len, 0.4, 3),
+        |b, dy, mask, dx| b.dropout_backward(dy, mask, dx, len),
+    );
+    // Both kinds of element were checked: dropped ones (gradient exactly 0) and kept ones.
+    let dropped = dx.iter().filter(|&&v| v == 0.0).count();
+    assert!(dropped > 5 && dropped < len - 5, "{dropped} of {len} dropped");
+}
+
+#[test]
+fn channel_noise_gradient_matches_finite_differences() {
+    let shape = (3, 4, 5);
+    let len = shape.0 * shape.1 * shape.2;
+    check_random_op(
+        "channel noise strength 0.8",
+        len,
+        2 * shape.1,
+        |b, x, y, noise| b.channel_noise_forward(x, y, noise, shape, 0.8, 6),
+        |b, dy, noise, dx| b.channel_noise_backward(dy, noise, dx, shape),
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Convolution and pooling
+// ---------------------------------------------------------------------------------------
+
+/// Checks the gradient of `L = Σ r·tanh(y)` (r random, so dL/dy is not constant) with
+/// respect to one input of an op against central differences at every coordinate.
+/// `forward(b, v)` runs the op with that input set to `v` and returns y; `backward(b, dy)`
+/// runs the backward pass for the forward just run and returns the input's gradient.
+fn check_op_input(
+    name: &str,
+    b: &mut CpuBackend,
+    v0: &[f32],
+    forward: impl Fn(&mut CpuBackend, &[f32]) -> Vec<f32>,
+    backward: impl Fn(&mut CpuBackend, &[f32]) -> Vec<f32>,
+) {
+    let y0 = forward(b, v0);
+    let mut rng = ChaCha8Rng::seed_from_u64(61);
+    let r: Vec<f64> = (0..y0.len()).map(|_| rng.random_range(-1.0..1.0)).collect();
+    let loss = |y: &[f32]| y.iter().zip(&r).map(|(&y, r)| r * (y as f64).tanh()).sum::<f64>();
+    let dy: Vec<f32> = y0.iter().zip(&r).map(|(&y, r)| (r * (1.0 - (y as f64).tanh().powi(2))) as f32).collect();
+    let analytic = backward(b, &dy);
+    assert_eq!(analytic.len(), v0.len(), "{name}: gradient length");
+
+    let h = 1e-2;
+    let mut failures = Vec::new();
+    let mut worst = 0.0f32;
+    for i in 0..v0.len() {
+        let mut v = v0.to_vec();
+        v[i] = v0[i] + h;
+        let up = v[i];
+        let loss_up = loss(&forward(b, &v));
+        v[i] = v0[i] - h;
+        let down = v[i];
+        let loss_down = loss(&forward(b, &v));
+        // The step actually taken in f32, not the nominal 2h.
+        let numeric = ((loss_up - loss_down) / (up - down) as f64) as f32;
+        let allowed = 1e-4 + RTOL * numeric.abs().max(analytic[i].abs());
+        worst = worst.max((numeric - analytic[i]).abs() / allowed);
+        if (numeric - analytic[i]).abs() > allowed {
+            failures.push(format!("[{i}]: analytic {:.6e}, numeric {numeric:.6e}", analytic[i]));
+        }
+    }
+    forward(b, v0);
+    assert!(
+        failures.is_empty(),
+        "{name}: {} of {} coordinates disagree:\n  {}",
+        failures.len(),
+        v0.len(),
+        failures.join("\n  ")
+    );
+    eprintln!("{name}: {} coordinates agree (worst at {worst:.2} of the tolerance)", v0.len());
+}
+
+/// dx and dW of a convolution, every coordinate.
+fn check_conv(shape: ConvShape) {
+    let name =
+        format!("conv2d k{} s{} p{} on {}×{}", shape.kernel, shape.stride, shape.padding, shape.height, shape.width);
+    let mut rng = ChaCha8Rng::seed_from_u64(62);
+    let x: Vec<f32> = (0..shape.input_len()).map(|_| rng.random_range(-1.0..1.0)).collect();
+    let w: Vec<f32> = (0..shape.weight_len()).map(|_| rng.random_range(-0.5..0.5)).collect();
+    let mut b = CpuBackend::new();
+    let (x_id, w_id) = (tensor_from(&mut b, &x, "x"), tensor_from(&mut b, &w, "weight"));
+    let y = b.alloc(shape.output_len(), "y").unwrap();
+    let dy = b.alloc(shape.output_len(), "dy").unwrap();
+    let dx = b.alloc(shape.input_len(), "dx").unwrap();
+    let dw = b.alloc(shape.weight_len(), "dweight").unwrap();
+    let run = |b: &mut CpuBackend| {
+        b.conv2d_forward(x_id, w_id, y, shape);
+        read(b, y, shape.output_len())
+    };
+    check_op_input(
+        &format!("{name}: dx"),
+        &mut b,
+        &x,
+        |b, v| {
+            b.upload(x_id, v);
+            run(b)
+        },
+        |b, g| {
+            b.upload(dy, g);
+            b.conv2d_backward_input(dy, w_id, dx, shape);
+            read(b, dx, shape.input_len())
+        },
+    );
+    check_op_input(
+        &format!("{name}: dweight"),
+        &mut b,
+        &w,
+        |b, v| {
+            b.upload(w_id, v);
+            run(b)
+        },
+        |b, g| {
+            b.upload(dy, g);
+            b.conv2d_backward_weight(dy, x_id, dw, shape);
+            read(b, dw, shape.weight_len())
+        },
+    );
+}
+
+#[test]
+fn conv2d_gradients_match_finite_differences_stride_1_padding_1() {
+    check_conv(ConvShape {
+        batch: 2,
+        in_channels: 2,
+        out_channels: 3,
+        height: 5,
+        width: 4,
+        kernel: 3,
+        stride: 1,
+        padding: 1,
+    });
+}
+
+#[test]
+fn conv2d_gradients_match_finite_differences_stride_2_padding_1() {
+    check_conv(ConvShape {
+        batch: 2,
+        in_channels: 2,
+        out_channels: 3,
+        height: 7,
+        width: 6,
+        kernel: 3,
+        stride: 2,
+        padding: 1,
+    });
+}
+
+/// dx of a pooling, every coordinate. The inputs are distinct and at least 0.1 apart, so
+/// no step of ±h changes which value a max window keeps.
+fn check_pool(shape: PoolShape) {
+    let name = format!("{:?} pool k{} s{} on {}×{}", shape.kind, shape.kernel, shape.stride, shape.height, shape.width);
+    let mut rng = ChaCha8Rng::seed_from_u64(63);
+    let mut x: Vec<f32> = (0..shape.input_len()).map(|i| 0.1 * i as f32 - 0.05 * shape.input_len() as f32).collect();
+    for i in (1..x.len()).rev() {
+        x.swap(i, rng.random_range(0..=i));
+    }
+    let mut b = CpuBackend::new();
+    let x_id = tensor_from(&mut b, &x, "x");
+    let y = b.alloc(shape.output_len(), "y").unwrap();
+    let argmax = b.alloc(shape.output_len(), "argmax").unwrap();
+    let dy = b.alloc(shape.output_len(), "dy").unwrap();
+    let dx = b.alloc(shape.input_len(), "dx").unwrap();
+    check_op_input(
+        &format!("{name}: dx"),
+        &mut b,
+        &x,
+        |b, v| {
+            b.upload(x_id, v);
+            b.pool_forward(x_id, y, argmax, shape);
+            read(b, y, shape.output_len())
+        },
+        |b, g| {
+            b.upload(dy, g);
+            b.pool_backward(dy, argmax, dx, shape);
+            read(b, dx, shape.input_len())
+        },
+    );
+}
+
+#[test]
+fn pool_gradients_match_finite_differences() {
+    for kind in [PoolKind::Max, PoolKind::Avg] {
+        // Floor mode on an odd size (the last row and column get 0), then overlapping windows.
+        check_pool(PoolShape { kind, batch: 2, channels: 2, height: 5, width: 5, kernel: 2, stride: 2 });
+        check_pool(PoolShape { kind, batch: 2, channels: 2, height: 7, width: 6, kernel: 3, stride: 2 });
     }
 }

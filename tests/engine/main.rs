@@ -4,7 +4,7 @@
 //! |---|---|---|
 //! | `shaders` | every WGSL file parses and validates with naga; entry points and uniform sizes | nothing |
 //! | `cpu_vs_pytorch` | the CPU backend, op by op and as a whole MLP, against PyTorch's numbers | fixtures |
-//! | `gradcheck` | analytic gradients of an MLP with BatchNorm against central differences | nothing |
+//! | `gradcheck` | analytic gradients (whole MLPs; single ops: convolution, pooling, random ops) against central differences | nothing |
 //! | `gpu_vs_cpu` | every GPU kernel against the CPU reference (cases in `tests/common/gpu_cases.rs`) | a GPU adapter |
 //! | `training` | loss falls; one epoch reaches 80 %; GPU and CPU agree; divergence is reported | the shipped data |
 //!

@@ -77,7 +77,7 @@ fn every_kernel_entry_point_exists_and_every_entry_point_is_a_kernel() {
 fn uniform_blocks_have_the_sizes_of_their_rust_twins() {
     // The Rust structs (`#[repr(C)]`, Pod) have unit tests pinning these same sizes, so the
     // two sides of every "keep in sync" pair are checked against one number.
-    let expected: [(Shader, &[(u32, u32)]); 7] = [
+    let expected: [(Shader, &[(u32, u32)]); 11] = [
         (Shader::Matmul, &[(0, 32)]),
         (Shader::Bias, &[(0, 16)]),
         (Shader::Activation, &[(0, 16)]),
@@ -85,6 +85,10 @@ fn uniform_blocks_have_the_sizes_of_their_rust_twins() {
         (Shader::CrossEntropy, &[(0, 16)]),
         (Shader::Norm, &[(0, 48)]),
         (Shader::Optim, &[(0, 32), (1, 16)]),
+        (Shader::Conv, &[(0, 64)]),
+        (Shader::Pool, &[(0, 48)]),
+        (Shader::Random, &[(0, 32), (1, 16)]),
+        (Shader::Clip, &[(0, 32)]),
     ];
     for (shader, sizes) in expected {
         let module = parse_and_validate(shader);

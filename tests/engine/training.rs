@@ -9,7 +9,7 @@ use normlab::backend::gpu::GpuBackend;
 use normlab::backend::Backend;
 use normlab::data::ImageDataset;
 use normlab::experiment::{Event, ExperimentConfig, Outcome, Recorder, Run};
-use normlab::nn::{NormKind, Optimizer};
+use normlab::nn::{Architecture, NormKind, Optimizer};
 use normlab::NormlabError;
 
 use crate::fixtures::assert_close;
@@ -70,8 +70,8 @@ fn one_epoch_reaches_80_percent_on_cpu() {
     // MLP 784-256-256-10 with BatchNorm, Adam lr 1e-3, batch 64, one epoch.
     let config = ExperimentConfig::default();
     assert_eq!(
-        (config.hidden.as_slice(), config.norm, config.batch_size, config.epochs),
-        (&[256, 256][..], NormKind::Batch, 64, 1)
+        (&config.architecture, config.norms.as_slice(), config.batch_size, config.epochs),
+        (&Architecture::Mlp { hidden: vec![256, 256] }, &[NormKind::Batch][..], 64, 1)
     );
     let (outcome, recorder) = train(CpuBackend::new(), &config);
     check_one_epoch(outcome, &recorder, "CPU");
@@ -125,7 +125,7 @@ fn absurd_learning_rate_is_reported_as_divergence() {
     let (_, problems) = ExperimentConfig::from_query("lr=10000");
     assert_eq!(problems.len(), 1, "the URL parser refuses lr=1e4");
     let config = ExperimentConfig {
-        norm: NormKind::None,
+        norms: vec![NormKind::None],
         optimizer: Optimizer::sgd_momentum(),
         learning_rate: 1e4,
         max_batches_per_epoch: Some(50),

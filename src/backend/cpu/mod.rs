@@ -8,19 +8,23 @@
 
 pub mod activation;
 pub mod bias;
+pub mod clip;
+pub mod conv;
 pub mod cross_entropy;
 pub mod gather;
 pub mod matmul;
 pub mod norm;
 pub mod optim;
+pub mod pool;
+pub mod random;
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
 use super::{
-    Activation, AdamHyper, Backend, MatmulShape, NormGeometry, NormGrads, NormMode, NormTensors, ReadFuture, SgdHyper,
-    StepScalars, TensorId,
+    Activation, AdamHyper, Backend, ConvShape, GradClip, MatmulShape, NormGeometry, NormGrads, NormMode, NormTensors,
+    PoolKind, PoolShape, ReadFuture, SgdHyper, StepScalars, TensorId, METRICS_PER_SLOT,
 };
 use crate::error::NormlabError;
 use crate::platform;
@@ -31,6 +35,8 @@ type Command = Box<dyn FnOnce(&mut Vec<Vec<f32>>)>;
 const SLICE_MILLIS: f64 = 12.0;
 /// Matrix products are split into row blocks of about this many multiply-adds.
 const MATMUL_BLOCK_MACS: usize = 1 << 21;
+/// Pooling is split into sample ranges of about this many input elements.
+const POOL_BLOCK_ELEMENTS: usize = 1 << 20;
 /// The largest tensor this backend allocates (1 GiB of f32), so that an impossible
 /// setting fails with a message instead of an out-of-memory abort.
 const MAX_TENSOR_ELEMENTS: usize = 1 << 28;
@@ -71,7 +77,29 @@ impl CpuBackend {
     }
 
     fn scalars(&self) -> StepScalars {
-        self.scalars.expect("an optimizer op was recorded before begin_step")
+        self.scalars.expect("an optimizer or random op was recorded before begin_step")
+    }
+}
+
+/// The plain CPU function that implements a normalization geometry (see the table on
+/// [`NormGeometry`]).
+enum CpuNorm {
+    Batch,
+    Layer,
+    Rms,
+    Instance,
+    Group,
+}
+
+impl CpuNorm {
+    fn of(g: &NormGeometry) -> Self {
+        match g {
+            g if g.reduce_over_batch => CpuNorm::Batch,
+            g if g.groups == 1 && g.affine_per_element && !g.subtract_mean => CpuNorm::Rms,
+            g if g.groups == 1 && g.affine_per_element => CpuNorm::Layer,
+            g if g.groups == g.channels => CpuNorm::Instance,
+            _ => CpuNorm::Group,
+        }
     }
 }
 
@@ -144,12 +172,56 @@ impl Backend for CpuBackend {
         }
     }
 
-    fn bias_add(&mut self, y: TensorId, bias: TensorId, rows: usize, cols: usize) {
-        self.record(move |t| with_output(t, y, |t, o| bias::bias_add(o, &t[bias.0], rows, cols)));
+    fn conv2d_forward(&mut self, x: TensorId, weight: TensorId, y: TensorId, shape: ConvShape) {
+        for samples in conv::sample_blocks(shape, MATMUL_BLOCK_MACS) {
+            self.record(move |t| {
+                with_output(t, y, |t, o| conv::conv2d_forward(&t[x.0], &t[weight.0], o, shape, samples))
+            });
+        }
     }
 
-    fn bias_grad(&mut self, dy: TensorId, dbias: TensorId, rows: usize, cols: usize) {
-        self.record(move |t| with_output(t, dbias, |t, o| bias::bias_grad(&t[dy.0], o, rows, cols)));
+    fn conv2d_backward_input(&mut self, dy: TensorId, weight: TensorId, dx: TensorId, shape: ConvShape) {
+        for samples in conv::sample_blocks(shape, MATMUL_BLOCK_MACS) {
+            self.record(move |t| {
+                with_output(t, dx, |t, o| conv::conv2d_backward_input(&t[dy.0], &t[weight.0], o, shape, samples))
+            });
+        }
+    }
+
+    fn conv2d_backward_weight(&mut self, dy: TensorId, x: TensorId, dweight: TensorId, shape: ConvShape) {
+        // The blocks run in order; the first clears dweight and each adds its samples' share.
+        for samples in conv::sample_blocks(shape, MATMUL_BLOCK_MACS) {
+            self.record(move |t| {
+                with_output(t, dweight, |t, o| conv::conv2d_backward_weight(&t[dy.0], &t[x.0], o, shape, samples))
+            });
+        }
+    }
+
+    fn pool_forward(&mut self, x: TensorId, y: TensorId, argmax: TensorId, shape: PoolShape) {
+        for samples in pool::sample_blocks(shape, POOL_BLOCK_ELEMENTS) {
+            self.record(move |t| match shape.kind {
+                PoolKind::Max => with_outputs(t, [y, argmax], |t, [y, argmax]| {
+                    pool::pool_forward(&t[x.0], y, Some(argmax), shape, samples)
+                }),
+                PoolKind::Avg => with_output(t, y, |t, y| pool::pool_forward(&t[x.0], y, None, shape, samples)),
+            });
+        }
+    }
+
+    fn pool_backward(&mut self, dy: TensorId, argmax: TensorId, dx: TensorId, shape: PoolShape) {
+        for samples in pool::sample_blocks(shape, POOL_BLOCK_ELEMENTS) {
+            self.record(move |t| {
+                with_output(t, dx, |t, o| pool::pool_backward(&t[dy.0], &t[argmax.0], o, shape, samples))
+            });
+        }
+    }
+
+    fn bias_add(&mut self, y: TensorId, bias: TensorId, shape: (usize, usize, usize)) {
+        self.record(move |t| with_output(t, y, |t, o| bias::bias_add(o, &t[bias.0], shape)));
+    }
+
+    fn bias_grad(&mut self, dy: TensorId, dbias: TensorId, shape: (usize, usize, usize)) {
+        self.record(move |t| with_output(t, dbias, |t, o| bias::bias_grad(&t[dy.0], o, shape)));
     }
 
     fn activation_forward(&mut self, kind: Activation, x: TensorId, y: TensorId, len: usize) {
@@ -191,8 +263,8 @@ impl Backend for CpuBackend {
             if let (Some(d), Some(g)) = (dlogits, grad) {
                 t[d.0] = g;
             }
-            t[metrics.0][2 * slot] = loss;
-            t[metrics.0][2 * slot + 1] = correct;
+            t[metrics.0][METRICS_PER_SLOT * slot] = loss;
+            t[metrics.0][METRICS_PER_SLOT * slot + 1] = correct;
         });
     }
 
@@ -201,39 +273,33 @@ impl Backend for CpuBackend {
         let ts = *tensors;
         let shape = (g.batch, g.channels, g.spatial);
         self.record(move |t| {
-            let mut running = ts.running.map(|r| (std::mem::take(&mut t[r.mean.0]), std::mem::take(&mut t[r.var.0])));
+            // Running estimates are moved out too, so they can be written beside the others.
+            let mut running = ts.running.map(|r| {
+                let count = t[r.batches_tracked.0][0];
+                (std::mem::take(&mut t[r.mean.0]), std::mem::take(&mut t[r.var.0]), count)
+            });
             with_outputs(t, [ts.y, ts.mean, ts.rstd], |t, [y, mean, rstd]| {
                 let cache = norm::NormCache { mean, rstd };
                 let (x, gamma, beta) = (&t[ts.x.0], &t[ts.gamma.0], &t[ts.beta.0]);
-                if !g.reduce_over_batch {
-                    norm::group_norm_forward(
-                        x,
-                        y,
-                        gamma,
-                        beta,
-                        cache,
-                        shape,
-                        g.groups,
-                        g.affine_per_element,
-                        g.subtract_mean,
-                        g.eps,
-                    );
-                    return;
-                }
-                match (mode, running.as_mut()) {
-                    (NormMode::Eval, Some((rm, rv))) => {
+                match (CpuNorm::of(&g), mode, running.as_mut()) {
+                    (CpuNorm::Batch, NormMode::Eval, Some((rm, rv, _))) => {
                         norm::batch_norm_eval(x, y, gamma, beta, cache, rm, rv, shape, g.eps)
                     }
-                    (NormMode::Train { momentum: Some(m) }, Some((rm, rv))) => {
-                        let running = norm::Running { mean: rm, var: rv };
-                        norm::batch_norm_train(x, y, gamma, beta, cache, Some((running, m)), shape, g.eps)
+                    (CpuNorm::Batch, NormMode::Train { momentum }, Some((rm, rv, count))) => {
+                        let running = norm::Running { mean: rm, var: rv, batches_tracked: count, momentum };
+                        norm::batch_norm_train(x, y, gamma, beta, cache, Some(running), shape, g.eps)
                     }
-                    _ => norm::batch_norm_train(x, y, gamma, beta, cache, None, shape, g.eps),
+                    (CpuNorm::Batch, _, None) => norm::batch_norm_train(x, y, gamma, beta, cache, None, shape, g.eps),
+                    (CpuNorm::Layer, ..) => norm::layer_norm_forward(x, y, gamma, beta, cache, shape, g.eps),
+                    (CpuNorm::Rms, ..) => norm::rms_norm_forward(x, y, gamma, beta, cache, shape, g.eps),
+                    (CpuNorm::Instance, ..) => norm::instance_norm_forward(x, y, gamma, beta, cache, shape, g.eps),
+                    (CpuNorm::Group, ..) => norm::group_norm_forward(x, y, gamma, beta, cache, shape, g.groups, g.eps),
                 }
             });
-            if let (Some(r), Some((rm, rv))) = (ts.running, running) {
+            if let (Some(r), Some((rm, rv, count))) = (ts.running, running) {
                 t[r.mean.0] = rm;
                 t[r.var.0] = rv;
+                t[r.batches_tracked.0][0] = count;
             }
         });
     }
@@ -247,24 +313,20 @@ impl Backend for CpuBackend {
             with_outputs(t, [gr.dx, gr.dgamma, gr.dbeta], |t, [dx, dgamma, dbeta]| {
                 let (x, dy, gamma, mean, rstd) =
                     (&t[ts.x.0], &t[gr.dy.0], &t[ts.gamma.0], &t[ts.mean.0], &t[ts.rstd.0]);
-                if g.reduce_over_batch {
-                    let training = matches!(mode, NormMode::Train { .. }) || ts.running.is_none();
-                    norm::batch_norm_backward(x, dy, gamma, mean, rstd, dx, dgamma, dbeta, training, shape);
-                } else {
-                    norm::group_norm_backward(
-                        x,
-                        dy,
-                        gamma,
-                        mean,
-                        rstd,
-                        dx,
-                        dgamma,
-                        dbeta,
-                        shape,
-                        g.groups,
-                        g.affine_per_element,
-                        g.subtract_mean,
-                    );
+                match CpuNorm::of(&g) {
+                    CpuNorm::Batch => {
+                        // Eval mode with running estimates treats the statistics as constants.
+                        let training = matches!(mode, NormMode::Train { .. }) || ts.running.is_none();
+                        norm::batch_norm_backward(x, dy, gamma, mean, rstd, dx, dgamma, dbeta, training, shape)
+                    }
+                    CpuNorm::Layer => norm::layer_norm_backward(x, dy, gamma, mean, rstd, dx, dgamma, dbeta, shape),
+                    CpuNorm::Rms => norm::rms_norm_backward(x, dy, gamma, rstd, dx, dgamma, dbeta, shape),
+                    CpuNorm::Instance => {
+                        norm::instance_norm_backward(x, dy, gamma, mean, rstd, dx, dgamma, dbeta, shape)
+                    }
+                    CpuNorm::Group => {
+                        norm::group_norm_backward(x, dy, gamma, mean, rstd, dx, dgamma, dbeta, shape, g.groups)
+                    }
                 }
             })
         });
@@ -285,6 +347,58 @@ impl Backend for CpuBackend {
             with_outputs(t, [param, m, v], |t, [p, m, v]| {
                 optim::adam_step(&mut p[..len], &t[grad.0][..len], &mut m[..len], &mut v[..len], hyper, scalars)
             })
+        });
+    }
+
+    fn dropout_forward(&mut self, x: TensorId, y: TensorId, mask: TensorId, len: usize, p: f32, stream: u32) {
+        let step = random::step_as_on_gpu(self.scalars().step);
+        self.record(move |t| {
+            with_outputs(t, [y, mask], |t, [y, mask]| {
+                random::dropout_forward(&t[x.0][..len], &mut y[..len], &mut mask[..len], p, stream, step)
+            })
+        });
+    }
+
+    fn dropout_backward(&mut self, dy: TensorId, mask: TensorId, dx: TensorId, len: usize) {
+        self.record(move |t| {
+            with_output(t, dx, |t, o| random::dropout_backward(&t[dy.0][..len], &t[mask.0][..len], &mut o[..len]))
+        });
+    }
+
+    fn channel_noise_forward(
+        &mut self,
+        x: TensorId,
+        y: TensorId,
+        noise: TensorId,
+        shape: (usize, usize, usize),
+        strength: f32,
+        stream: u32,
+    ) {
+        let step = random::step_as_on_gpu(self.scalars().step);
+        self.record(move |t| {
+            with_outputs(t, [y, noise], |t, [y, noise]| {
+                random::channel_noise_forward(&t[x.0], y, noise, shape, strength, stream, step)
+            })
+        });
+    }
+
+    fn channel_noise_backward(&mut self, dy: TensorId, noise: TensorId, dx: TensorId, shape: (usize, usize, usize)) {
+        self.record(move |t| {
+            with_output(t, dx, |t, o| random::channel_noise_backward(&t[dy.0], &t[noise.0], o, shape))
+        });
+    }
+
+    fn clip_gradients(&mut self, grads: &[(TensorId, usize)], clip: GradClip, metrics: TensorId, slot: usize) {
+        let grads = grads.to_vec();
+        self.record(move |t| {
+            let mut taken: Vec<Vec<f32>> = grads.iter().map(|&(id, _)| std::mem::take(&mut t[id.0])).collect();
+            let mut views: Vec<&mut [f32]> = taken.iter_mut().zip(&grads).map(|(g, &(_, len))| &mut g[..len]).collect();
+            let (before, after) = clip::clip_gradients(&mut views, clip);
+            for (g, &(id, _)) in taken.into_iter().zip(&grads) {
+                t[id.0] = g;
+            }
+            t[metrics.0][METRICS_PER_SLOT * slot + 2] = before;
+            t[metrics.0][METRICS_PER_SLOT * slot + 3] = after;
         });
     }
 

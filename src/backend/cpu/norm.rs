@@ -16,11 +16,15 @@ pub struct NormCache<'a> {
 pub struct Running<'a> {
     pub mean: &'a mut [f32],
     pub var: &'a mut [f32],
+    /// `num_batches_tracked`, counted up by every training forward pass.
+    pub batches_tracked: &'a mut f32,
+    /// None: a cumulative average, `m = 1 / num_batches_tracked` (PyTorch's momentum=None).
+    pub momentum: Option<f32>,
 }
 
 /// `nn.BatchNorm1d` / `nn.BatchNorm2d` in training mode: per channel, the mean and *biased*
 /// variance over (N, S) normalize; the running variance is updated with the *unbiased* one,
-/// `running = (1 − momentum)·running + momentum·batch`.
+/// `running = (1 − m)·running + m·batch`.
 #[allow(clippy::too_many_arguments)]
 pub fn batch_norm_train(
     x: &[f32],
@@ -28,7 +32,7 @@ pub fn batch_norm_train(
     gamma: &[f32],
     beta: &[f32],
     cache: NormCache,
-    running: Option<(Running, f32)>,
+    running: Option<Running>,
     (n, c, s): (usize, usize, usize),
     eps: f32,
 ) {
@@ -46,7 +50,9 @@ pub fn batch_norm_train(
             y[i] = x_hat * gamma[ch] + beta[ch];
         }
     }
-    if let Some((running, momentum)) = running {
+    if let Some(running) = running {
+        *running.batches_tracked += 1.0;
+        let momentum = running.momentum.unwrap_or(1.0 / *running.batches_tracked);
         for (ch, &var) in batch_var.iter().enumerate() {
             let unbiased = var * count as f64 / (count as f64 - 1.0);
             running.mean[ch] = (1.0 - momentum) * running.mean[ch] + momentum * cache.mean[ch];
@@ -116,9 +122,187 @@ pub fn batch_norm_backward(
     }
 }
 
-/// `nn.GroupNorm(G, C)` on one sample at a time, which also covers `nn.InstanceNorm2d`
-/// (G = C), `nn.LayerNorm` over (C, H, W) (G = 1, affine per element) and `nn.RMSNorm`
-/// (G = 1, no centring: `x / sqrt(mean(x²) + eps)`). Statistics never mix samples.
+/// Mean and `1/sqrt(var + eps)` of one run of values (biased variance; RMSNorm passes
+/// `centre = false`, giving `1/sqrt(mean(x²) + eps)` and a mean of 0).
+fn moments(values: impl Iterator<Item = f32> + Clone, centre: bool, eps: f32) -> (f32, f32) {
+    let count = values.clone().count() as f64;
+    let mean = if centre { values.clone().map(|v| v as f64).sum::<f64>() / count } else { 0.0 };
+    let var = values.map(|v| (v as f64 - mean).powi(2)).sum::<f64>() / count;
+    (mean as f32, (1.0 / (var + eps as f64).sqrt()) as f32)
+}
+
+/// `dx = rstd · (g − mean(g) − x̂ · mean(g·x̂))` over one statistic's elements, with
+/// `g = dy·γ` given per element (`centre = false` drops the `mean(g)` term, for RMSNorm).
+fn standardize_backward(g: &[f64], x_hat: &[f64], rstd: f32, centre: bool) -> Vec<f32> {
+    let count = g.len() as f64;
+    let g_mean = if centre { g.iter().sum::<f64>() / count } else { 0.0 };
+    let gx_mean = g.iter().zip(x_hat).map(|(a, b)| a * b).sum::<f64>() / count;
+    g.iter().zip(x_hat).map(|(&gi, &xi)| (rstd as f64 * (gi - g_mean - xi * gx_mean)) as f32).collect()
+}
+
+/// `nn.LayerNorm((C, H, W))`: each sample's C·S values share one mean and variance;
+/// γ and β have one entry per (channel, position).
+#[allow(clippy::too_many_arguments)]
+pub fn layer_norm_forward(
+    x: &[f32],
+    y: &mut [f32],
+    gamma: &[f32],
+    beta: &[f32],
+    cache: NormCache,
+    (n, c, s): (usize, usize, usize),
+    eps: f32,
+) {
+    let features = c * s;
+    for sample in 0..n {
+        let row = &x[sample * features..(sample + 1) * features];
+        let (mean, rstd) = moments(row.iter().copied(), true, eps);
+        cache.mean[sample] = mean;
+        cache.rstd[sample] = rstd;
+        for f in 0..features {
+            y[sample * features + f] = (row[f] - mean) * rstd * gamma[f] + beta[f];
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn layer_norm_backward(
+    x: &[f32],
+    dy: &[f32],
+    gamma: &[f32],
+    mean: &[f32],
+    rstd: &[f32],
+    dx: &mut [f32],
+    dgamma: &mut [f32],
+    dbeta: &mut [f32],
+    (n, c, s): (usize, usize, usize),
+) {
+    let features = c * s;
+    let mut dgamma_sum = vec![0.0f64; features];
+    let mut dbeta_sum = vec![0.0f64; features];
+    for sample in 0..n {
+        let at = |f: usize| sample * features + f;
+        let x_hat: Vec<f64> = (0..features).map(|f| ((x[at(f)] - mean[sample]) * rstd[sample]) as f64).collect();
+        let g: Vec<f64> = (0..features).map(|f| dy[at(f)] as f64 * gamma[f] as f64).collect();
+        for f in 0..features {
+            dgamma_sum[f] += dy[at(f)] as f64 * x_hat[f];
+            dbeta_sum[f] += dy[at(f)] as f64;
+        }
+        dx[at(0)..at(features)].copy_from_slice(&standardize_backward(&g, &x_hat, rstd[sample], true));
+    }
+    store(dgamma, &dgamma_sum);
+    store(dbeta, &dbeta_sum);
+}
+
+/// `nn.RMSNorm((C, H, W))`: like LayerNorm without centring, `y = x / sqrt(mean(x²) + eps) · γ`.
+/// PyTorch's RMSNorm has no β; the lab passes zeros.
+#[allow(clippy::too_many_arguments)]
+pub fn rms_norm_forward(
+    x: &[f32],
+    y: &mut [f32],
+    gamma: &[f32],
+    beta: &[f32],
+    cache: NormCache,
+    (n, c, s): (usize, usize, usize),
+    eps: f32,
+) {
+    let features = c * s;
+    for sample in 0..n {
+        let row = &x[sample * features..(sample + 1) * features];
+        let (_, rstd) = moments(row.iter().copied(), false, eps);
+        cache.mean[sample] = 0.0;
+        cache.rstd[sample] = rstd;
+        for f in 0..features {
+            y[sample * features + f] = row[f] * rstd * gamma[f] + beta[f];
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn rms_norm_backward(
+    x: &[f32],
+    dy: &[f32],
+    gamma: &[f32],
+    rstd: &[f32],
+    dx: &mut [f32],
+    dgamma: &mut [f32],
+    dbeta: &mut [f32],
+    (n, c, s): (usize, usize, usize),
+) {
+    let features = c * s;
+    let mut dgamma_sum = vec![0.0f64; features];
+    let mut dbeta_sum = vec![0.0f64; features];
+    for (sample, &r) in rstd.iter().enumerate().take(n) {
+        let at = |f: usize| sample * features + f;
+        let x_hat: Vec<f64> = (0..features).map(|f| (x[at(f)] * r) as f64).collect();
+        let g: Vec<f64> = (0..features).map(|f| dy[at(f)] as f64 * gamma[f] as f64).collect();
+        for f in 0..features {
+            dgamma_sum[f] += dy[at(f)] as f64 * x_hat[f];
+            dbeta_sum[f] += dy[at(f)] as f64;
+        }
+        dx[at(0)..at(features)].copy_from_slice(&standardize_backward(&g, &x_hat, r, false));
+    }
+    store(dgamma, &dgamma_sum);
+    store(dbeta, &dbeta_sum);
+}
+
+/// `nn.InstanceNorm2d(C, affine)`: each (sample, channel) normalizes over its own S
+/// positions; γ and β per channel. No running statistics (PyTorch's default).
+#[allow(clippy::too_many_arguments)]
+pub fn instance_norm_forward(
+    x: &[f32],
+    y: &mut [f32],
+    gamma: &[f32],
+    beta: &[f32],
+    cache: NormCache,
+    (n, c, s): (usize, usize, usize),
+    eps: f32,
+) {
+    for sample in 0..n {
+        for ch in 0..c {
+            let plane = (sample * c + ch) * s;
+            let (mean, rstd) = moments(x[plane..plane + s].iter().copied(), true, eps);
+            cache.mean[sample * c + ch] = mean;
+            cache.rstd[sample * c + ch] = rstd;
+            for p in plane..plane + s {
+                y[p] = (x[p] - mean) * rstd * gamma[ch] + beta[ch];
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn instance_norm_backward(
+    x: &[f32],
+    dy: &[f32],
+    gamma: &[f32],
+    mean: &[f32],
+    rstd: &[f32],
+    dx: &mut [f32],
+    dgamma: &mut [f32],
+    dbeta: &mut [f32],
+    (n, c, s): (usize, usize, usize),
+) {
+    let mut dgamma_sum = vec![0.0f64; c];
+    let mut dbeta_sum = vec![0.0f64; c];
+    for sample in 0..n {
+        for ch in 0..c {
+            let stat = sample * c + ch;
+            let plane = stat * s;
+            let x_hat: Vec<f64> = (plane..plane + s).map(|p| ((x[p] - mean[stat]) * rstd[stat]) as f64).collect();
+            let g: Vec<f64> = (plane..plane + s).map(|p| dy[p] as f64 * gamma[ch] as f64).collect();
+            for (k, p) in (plane..plane + s).enumerate() {
+                dgamma_sum[ch] += dy[p] as f64 * x_hat[k];
+                dbeta_sum[ch] += dy[p] as f64;
+            }
+            dx[plane..plane + s].copy_from_slice(&standardize_backward(&g, &x_hat, rstd[stat], true));
+        }
+    }
+    store(dgamma, &dgamma_sum);
+    store(dbeta, &dbeta_sum);
+}
+
+/// `nn.GroupNorm(G, C)`: each sample's channels are split into G groups of C/G; a group's
+/// (C/G)·S values share one mean and variance; γ and β per channel.
 #[allow(clippy::too_many_arguments)]
 pub fn group_norm_forward(
     x: &[f32],
@@ -128,31 +312,24 @@ pub fn group_norm_forward(
     cache: NormCache,
     (n, c, s): (usize, usize, usize),
     groups: usize,
-    affine_per_element: bool,
-    subtract_mean: bool,
     eps: f32,
 ) {
-    let per_group = c / groups;
+    let span = c / groups * s;
     for sample in 0..n {
         for g in 0..groups {
             let stat = sample * groups + g;
-            let start = (sample * c + g * per_group) * s;
-            let span = &x[start..start + per_group * s];
-            let count = span.len() as f64;
-            let mean = if subtract_mean { span.iter().map(|&v| v as f64).sum::<f64>() / count } else { 0.0 };
-            let var = span.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / count;
-            cache.mean[stat] = mean as f32;
-            cache.rstd[stat] = (1.0 / (var + eps as f64).sqrt()) as f32;
-            for (offset, &v) in span.iter().enumerate() {
-                let ch = g * per_group + offset / s;
-                let a = if affine_per_element { ch * s + offset % s } else { ch };
-                y[start + offset] = (v - cache.mean[stat]) * cache.rstd[stat] * gamma[a] + beta[a];
+            let start = stat * span;
+            let (mean, rstd) = moments(x[start..start + span].iter().copied(), true, eps);
+            cache.mean[stat] = mean;
+            cache.rstd[stat] = rstd;
+            for p in start..start + span {
+                let ch = (p / s) % c;
+                y[p] = (x[p] - mean) * rstd * gamma[ch] + beta[ch];
             }
         }
     }
 }
 
-/// Gradients of [`group_norm_forward`].
 #[allow(clippy::too_many_arguments)]
 pub fn group_norm_backward(
     x: &[f32],
@@ -165,49 +342,26 @@ pub fn group_norm_backward(
     dbeta: &mut [f32],
     (n, c, s): (usize, usize, usize),
     groups: usize,
-    affine_per_element: bool,
-    subtract_mean: bool,
 ) {
-    let per_group = c / groups;
-    let mut dgamma_acc = vec![0.0f64; dgamma.len()];
-    let mut dbeta_acc = vec![0.0f64; dbeta.len()];
-    for sample in 0..n {
-        for g in 0..groups {
-            let stat = sample * groups + g;
-            let start = (sample * c + g * per_group) * s;
-            let len = per_group * s;
-            let affine_index = |offset: usize| {
-                let ch = g * per_group + offset / s;
-                if affine_per_element {
-                    ch * s + offset % s
-                } else {
-                    ch
-                }
-            };
-            let x_hat = |offset: usize| ((x[start + offset] - mean[stat]) * rstd[stat]) as f64;
-            let mut sum_g = 0.0f64;
-            let mut sum_g_xhat = 0.0f64;
-            for offset in 0..len {
-                let a = affine_index(offset);
-                let d = dy[start + offset] as f64;
-                dgamma_acc[a] += d * x_hat(offset);
-                dbeta_acc[a] += d;
-                let gv = d * gamma[a] as f64;
-                sum_g += gv;
-                sum_g_xhat += gv * x_hat(offset);
-            }
-            let count = len as f64;
-            let g_mean = if subtract_mean { sum_g / count } else { 0.0 };
-            for offset in 0..len {
-                let gv = dy[start + offset] as f64 * gamma[affine_index(offset)] as f64;
-                dx[start + offset] = (rstd[stat] as f64 * (gv - g_mean - x_hat(offset) * sum_g_xhat / count)) as f32;
-            }
+    let span = c / groups * s;
+    let mut dgamma_sum = vec![0.0f64; c];
+    let mut dbeta_sum = vec![0.0f64; c];
+    for stat in 0..n * groups {
+        let start = stat * span;
+        let x_hat: Vec<f64> = (start..start + span).map(|p| ((x[p] - mean[stat]) * rstd[stat]) as f64).collect();
+        let g: Vec<f64> = (start..start + span).map(|p| dy[p] as f64 * gamma[(p / s) % c] as f64).collect();
+        for (k, p) in (start..start + span).enumerate() {
+            dgamma_sum[(p / s) % c] += dy[p] as f64 * x_hat[k];
+            dbeta_sum[(p / s) % c] += dy[p] as f64;
         }
+        dx[start..start + span].copy_from_slice(&standardize_backward(&g, &x_hat, rstd[stat], true));
     }
-    for (out, v) in dgamma.iter_mut().zip(dgamma_acc) {
-        *out = v as f32;
-    }
-    for (out, v) in dbeta.iter_mut().zip(dbeta_acc) {
-        *out = v as f32;
+    store(dgamma, &dgamma_sum);
+    store(dbeta, &dbeta_sum);
+}
+
+fn store(out: &mut [f32], sums: &[f64]) {
+    for (o, v) in out.iter_mut().zip(sums) {
+        *o = *v as f32;
     }
 }

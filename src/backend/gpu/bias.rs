@@ -6,14 +6,15 @@ use bytemuck::{Pod, Zeroable};
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Pod, Zeroable)]
 pub(super) struct BiasParams {
-    rows: u32,
-    cols: u32,
-    _pad: [u32; 2],
+    batch: u32,
+    channels: u32,
+    spatial: u32,
+    _pad: u32,
 }
 
 impl BiasParams {
-    pub(super) fn new(rows: usize, cols: usize) -> Self {
-        BiasParams { rows: rows as u32, cols: cols as u32, _pad: [0; 2] }
+    pub(super) fn new((batch, channels, spatial): (usize, usize, usize)) -> Self {
+        BiasParams { batch: batch as u32, channels: channels as u32, spatial: spatial as u32, _pad: 0 }
     }
 }
 

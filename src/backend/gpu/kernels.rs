@@ -11,10 +11,14 @@ pub enum Shader {
     CrossEntropy,
     Norm,
     Optim,
+    Conv,
+    Pool,
+    Random,
+    Clip,
 }
 
 impl Shader {
-    pub const ALL: [Shader; 7] = [
+    pub const ALL: [Shader; 11] = [
         Shader::Matmul,
         Shader::Bias,
         Shader::Activation,
@@ -22,6 +26,10 @@ impl Shader {
         Shader::CrossEntropy,
         Shader::Norm,
         Shader::Optim,
+        Shader::Conv,
+        Shader::Pool,
+        Shader::Random,
+        Shader::Clip,
     ];
 
     pub fn file_name(self) -> &'static str {
@@ -33,6 +41,10 @@ impl Shader {
             Shader::CrossEntropy => "cross_entropy.wgsl",
             Shader::Norm => "norm.wgsl",
             Shader::Optim => "optim.wgsl",
+            Shader::Conv => "conv.wgsl",
+            Shader::Pool => "pool.wgsl",
+            Shader::Random => "random.wgsl",
+            Shader::Clip => "clip.wgsl",
         }
     }
 
@@ -45,6 +57,10 @@ impl Shader {
             Shader::CrossEntropy => include_str!("../../../shaders/cross_entropy.wgsl"),
             Shader::Norm => include_str!("../../../shaders/norm.wgsl"),
             Shader::Optim => include_str!("../../../shaders/optim.wgsl"),
+            Shader::Conv => include_str!("../../../shaders/conv.wgsl"),
+            Shader::Pool => include_str!("../../../shaders/pool.wgsl"),
+            Shader::Random => include_str!("../../../shaders/random.wgsl"),
+            Shader::Clip => include_str!("../../../shaders/clip.wgsl"),
         }
     }
 }
@@ -66,10 +82,22 @@ pub enum Kernel {
     NormParamGrad,
     SgdStep,
     AdamStep,
+    ConvForward,
+    ConvBackwardInput,
+    ConvBackwardWeight,
+    PoolForward,
+    PoolBackward,
+    DropoutForward,
+    DropoutBackward,
+    ChannelNoiseForward,
+    ChannelNoiseBackward,
+    ClipSumSquares,
+    ClipFinalize,
+    ClipApply,
 }
 
 impl Kernel {
-    pub const ALL: [Kernel; 14] = [
+    pub const ALL: [Kernel; 26] = [
         Kernel::MatmulTiled,
         Kernel::BiasAdd,
         Kernel::BiasGrad,
@@ -84,6 +112,18 @@ impl Kernel {
         Kernel::NormParamGrad,
         Kernel::SgdStep,
         Kernel::AdamStep,
+        Kernel::ConvForward,
+        Kernel::ConvBackwardInput,
+        Kernel::ConvBackwardWeight,
+        Kernel::PoolForward,
+        Kernel::PoolBackward,
+        Kernel::DropoutForward,
+        Kernel::DropoutBackward,
+        Kernel::ChannelNoiseForward,
+        Kernel::ChannelNoiseBackward,
+        Kernel::ClipSumSquares,
+        Kernel::ClipFinalize,
+        Kernel::ClipApply,
     ];
 
     pub fn shader(self) -> Shader {
@@ -99,6 +139,13 @@ impl Kernel {
             | Kernel::NormBackwardApply
             | Kernel::NormParamGrad => Shader::Norm,
             Kernel::SgdStep | Kernel::AdamStep => Shader::Optim,
+            Kernel::ConvForward | Kernel::ConvBackwardInput | Kernel::ConvBackwardWeight => Shader::Conv,
+            Kernel::PoolForward | Kernel::PoolBackward => Shader::Pool,
+            Kernel::DropoutForward
+            | Kernel::DropoutBackward
+            | Kernel::ChannelNoiseForward
+            | Kernel::ChannelNoiseBackward => Shader::Random,
+            Kernel::ClipSumSquares | Kernel::ClipFinalize | Kernel::ClipApply => Shader::Clip,
         }
     }
 
@@ -118,6 +165,18 @@ impl Kernel {
             Kernel::NormParamGrad => "norm_param_grad",
             Kernel::SgdStep => "sgd_step",
             Kernel::AdamStep => "adam_step",
+            Kernel::ConvForward => "conv_forward",
+            Kernel::ConvBackwardInput => "conv_backward_input",
+            Kernel::ConvBackwardWeight => "conv_backward_weight",
+            Kernel::PoolForward => "pool_forward",
+            Kernel::PoolBackward => "pool_backward",
+            Kernel::DropoutForward => "dropout_forward",
+            Kernel::DropoutBackward => "dropout_backward",
+            Kernel::ChannelNoiseForward => "channel_noise_forward",
+            Kernel::ChannelNoiseBackward => "channel_noise_backward",
+            Kernel::ClipSumSquares => "clip_sum_squares",
+            Kernel::ClipFinalize => "clip_finalize",
+            Kernel::ClipApply => "clip_apply",
         }
     }
 }

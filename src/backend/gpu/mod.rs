@@ -9,13 +9,17 @@
 
 mod activation;
 mod bias;
+mod clip;
 pub mod context;
+mod conv;
 mod cross_entropy;
 mod gather;
 pub mod kernels;
 mod matmul;
 mod norm;
 mod optim;
+mod pool;
+mod random;
 
 use std::collections::HashMap;
 
@@ -25,8 +29,8 @@ pub use context::{AdapterDescription, GpuContext};
 use kernels::{Kernel, Pipelines};
 
 use super::{
-    Activation, AdamHyper, Backend, MatmulShape, NormGeometry, NormGrads, NormMode, NormTensors, ReadFuture, SgdHyper,
-    StepScalars, TensorId,
+    Activation, AdamHyper, Backend, ConvShape, GradClip, MatmulShape, NormGeometry, NormGrads, NormMode, NormTensors,
+    PoolShape, ReadFuture, SgdHyper, StepScalars, TensorId,
 };
 use crate::error::NormlabError;
 
@@ -40,7 +44,7 @@ const UNIFORM_ARENA_BYTES: u64 = 1 << 20;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Bind {
     Tensor(TensorId),
-    /// The per-step optimizer uniform.
+    /// The per-step uniform (learning rate and step number: optimizers, random ops).
     Step,
 }
 
@@ -61,14 +65,16 @@ pub struct GpuBackend {
     uniform_used: u64,
     step_uniform: wgpu::Buffer,
     bind_groups: HashMap<BindGroupKey, wgpu::BindGroup>,
-    /// Two one-element tensors bound where a kernel's layout wants a buffer that this
+    /// One-element tensors bound where a kernel's layout wants a buffer that this
     /// particular dispatch never touches. WebGPU forbids binding one buffer writably twice
     /// in a dispatch, so each unused slot needs a buffer of its own.
-    spare: [TensorId; 2],
+    spare: [TensorId; 3],
     /// Queue submissions made so far (a training step should add exactly one).
     submissions: u64,
     /// Dispatches recorded so far.
     dispatches: u64,
+    /// Partial sums and the clip coefficient of `clip_gradients`, made on first use.
+    clip_scratch: Option<clip::ClipScratch>,
 }
 
 impl GpuBackend {
@@ -98,9 +104,10 @@ impl GpuBackend {
             bind_groups: HashMap::new(),
             submissions: 0,
             dispatches: 0,
-            spare: [TensorId(0), TensorId(1)],
+            clip_scratch: None,
+            spare: [TensorId(0); 3],
         };
-        for (i, name) in ["spare 0", "spare 1"].into_iter().enumerate() {
+        for (i, name) in ["spare 0", "spare 1", "spare 2"].into_iter().enumerate() {
             backend.spare[i] = backend.alloc(1, name).expect("a one-element buffer fits any device");
         }
         backend
@@ -263,14 +270,35 @@ impl Backend for GpuBackend {
         self.dispatch(Kernel::MatmulTiled, &params, &[(1, t(a)), (2, t(b)), (3, t(out))], matmul::grid(shape));
     }
 
-    fn bias_add(&mut self, y: TensorId, bias: TensorId, rows: usize, cols: usize) {
-        let params = bias::BiasParams::new(rows, cols);
-        self.dispatch(Kernel::BiasAdd, &params, &[(1, t(bias)), (2, t(y))], Self::grid_1d(rows * cols));
+    fn conv2d_forward(&mut self, x: TensorId, weight: TensorId, y: TensorId, shape: ConvShape) {
+        conv::forward(self, x, weight, y, shape);
     }
 
-    fn bias_grad(&mut self, dy: TensorId, dbias: TensorId, rows: usize, cols: usize) {
-        let params = bias::BiasParams::new(rows, cols);
-        self.dispatch(Kernel::BiasGrad, &params, &[(3, t(dy)), (4, t(dbias))], Self::grid_1d(cols));
+    fn conv2d_backward_input(&mut self, dy: TensorId, weight: TensorId, dx: TensorId, shape: ConvShape) {
+        conv::backward_input(self, dy, weight, dx, shape);
+    }
+
+    fn conv2d_backward_weight(&mut self, dy: TensorId, x: TensorId, dweight: TensorId, shape: ConvShape) {
+        conv::backward_weight(self, dy, x, dweight, shape);
+    }
+
+    fn pool_forward(&mut self, x: TensorId, y: TensorId, argmax: TensorId, shape: PoolShape) {
+        pool::forward(self, x, y, argmax, shape);
+    }
+
+    fn pool_backward(&mut self, dy: TensorId, argmax: TensorId, dx: TensorId, shape: PoolShape) {
+        pool::backward(self, dy, argmax, dx, shape);
+    }
+
+    fn bias_add(&mut self, y: TensorId, bias: TensorId, shape: (usize, usize, usize)) {
+        let params = bias::BiasParams::new(shape);
+        let len = shape.0 * shape.1 * shape.2;
+        self.dispatch(Kernel::BiasAdd, &params, &[(1, t(bias)), (2, t(y))], Self::grid_1d(len));
+    }
+
+    fn bias_grad(&mut self, dy: TensorId, dbias: TensorId, shape: (usize, usize, usize)) {
+        let params = bias::BiasParams::new(shape);
+        self.dispatch(Kernel::BiasGrad, &params, &[(3, t(dy)), (4, t(dbias))], [shape.1 as u32, 1, 1]);
     }
 
     fn activation_forward(&mut self, kind: Activation, x: TensorId, y: TensorId, len: usize) {
@@ -339,6 +367,34 @@ impl Backend for GpuBackend {
             &[(1, Bind::Step), (2, t(param)), (3, t(grad)), (4, t(m)), (5, t(v))],
             Self::grid_1d(len),
         );
+    }
+
+    fn dropout_forward(&mut self, x: TensorId, y: TensorId, mask: TensorId, len: usize, p: f32, stream: u32) {
+        random::dropout_forward(self, x, y, mask, len, p, stream);
+    }
+
+    fn dropout_backward(&mut self, dy: TensorId, mask: TensorId, dx: TensorId, len: usize) {
+        random::dropout_backward(self, dy, mask, dx, len);
+    }
+
+    fn channel_noise_forward(
+        &mut self,
+        x: TensorId,
+        y: TensorId,
+        noise: TensorId,
+        shape: (usize, usize, usize),
+        strength: f32,
+        stream: u32,
+    ) {
+        random::channel_noise_forward(self, x, y, noise, shape, strength, stream);
+    }
+
+    fn channel_noise_backward(&mut self, dy: TensorId, noise: TensorId, dx: TensorId, shape: (usize, usize, usize)) {
+        random::channel_noise_backward(self, dy, noise, dx, shape);
+    }
+
+    fn clip_gradients(&mut self, grads: &[(TensorId, usize)], clip: GradClip, metrics: TensorId, slot: usize) {
+        clip::clip_gradients(self, grads, clip, metrics, slot);
     }
 
     fn submit(&mut self) {

@@ -22,7 +22,8 @@ pub(super) struct NormParams {
     update_running: u32,
     eps: f32,
     momentum: f32,
-    _pad: u32,
+    /// 1: the running estimates are a cumulative average (PyTorch's momentum=None).
+    cumulative: u32,
 }
 
 impl NormParams {
@@ -33,7 +34,7 @@ impl NormParams {
             NormMode::Train { momentum } => (true, momentum),
             NormMode::Eval => (!has_running, None),
         };
-        let update_running = training && has_running && momentum.is_some();
+        let update_running = training && has_running;
         NormParams {
             batch: g.batch as u32,
             channels: g.channels as u32,
@@ -46,28 +47,43 @@ impl NormParams {
             update_running: update_running as u32,
             eps: g.eps,
             momentum: momentum.unwrap_or(0.0),
-            _pad: 0,
+            cumulative: momentum.is_none() as u32,
         }
     }
 }
 
 pub(super) fn forward(gpu: &mut GpuBackend, g: &NormGeometry, mode: NormMode, ts: &NormTensors) {
     let params = NormParams::new(g, mode, ts.running.is_some());
-    // Without running estimates the kernel never touches bindings 4 and 5.
-    let (running_mean, running_var) = match ts.running {
-        Some(r) => (r.mean, r.var),
-        None => (gpu.spare[0], gpu.spare[1]),
+    // Without running estimates the kernel never touches bindings 4, 5 and 16.
+    let (running_mean, running_var, batches_tracked) = match ts.running {
+        Some(r) => (r.mean, r.var, r.batches_tracked),
+        None => (gpu.spare[0], gpu.spare[1], gpu.spare[2]),
     };
     gpu.dispatch(
         Kernel::NormStats,
         &params,
-        &[(1, t(ts.x)), (2, t(ts.mean)), (3, t(ts.rstd)), (4, t(running_mean)), (5, t(running_var))],
+        &[
+            (1, t(ts.x)),
+            (2, t(ts.mean)),
+            (3, t(ts.rstd)),
+            (4, t(running_mean)),
+            (5, t(running_var)),
+            (16, t(batches_tracked)),
+        ],
         [g.stat_count() as u32, 1, 1],
     );
     gpu.dispatch(
         Kernel::NormApply,
         &params,
-        &[(1, t(ts.x)), (6, t(ts.gamma)), (7, t(ts.beta)), (8, t(ts.y)), (14, t(ts.mean)), (15, t(ts.rstd))],
+        &[
+            (1, t(ts.x)),
+            (6, t(ts.gamma)),
+            (7, t(ts.beta)),
+            (8, t(ts.y)),
+            (14, t(ts.mean)),
+            (15, t(ts.rstd)),
+            (16, t(batches_tracked)),
+        ],
         GpuBackend::grid_1d(g.elements()),
     );
 }
