@@ -86,7 +86,7 @@ pub fn Controls(config: RwSignal<ExperimentConfig>, device: DeviceState, view_st
                         config.update(|c| c.architecture = architecture);
                     }>
                     <option value="mlp">"MLP 784-256-256-10"</option>
-                    <option value="cnn">"CNN: 2 conv + 2 linear"</option>
+                    <option value="cnn">"CNN of the notes"</option>
                 </select>
             </div>
             <div class="control">
@@ -102,14 +102,14 @@ pub fn Controls(config: RwSignal<ExperimentConfig>, device: DeviceState, view_st
                 </select>
             </div>
             <div class="control">
-                <label for="bn">"BatchNorm"</label>
+                <label for="bn" title="BatchNorm before each hidden ReLU">"BatchNorm"</label>
                 <input id="bn" type="checkbox"
                     prop:checked=move || config.with(|c| c.norms.contains(&NormKind::Batch))
                     on:change=move |ev| {
                         let on = event_target_checked(&ev);
                         config.update(|c| c.norms = vec![if on { NormKind::Batch } else { NormKind::None }]);
                     } />
-                <span class="hint">{move || if config.with(|c| c.norms.contains(&NormKind::Batch)) { "on, before each ReLU" } else { "off" }}</span>
+                <span class="hint">{move || if config.with(|c| c.norms.contains(&NormKind::Batch)) { "on" } else { "off" }}</span>
             </div>
             <div class="control">
                 <label for="epochs">"Epochs"</label>

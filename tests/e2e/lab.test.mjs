@@ -190,6 +190,20 @@ await check("without WebGPU the page says so, falls back to the CPU and trains",
   await context.close();
 });
 
+await check("the CNN of the notes trains in the page (CPU backend) without freezing it", async () => {
+  const { context, page, errors } = await openLab("arch=cnn&norm=batch&opt=adam&lr=0.001&batch=32&epochs=1&seed=4&batches=12&backend=cpu");
+  assert((await page.inputValue("#model")) === "cnn", "the model selector does not show the CNN from the link");
+  const status = await trainToEnd(page);
+  await page.screenshot({ path: join(artifacts, "lab-cnn-cpu.png"), fullPage: true });
+  assert(status.startsWith("Finished"), `run did not finish: ${status}`);
+  const l = await losses(page);
+  assert(l.length === 12 && l.every(Number.isFinite), `CNN losses: ${l}`);
+  console.log(`     ${status}; first loss ${l[0].toFixed(3)}, last ${l[l.length - 1].toFixed(3)}`);
+  await assertResponsive(page);
+  assert(errors.length === 0, `console errors: ${errors.join(" | ")}`);
+  await context.close();
+});
+
 await check("a diverging run is stopped and reported with its epoch and batch", async () => {
   // SGD at lr 1 without normalization blows up within a few dozen batches on this data
   // (natively, seed 1 diverges at batch 14); the CPU backend keeps the test deterministic.
