@@ -97,6 +97,7 @@ async function openLab(query, { removeWebGpu = false } = {}) {
     if (m.type() === "error") errors.push(m.text());
   });
   page.on("pageerror", (e) => errors.push(String(e)));
+  page.on("crash", () => errors.push("the page crashed"));
   page.on("request", (r) => {
     const url = new URL(r.url());
     if (!["data:", "blob:"].includes(url.protocol) && url.origin !== origin) foreign.push(r.url());
@@ -107,7 +108,15 @@ async function openLab(query, { removeWebGpu = false } = {}) {
 
 /** Clicks Train and waits for the run to finish; returns the status text. */
 async function trainToEnd(page) {
-  await page.waitForFunction(() => !document.querySelector("#train")?.disabled, null, { timeout: 60_000 });
+  // The button must exist (the page mounted) and be enabled (the device is known).
+  await page.waitForFunction(
+    () => {
+      const button = document.querySelector("#train");
+      return button !== null && !button.disabled;
+    },
+    null,
+    { timeout: 60_000 },
+  );
   await page.evaluate(() => {
     window.__longTasks = [];
     new PerformanceObserver((list) => {
