@@ -6,21 +6,29 @@
 //   reduce_over_batch = 0 (Group/Instance/Layer/RMS): stat = (n, g),   over (C/G, S)
 // with G = groups. BatchNorm is G = C; InstanceNorm G = C; LayerNorm and RMSNorm G = 1.
 //
-//   forward:   x̂ = (x − μ)·rstd,  rstd = 1/sqrt(σ² + eps) (σ² biased),  y = γ·x̂ + β
-//              RMSNorm (subtract_mean = 0): μ = 0, σ² = mean(x²)
+//   forward:   x̂ = (x − μ)·rstd,  rstd = 1/sqrt(s² + eps),  y = γ·x̂ + β
+//              with d = x − μ over the statistic's M elements, the spread s is
+//                spread 0 (standard):  s² = mean(d²) = σ², the biased variance
+//                spread 1 (L1):        s  = mean(|d|)
+//                spread 2 (L∞):        s  = max(|d|)
+//              RMSNorm (subtract_mean = 0): μ = 0, s² = mean(x²)
 //   running:   running_mean = (1−m)·running_mean + m·μ
-//              running_var  = (1−m)·running_var  + m·σ²·count/(count−1)   (unbiased)
+//              running_var  = (1−m)·running_var  + m·σ²·M/(M−1)   (unbiased; L1/L∞: m·s²)
 //              m = momentum, or 1/num_batches_tracked when cumulative (momentum=None)
-//   eval:      μ and σ² come from the running estimates (training = 0)
-//   backward:  g = dy·γ
-//              training: dx = rstd·(g − mean(g) − x̂·mean(g·x̂))   (means over the stat's set)
+//   eval:      μ and s² come from the running estimates (training = 0)
+//   backward:  g = dy·γ.  rstd depends on x through s; with u_i = rstd·s·∂s/∂d_i
+//              (u = x̂/M for the standard spread; rstd·s·sign(d)/M for L1; for L∞
+//              rstd·s·sign(d)/ties at the elements where |d| = s, else 0):
+//              training: dx = rstd·(g − mean(g) − Σ(g·x̂)·(u − mean(u)))
+//                        which for the standard spread is rstd·(g − mean(g) − x̂·mean(g·x̂))
 //              eval:     dx = rstd·g
 //              dγ[a] = Σ dy·x̂,  dβ[a] = Σ dy   over the elements sharing affine index a
 //
 // Five entry points, each a single dispatch:
 //   norm_stats            one workgroup per statistic   → mean, rstd (+ running update)
 //   norm_apply            one thread per element        → y
-//   norm_backward_stats   one workgroup per statistic   → stat_grad = [Σ g, Σ g·x̂]
+//   norm_backward_stats   one workgroup per statistic   → stat_grad (5 per statistic:
+//                         Σ g, Σ g·x̂, s, Σ sign(d) over the elements that move s, their count)
 //   norm_backward_apply   one thread per element        → dx
 //   norm_param_grad       one workgroup per affine index → dγ, dβ
 //
@@ -42,7 +50,16 @@ struct Params {
     eps: f32,
     momentum: f32,
     cumulative: u32,
+    spread: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
+
+const SPREAD_STD: u32 = 0u;
+const SPREAD_MEAN_ABS: u32 = 1u;
+const SPREAD_MAX_ABS: u32 = 2u;
+const STAT_GRAD_WIDTH: u32 = 5u;
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -118,6 +135,50 @@ fn flat_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
     return gid.x + gid.y * groups.x * WG;
 }
 
+// Tree max of scratch_a across the workgroup; the result lands in [0].
+fn reduce_max(lid: u32) {
+    workgroupBarrier();
+    for (var stride = WG / 2u; stride > 0u; stride = stride / 2u) {
+        if (lid < stride) {
+            scratch_a[lid] = max(scratch_a[lid], scratch_a[lid + stride]);
+        }
+        workgroupBarrier();
+    }
+}
+
+// The spread s of statistic `stat` around `mu` (not for the standard spread, whose s² the
+// caller sums itself). Every thread of the workgroup gets the same value, bit for bit, as
+// the forward pass and the backward pass compute it with the same operations.
+fn lp_spread(stat: u32, mu: f32, lid: u32) -> f32 {
+    let count = elements_per_stat();
+    var acc = 0.0;
+    for (var j = lid; j < count; j += WG) {
+        let a = abs(x[stat_element(stat, j)] - mu);
+        if (p.spread == SPREAD_MAX_ABS) {
+            acc = max(acc, a);
+        } else {
+            acc += a;
+        }
+    }
+    scratch_a[lid] = acc;
+    scratch_b[lid] = 0.0;
+    var s: f32;
+    if (p.spread == SPREAD_MAX_ABS) {
+        reduce_max(lid);
+        s = scratch_a[0];
+    } else {
+        reduce_pair(lid);
+        s = scratch_a[0] / f32(count);
+    }
+    workgroupBarrier();
+    return s;
+}
+
+// Whether element i (deviation d) moves the spread s, for the L1/L∞ gradient.
+fn moves_spread(d: f32, s: f32) -> bool {
+    return p.spread == SPREAD_MEAN_ABS || abs(d) == s;
+}
+
 // Tree sum of scratch_a (and scratch_b) across the workgroup; the result lands in [0].
 fn reduce_pair(lid: u32) {
     workgroupBarrier();
@@ -154,25 +215,34 @@ fn norm_stats(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_i
     reduce_pair(lid.x);
     let mu = scratch_a[0] / f32(count);
     workgroupBarrier();
-    var sq = 0.0;
-    for (var j = lid.x; j < count; j += WG) {
-        let d = x[stat_element(stat, j)] - mu;
-        sq += d * d;
+    var spread_sq: f32;
+    if (p.spread == SPREAD_STD) {
+        var sq = 0.0;
+        for (var j = lid.x; j < count; j += WG) {
+            let d = x[stat_element(stat, j)] - mu;
+            sq += d * d;
+        }
+        scratch_a[lid.x] = sq;
+        reduce_pair(lid.x);
+        spread_sq = scratch_a[0] / f32(count);
+    } else {
+        let s = lp_spread(stat, mu, lid.x);
+        spread_sq = s * s;
     }
-    scratch_a[lid.x] = sq;
-    reduce_pair(lid.x);
-    let var_biased = scratch_a[0] / f32(count);
     if (lid.x == 0u) {
         mean[stat] = mu;
-        rstd[stat] = inverseSqrt(var_biased + p.eps);
+        rstd[stat] = inverseSqrt(spread_sq + p.eps);
         if (p.update_running == 1u) {
             // Every statistic's workgroup reads the count from before this step;
             // norm_apply, the next dispatch, then increments it once.
             let batches = batches_tracked[0] + 1.0;
             let m = select(p.momentum, 1.0 / batches, p.cumulative == 1u);
-            let unbiased = var_biased * f32(count) / f32(count - 1u);
+            var tracked = spread_sq;
+            if (p.spread == SPREAD_STD) {
+                tracked = spread_sq * f32(count) / f32(count - 1u);  // unbiased
+            }
             running_mean[stat] = (1.0 - m) * running_mean[stat] + m * mu;
-            running_var[stat] = (1.0 - m) * running_var[stat] + m * unbiased;
+            running_var[stat] = (1.0 - m) * running_var[stat] + m * tracked;
         }
     }
 }
@@ -206,9 +276,33 @@ fn norm_backward_stats(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(wo
     scratch_a[lid.x] = sum_g;
     scratch_b[lid.x] = sum_g_xhat;
     reduce_pair(lid.x);
+    let base = STAT_GRAD_WIDTH * stat;
     if (lid.x == 0u) {
-        stat_grad[2u * stat] = scratch_a[0];
-        stat_grad[2u * stat + 1u] = scratch_b[0];
+        stat_grad[base] = scratch_a[0];
+        stat_grad[base + 1u] = scratch_b[0];
+    }
+    if (p.spread == SPREAD_STD || p.training == 0u) {
+        return;
+    }
+    workgroupBarrier();
+    let mu = mean_in[stat];
+    let s = lp_spread(stat, mu, lid.x);
+    var sign_sum = 0.0;
+    var movers = 0.0;
+    for (var j = lid.x; j < count; j += WG) {
+        let d = x[stat_element(stat, j)] - mu;
+        if (moves_spread(d, s)) {
+            sign_sum += sign(d);
+            movers += 1.0;
+        }
+    }
+    scratch_a[lid.x] = sign_sum;
+    scratch_b[lid.x] = movers;
+    reduce_pair(lid.x);
+    if (lid.x == 0u) {
+        stat_grad[base + 2u] = s;
+        stat_grad[base + 3u] = scratch_a[0];
+        stat_grad[base + 4u] = scratch_b[0];
     }
 }
 
@@ -225,10 +319,25 @@ fn norm_backward_apply(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(n
         return;
     }
     let count = f32(elements_per_stat());
-    let x_hat = (x[i] - mean_in[s]) * rstd_in[s];
-    var centred = g - x_hat * stat_grad[2u * s + 1u] / count;
+    let base = STAT_GRAD_WIDTH * s;
+    let d = x[i] - mean_in[s];
+    let x_hat = d * rstd_in[s];
+    var centred: f32;
+    if (p.spread == SPREAD_STD) {
+        centred = g - x_hat * stat_grad[base + 1u] / count;
+    } else {
+        let spread = stat_grad[base + 2u];
+        let movers = max(stat_grad[base + 4u], 1.0);
+        let u_scale = rstd_in[s] * spread / movers;
+        var u = 0.0;
+        if (moves_spread(d, spread)) {
+            u = u_scale * sign(d);
+        }
+        let u_mean = u_scale * stat_grad[base + 3u] / count;
+        centred = g - stat_grad[base + 1u] * (u - u_mean);
+    }
     if (p.subtract_mean == 1u) {
-        centred -= stat_grad[2u * s] / count;
+        centred -= stat_grad[base] / count;
     }
     dx[i] = rstd_in[s] * centred;
 }

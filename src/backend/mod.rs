@@ -181,6 +181,11 @@ impl PoolShape {
 /// | InstanceNorm2d | C | false | false | true |
 /// | LayerNorm over (C, H, W) | 1 | false | true | true |
 /// | RMSNorm over (C, H, W) | 1 | false | true | false |
+/// | Lp normalization (L1, L2, L∞) | C | true | false | true |
+///
+/// Every kind divides by `sqrt(spread² + eps)`; `spread` is the standard deviation except for
+/// the L1 and L∞ variants of Lp normalization (Santurkar et al. 2018, §3.3), which use the
+/// mean or the largest absolute deviation from the mean instead.
 ///
 /// A statistic covers the channels of one group (C / groups of them) and all S positions,
 /// and all N samples when `reduce_over_batch`, else one sample.
@@ -195,8 +200,29 @@ pub struct NormGeometry {
     pub affine_per_element: bool,
     /// False for RMSNorm, which scales by the root mean square without centring.
     pub subtract_mean: bool,
+    /// What measures the spread the layer divides by.
+    pub spread: Spread,
     pub eps: f32,
 }
+
+/// The measure of spread `s` a normalization divides by: `x̂ = (x − μ) / sqrt(s² + eps)`.
+/// Over the deviations `d = x − μ` of one statistic's `M` elements:
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Spread {
+    /// `s² = mean(d²)`, the biased variance: every standard normalization, and L2 normalization.
+    #[default]
+    StdDev,
+    /// `s = mean(|d|)`: L1 normalization.
+    MeanAbs,
+    /// `s = max(|d|)`: L∞ normalization. Its gradient reaches only the elements at the
+    /// maximum, shared evenly among ties (as `torch.amax`).
+    MaxAbs,
+}
+
+/// How many values per statistic the backward pass keeps in `NormGrads::stat_grad`:
+/// Σ g, Σ g·x̂, and for the L1/L∞ spreads s, Σ sign(d) over the elements that move s, and
+/// how many elements move s (all of them for L1, the ties at the maximum for L∞).
+pub const NORM_STAT_GRAD_WIDTH: usize = 5;
 
 impl NormGeometry {
     pub fn elements(&self) -> usize {
@@ -218,6 +244,10 @@ impl NormGeometry {
         let samples = if self.reduce_over_batch { self.batch } else { 1 };
         samples * self.channels_per_group() * self.spatial
     }
+    /// Length of the backward pass's scratch, [`NormGrads::stat_grad`].
+    pub fn stat_grad_len(&self) -> usize {
+        NORM_STAT_GRAD_WIDTH * self.stat_count()
+    }
     /// Length of γ and β.
     pub fn affine_len(&self) -> usize {
         if self.affine_per_element {
@@ -232,7 +262,8 @@ impl NormGeometry {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum NormMode {
     /// Batch statistics. Running estimates, where the layer has them, are updated as
-    /// PyTorch does: `running = (1 − m)·running + m·batch` with the unbiased variance, where
+    /// PyTorch does: `running = (1 − m)·running + m·batch` with the unbiased variance (for the
+    /// L1/L∞ spreads, `running_var` tracks s² as measured, with no correction), where
     /// `m = momentum`, or `m = 1 / num_batches_tracked` (a cumulative average) for `None`.
     Train { momentum: Option<f32> },
     /// The running estimates stand in for the batch statistics (BatchNorm's eval mode).
@@ -268,7 +299,7 @@ pub struct NormGrads {
     pub dx: TensorId,
     pub dgamma: TensorId,
     pub dbeta: TensorId,
-    /// Scratch of length `2 · stat_count`: Σ dy·γ and Σ dy·γ·x̂ per statistic.
+    /// Scratch of length [`NormGeometry::stat_grad_len`], see [`NORM_STAT_GRAD_WIDTH`].
     pub stat_grad: TensorId,
 }
 

@@ -116,6 +116,7 @@ impl ExperimentConfig {
                 NormKind::Instance => "IN".to_string(),
                 NormKind::Group { groups } => format!("GN{groups}"),
                 NormKind::Rms => "RMSNorm".to_string(),
+                NormKind::Lp { order } => format!("{} norm", order.name().to_uppercase().replace("LINF", "L∞")),
             })
             .collect();
         if names.is_empty() {

@@ -16,10 +16,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::backend::{
     Activation, AdamHyper, Backend, ConvShape, MatmulShape, NormGeometry, NormGrads, NormMode, NormTensors, PoolKind,
-    PoolShape, RunningStats, SgdHyper, TensorId,
+    PoolShape, RunningStats, SgdHyper, TensorId, NORM_STAT_GRAD_WIDTH,
 };
 use crate::error::NormlabError;
-pub use norm::NormKind;
+pub use norm::{LpOrder, NormKind};
 
 /// Train or eval, as `model.train()` / `model.eval()`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -411,7 +411,7 @@ impl<B: Backend> Builder<'_, B> {
             momentum: self.config.norm_momentum,
             mean: self.backend.alloc(stats, &format!("layer{i}.mean"))?,
             rstd: self.backend.alloc(stats, &format!("layer{i}.rstd"))?,
-            stat_grad: self.backend.alloc(2 * stats, &format!("layer{i}.stat_grad"))?,
+            stat_grad: self.backend.alloc(NORM_STAT_GRAD_WIDTH * stats, &format!("layer{i}.stat_grad"))?,
             y: self.buffer(c * spatial, &format!("layer{i}.y"))?,
             dx: self.buffer(c * spatial, &format!("layer{i}.dx"))?,
             last: None,

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::backend::NormGeometry;
+use crate::backend::{NormGeometry, Spread};
 use crate::error::NormlabError;
 
 /// The normalization placed after a layer. One closed set, one kernel family behind it.
@@ -21,6 +21,42 @@ pub enum NormKind {
     Group { groups: usize },
     /// `nn.RMSNorm` over every feature of a sample, without centring.
     Rms,
+    /// Lp normalization (Santurkar et al. 2018, §3.3): BatchNorm's layout and running
+    /// estimates, dividing by the L1, L2 or L∞ measure of the deviations instead of the
+    /// standard deviation (L2 is BatchNorm itself).
+    Lp { order: LpOrder },
+}
+
+/// Which Lp measure of spread [`NormKind::Lp`] divides by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LpOrder {
+    /// The mean absolute deviation.
+    L1,
+    /// The root mean square deviation, the standard deviation.
+    L2,
+    /// The largest absolute deviation.
+    Linf,
+}
+
+impl LpOrder {
+    pub const ALL: [LpOrder; 3] = [LpOrder::L1, LpOrder::L2, LpOrder::Linf];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            LpOrder::L1 => "l1",
+            LpOrder::L2 => "l2",
+            LpOrder::Linf => "linf",
+        }
+    }
+
+    fn spread(self) -> Spread {
+        match self {
+            LpOrder::L1 => Spread::MeanAbs,
+            LpOrder::L2 => Spread::StdDev,
+            LpOrder::Linf => Spread::MaxAbs,
+        }
+    }
 }
 
 /// PyTorch's default eps for BatchNorm, LayerNorm, GroupNorm and InstanceNorm.
@@ -36,6 +72,7 @@ impl NormKind {
             NormKind::Instance => "instance".into(),
             NormKind::Group { groups } => format!("group{groups}"),
             NormKind::Rms => "rms".into(),
+            NormKind::Lp { order } => order.name().into(),
         }
     }
 
@@ -46,13 +83,16 @@ impl NormKind {
             "layer" => NormKind::Layer,
             "instance" => NormKind::Instance,
             "rms" => NormKind::Rms,
+            other if other.starts_with('l') => {
+                NormKind::Lp { order: *LpOrder::ALL.iter().find(|o| o.name() == other)? }
+            }
             other => NormKind::Group { groups: other.strip_prefix("group")?.parse().ok()? },
         })
     }
 
-    /// Whether this kind keeps running estimates for eval mode (only BatchNorm does).
+    /// Whether this kind keeps running estimates for eval mode (BatchNorm and its Lp variants).
     pub fn has_running_stats(self) -> bool {
-        matches!(self, NormKind::Batch)
+        matches!(self, NormKind::Batch | NormKind::Lp { .. })
     }
 
     /// The statistic layout for an input `[batch, channels, spatial]`, or None for `None`.
@@ -73,18 +113,23 @@ impl NormKind {
             reduce_over_batch: false,
             affine_per_element: false,
             subtract_mean: true,
+            spread: Spread::StdDev,
             eps: DEFAULT_EPS,
         };
         let geometry = match self {
             NormKind::None => return Ok(None),
-            NormKind::Batch => {
+            NormKind::Batch | NormKind::Lp { .. } => {
                 if training && batch * spatial <= 1 {
                     return Err(NormlabError::InvalidConfig(format!(
                         "BatchNorm needs more than 1 value per channel when training (got a batch of {batch} \
                          with {spatial} position(s) per channel); use a batch of at least 2, or LayerNorm/GroupNorm"
                     )));
                 }
-                NormGeometry { reduce_over_batch: true, ..base }
+                let spread = match self {
+                    NormKind::Lp { order } => order.spread(),
+                    _ => Spread::StdDev,
+                };
+                NormGeometry { reduce_over_batch: true, spread, ..base }
             }
             NormKind::Layer => NormGeometry { groups: 1, affine_per_element: true, ..base },
             NormKind::Instance => {
@@ -130,11 +175,15 @@ mod tests {
             NormKind::Instance,
             NormKind::Group { groups: 4 },
             NormKind::Rms,
+            NormKind::Lp { order: LpOrder::L1 },
+            NormKind::Lp { order: LpOrder::L2 },
+            NormKind::Lp { order: LpOrder::Linf },
         ] {
             assert_eq!(NormKind::parse(&kind.name()), Some(kind));
         }
         assert_eq!(NormKind::parse("group"), None);
         assert_eq!(NormKind::parse("weird"), None);
+        assert_eq!(NormKind::parse("l3"), None);
     }
 
     #[test]

@@ -16,7 +16,7 @@ use normlab::backend::{
     Activation, AdamHyper, Backend, ConvShape, GradClip, MatmulShape, NormGrads, NormMode, NormTensors, PoolKind,
     PoolShape, RunningStats, SgdHyper, StepScalars, TensorId, METRICS_PER_SLOT,
 };
-use normlab::nn::NormKind;
+use normlab::nn::{LpOrder, NormKind};
 
 /// Most kernels: f32 on the GPU against f32 (f64 sums) on the CPU.
 const RTOL: f32 = 1e-4;
@@ -153,6 +153,12 @@ pub async fn run_all_logged(ctx: &GpuContext, log: &mut dyn FnMut(&str)) -> Resu
     norm(&mut p, "LayerNorm fc, 300 features", NormKind::Layer, (4, 300, 1), train).await?;
     norm(&mut p, "LayerNorm eval", NormKind::Layer, (3, 6, 7), NormMode::Eval).await?;
     norm(&mut p, "RMSNorm", NormKind::Rms, (3, 6, 7), train).await?;
+    for order in LpOrder::ALL {
+        let kind = NormKind::Lp { order };
+        norm(&mut p, &format!("{} norm", order.name()), kind, (3, 6, 7), train).await?;
+        norm(&mut p, &format!("{} norm fc, 300 rows", order.name()), kind, (300, 5, 1), train).await?;
+        norm(&mut p, &format!("{} norm eval", order.name()), kind, (3, 6, 7), NormMode::Eval).await?;
+    }
     sgd(&mut p, 1031, SgdHyper { momentum: 0.9, weight_decay: 1e-2 }, true).await?;
     sgd(&mut p, 1031, SgdHyper { momentum: 0.0, weight_decay: 0.0 }, true).await?;
     adam(&mut p, 1031, AdamHyper { weight_decay: 1e-2, ..AdamHyper::default() }, true).await?;
@@ -513,7 +519,7 @@ async fn norm(
     let dx = p.output(elements, "dx")?;
     let dgamma = p.output(affine, "dgamma")?;
     let dbeta = p.output(affine, "dbeta")?;
-    let stat_grad = p.output(2 * stats, "stat_grad")?;
+    let stat_grad = p.output(g.stat_grad_len(), "stat_grad")?;
     p.both(|be, side| {
         let tensors = NormTensors {
             x: x.on(side),

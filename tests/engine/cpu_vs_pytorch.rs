@@ -9,7 +9,7 @@ use normlab::backend::{
     Activation, AdamHyper, Backend, ConvShape, GradClip, MatmulShape, NormGeometry, NormGrads, NormMode, NormTensors,
     PoolKind, PoolShape, RunningStats, SgdHyper, StepScalars, TensorId, METRICS_PER_SLOT,
 };
-use normlab::nn::{Layer, MlpConfig, Model, NormKind, Phase};
+use normlab::nn::{Layer, LpOrder, MlpConfig, Model, NormKind, Phase};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -293,7 +293,7 @@ fn run_norm(
         dx: nan_tensor(&mut b, elements, "dx"),
         dgamma: nan_tensor(&mut b, g.affine_len(), "dgamma"),
         dbeta: nan_tensor(&mut b, g.affine_len(), "dbeta"),
-        stat_grad: nan_tensor(&mut b, 2 * stats, "stat_grad"),
+        stat_grad: nan_tensor(&mut b, g.stat_grad_len(), "stat_grad"),
     };
     b.norm_forward(g, mode, &ts);
     let running = ts.running.map(|r| {
@@ -406,10 +406,76 @@ fn batch_norm_eval_2d() {
     check_batch_norm("eval_2d", NORM_TOL);
 }
 
-// `batch_norm__train_momentum_none` is not checked: PyTorch's momentum=None means a
-// cumulative average (factor 1/num_batches_tracked), which the engine does not implement
-// yet. In the engine, `NormMode::Train { momentum: None }` means "do not update the
-// running estimates" at all. Add the case when the cumulative average lands.
+#[test]
+fn batch_norm_momentum_none_is_a_cumulative_average() {
+    // PyTorch's momentum=None: the factor is 1/num_batches_tracked, so after two batches the
+    // running estimates are the plain average of the two batches' statistics.
+    let f = Fixture::load("batch_norm__train_momentum_none");
+    let (n, c, s) = ncs(f.shape("x"));
+    let g = NormKind::Batch.geometry(n, c, s, true).expect("a valid shape").expect("BatchNorm has a geometry");
+    let mode = NormMode::Train { momentum: None };
+    let mut b = CpuBackend::new();
+    let running = RunningStats {
+        mean: tensor_from(&mut b, &f.t("running_mean"), "running_mean"),
+        var: tensor_from(&mut b, &f.t("running_var"), "running_var"),
+        batches_tracked: tensor_from(&mut b, &[0.0], "num_batches_tracked"),
+    };
+    for (pass, suffix) in [(1, "1"), (2, "")] {
+        let x_name = if pass == 1 { "x".to_string() } else { "x2".to_string() };
+        let out = |name: &str| if pass == 1 { name.to_string() } else { format!("{name}2") };
+        let ts = NormTensors {
+            x: tensor_from(&mut b, &f.t(&x_name), "x"),
+            y: nan_tensor(&mut b, g.elements(), "y"),
+            gamma: tensor_from(&mut b, &f.t("gamma"), "gamma"),
+            beta: tensor_from(&mut b, &f.t("beta"), "beta"),
+            mean: nan_tensor(&mut b, g.stat_count(), "mean"),
+            rstd: nan_tensor(&mut b, g.stat_count(), "rstd"),
+            running: Some(running),
+        };
+        let grads = NormGrads {
+            dy: tensor_from(&mut b, &f.t(&out("dy")), "dy"),
+            dx: nan_tensor(&mut b, g.elements(), "dx"),
+            dgamma: nan_tensor(&mut b, c, "dgamma"),
+            dbeta: nan_tensor(&mut b, c, "dbeta"),
+            stat_grad: nan_tensor(&mut b, g.stat_grad_len(), "stat_grad"),
+        };
+        b.norm_forward(&g, mode, &ts);
+        b.norm_backward(&g, mode, &ts, &grads);
+        let name = format!("momentum None, pass {pass}");
+        assert_close(&format!("{name} y"), &read(&mut b, ts.y, g.elements()), &f.t(&out("y")), RTOL, ATOL);
+        assert_close(&format!("{name} dx"), &read(&mut b, grads.dx, g.elements()), &f.t(&out("dx")), RTOL, ATOL);
+        for (what, t) in [("running_mean_out", running.mean), ("running_var_out", running.var)] {
+            let expected = f.t(&format!("{what}{suffix}"));
+            assert_close(&format!("{name} {what}"), &read(&mut b, t, c), &expected, RTOL, ATOL);
+        }
+    }
+    assert_eq!(read(&mut b, running.batches_tracked, 1), vec![2.0], "num_batches_tracked");
+}
+
+fn check_lp_norm(case: &str) {
+    let name = format!("lp_norm__{case}");
+    let f = Fixture::load(&name);
+    let order = if case.starts_with("l1") { LpOrder::L1 } else { LpOrder::Linf };
+    let (n, c, s) = ncs(f.shape("x"));
+    let g = NormKind::Lp { order }.geometry(n, c, s, true).expect("a valid shape").expect("a geometry");
+    let mode = NormMode::Train { momentum: Some(f.attr_f32("momentum")) };
+    let (gamma, beta) = affine(&f, c);
+    let (rm, rv) = (f.t("running_mean"), f.t("running_var"));
+    let got = run_norm(&g, mode, &f.t("x"), &gamma, &beta, &f.t("dy"), Some((&rm, &rv)));
+    compare_norm(&name, &f, &got, NORM_TOL);
+}
+
+#[test]
+fn lp_norm_l1_matches_autograd() {
+    check_lp_norm("l1_1d");
+    check_lp_norm("l1_2d");
+}
+
+#[test]
+fn lp_norm_linf_matches_autograd() {
+    check_lp_norm("linf_1d");
+    check_lp_norm("linf_2d");
+}
 
 #[test]
 fn batch_norm_train_batch1_is_refused_like_pytorch() {

@@ -11,7 +11,7 @@
 
 use normlab::backend::cpu::CpuBackend;
 use normlab::backend::{Activation, Backend, ConvShape, PoolKind, PoolShape, StepScalars, TensorId, METRICS_PER_SLOT};
-use normlab::nn::{MlpConfig, Model, NormKind, Phase};
+use normlab::nn::{LpOrder, MlpConfig, Model, NormKind, Phase};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -174,6 +174,20 @@ fn mlp_group_norm_gradients_match_finite_differences() {
 fn mlp_rms_norm_gradients_match_finite_differences() {
     let net = Net::new(NormKind::Rms, Activation::Tanh, vec![5, 4], 15);
     assert!(check("RMSNorm tanh", net, 1e-2, 2e-4, false) > 60);
+}
+
+// |d| and max|d| have kinks (a deviation crossing 0, the maximum changing hands): skipped
+// like ReLU's.
+#[test]
+fn mlp_l1_norm_gradients_match_finite_differences() {
+    let net = Net::new(NormKind::Lp { order: LpOrder::L1 }, Activation::Tanh, vec![5, 4], 16);
+    assert!(check("L1 norm tanh", net, 3e-3, 3e-4, true) > 60);
+}
+
+#[test]
+fn mlp_linf_norm_gradients_match_finite_differences() {
+    let net = Net::new(NormKind::Lp { order: LpOrder::Linf }, Activation::Tanh, vec![5, 4], 17);
+    assert!(check("L∞ norm tanh", net, 3e-3, 3e-4, true) > 60);
 }
 
 #[test]

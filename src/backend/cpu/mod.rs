@@ -24,7 +24,7 @@ use std::rc::Rc;
 
 use super::{
     Activation, AdamHyper, Backend, ConvShape, GradClip, MatmulShape, NormGeometry, NormGrads, NormMode, NormTensors,
-    PoolKind, PoolShape, ReadFuture, SgdHyper, StepScalars, TensorId, METRICS_PER_SLOT,
+    PoolKind, PoolShape, ReadFuture, SgdHyper, Spread, StepScalars, TensorId, METRICS_PER_SLOT,
 };
 use crate::error::NormlabError;
 use crate::platform;
@@ -85,6 +85,8 @@ impl CpuBackend {
 /// [`NormGeometry`]).
 enum CpuNorm {
     Batch,
+    /// The L1 or L∞ variant of Lp normalization (L2 is `Batch`).
+    Lp(Spread),
     Layer,
     Rms,
     Instance,
@@ -94,6 +96,7 @@ enum CpuNorm {
 impl CpuNorm {
     fn of(g: &NormGeometry) -> Self {
         match g {
+            g if g.reduce_over_batch && g.spread != Spread::StdDev => CpuNorm::Lp(g.spread),
             g if g.reduce_over_batch => CpuNorm::Batch,
             g if g.groups == 1 && g.affine_per_element && !g.subtract_mean => CpuNorm::Rms,
             g if g.groups == 1 && g.affine_per_element => CpuNorm::Layer,
@@ -282,7 +285,7 @@ impl Backend for CpuBackend {
                 let cache = norm::NormCache { mean, rstd };
                 let (x, gamma, beta) = (&t[ts.x.0], &t[ts.gamma.0], &t[ts.beta.0]);
                 match (CpuNorm::of(&g), mode, running.as_mut()) {
-                    (CpuNorm::Batch, NormMode::Eval, Some((rm, rv, _))) => {
+                    (CpuNorm::Batch | CpuNorm::Lp(_), NormMode::Eval, Some((rm, rv, _))) => {
                         norm::batch_norm_eval(x, y, gamma, beta, cache, rm, rv, shape, g.eps)
                     }
                     (CpuNorm::Batch, NormMode::Train { momentum }, Some((rm, rv, count))) => {
@@ -290,6 +293,13 @@ impl Backend for CpuBackend {
                         norm::batch_norm_train(x, y, gamma, beta, cache, Some(running), shape, g.eps)
                     }
                     (CpuNorm::Batch, _, None) => norm::batch_norm_train(x, y, gamma, beta, cache, None, shape, g.eps),
+                    (CpuNorm::Lp(spread), NormMode::Train { momentum }, Some((rm, rv, count))) => {
+                        let running = norm::Running { mean: rm, var: rv, batches_tracked: count, momentum };
+                        norm::lp_norm_train(x, y, gamma, beta, cache, Some(running), shape, g.eps, spread)
+                    }
+                    (CpuNorm::Lp(spread), _, None) => {
+                        norm::lp_norm_train(x, y, gamma, beta, cache, None, shape, g.eps, spread)
+                    }
                     (CpuNorm::Layer, ..) => norm::layer_norm_forward(x, y, gamma, beta, cache, shape, g.eps),
                     (CpuNorm::Rms, ..) => norm::rms_norm_forward(x, y, gamma, beta, cache, shape, g.eps),
                     (CpuNorm::Instance, ..) => norm::instance_norm_forward(x, y, gamma, beta, cache, shape, g.eps),
@@ -318,6 +328,14 @@ impl Backend for CpuBackend {
                         // Eval mode with running estimates treats the statistics as constants.
                         let training = matches!(mode, NormMode::Train { .. }) || ts.running.is_none();
                         norm::batch_norm_backward(x, dy, gamma, mean, rstd, dx, dgamma, dbeta, training, shape)
+                    }
+                    CpuNorm::Lp(spread) => {
+                        if matches!(mode, NormMode::Train { .. }) || ts.running.is_none() {
+                            norm::lp_norm_backward(x, dy, gamma, mean, rstd, dx, dgamma, dbeta, shape, spread)
+                        } else {
+                            // Eval: a fixed affine map, the same as BatchNorm's.
+                            norm::batch_norm_backward(x, dy, gamma, mean, rstd, dx, dgamma, dbeta, false, shape)
+                        }
                     }
                     CpuNorm::Layer => norm::layer_norm_backward(x, dy, gamma, mean, rstd, dx, dgamma, dbeta, shape),
                     CpuNorm::Rms => norm::rms_norm_backward(x, dy, gamma, rstd, dx, dgamma, dbeta, shape),

@@ -5,6 +5,8 @@
 //! Layout is `[N, C, S]` with S = H·W (S = 1 for a fully connected layer).
 //! Sums are accumulated in f64: this is the reference the GPU is measured against.
 
+use crate::backend::Spread;
+
 /// What the forward pass leaves for the backward pass: per statistic, the mean and
 /// `rstd = 1 / sqrt(var + eps)`.
 pub struct NormCache<'a> {
@@ -363,5 +365,101 @@ pub fn group_norm_backward(
 fn store(out: &mut [f32], sums: &[f64]) {
     for (o, v) in out.iter_mut().zip(sums) {
         *o = *v as f32;
+    }
+}
+
+/// The spread of one channel's deviations `d` for the L1 and L∞ variants of Lp normalization:
+/// the mean of `|d|`, or its maximum.
+fn lp_spread(deviations: &[f64], spread: Spread) -> f64 {
+    let abs = deviations.iter().map(|d| d.abs());
+    match spread {
+        Spread::MeanAbs => abs.sum::<f64>() / deviations.len() as f64,
+        Spread::MaxAbs => abs.fold(0.0, f64::max),
+        Spread::StdDev => unreachable!("L2 normalization is BatchNorm: batch_norm_train"),
+    }
+}
+
+/// Lp normalization in training (Santurkar et al. 2018, §3.3): BatchNorm's layout (per
+/// channel over N and S) with the standard deviation replaced by the mean absolute deviation
+/// (L1) or the largest one (L∞): `x̂ = d / sqrt(s² + eps)`, `d = x − μ`. The running variance
+/// tracks `s²` itself, so eval mode is [`batch_norm_eval`].
+#[allow(clippy::too_many_arguments)]
+pub fn lp_norm_train(
+    x: &[f32],
+    y: &mut [f32],
+    gamma: &[f32],
+    beta: &[f32],
+    cache: NormCache,
+    running: Option<Running>,
+    (n, c, s): (usize, usize, usize),
+    eps: f32,
+    spread: Spread,
+) {
+    let mut batch_spread_sq = vec![0.0f64; c];
+    for ch in 0..c {
+        let values: Vec<usize> = (0..n).flat_map(|i| (0..s).map(move |p| (i * c + ch) * s + p)).collect();
+        let mean = values.iter().map(|&i| x[i] as f64).sum::<f64>() / values.len() as f64;
+        cache.mean[ch] = mean as f32;
+        // Deviations as the GPU forms them: in f32, from the f32 mean.
+        let deviations: Vec<f64> = values.iter().map(|&i| (x[i] - cache.mean[ch]) as f64).collect();
+        let spread_sq = lp_spread(&deviations, spread).powi(2);
+        cache.rstd[ch] = (1.0 / (spread_sq + eps as f64).sqrt()) as f32;
+        batch_spread_sq[ch] = spread_sq;
+        for (&i, &d) in values.iter().zip(&deviations) {
+            y[i] = (d * cache.rstd[ch] as f64) as f32 * gamma[ch] + beta[ch];
+        }
+    }
+    if let Some(running) = running {
+        *running.batches_tracked += 1.0;
+        let momentum = running.momentum.unwrap_or(1.0 / *running.batches_tracked);
+        for (ch, &spread_sq) in batch_spread_sq.iter().enumerate() {
+            running.mean[ch] = (1.0 - momentum) * running.mean[ch] + momentum * cache.mean[ch];
+            running.var[ch] = (1.0 - momentum) * running.var[ch] + momentum * spread_sq as f32;
+        }
+    }
+}
+
+/// Gradients of [`lp_norm_train`]. With `rstd = (s² + eps)^(−1/2)`, a change of one deviation
+/// moves the output both directly and through `s`:
+/// `dx = rstd · (g − mean(g) − Σ(g·x̂) · (u − mean(u)))`, `u_i = rstd · s · ∂s/∂d_i`, where
+/// `∂s/∂d_i = sign(d_i)/M` for L1, and for L∞ `sign(d_i)/ties` at the elements whose `|d|`
+/// is the maximum (0 elsewhere).
+#[allow(clippy::too_many_arguments)]
+pub fn lp_norm_backward(
+    x: &[f32],
+    dy: &[f32],
+    gamma: &[f32],
+    mean: &[f32],
+    rstd: &[f32],
+    dx: &mut [f32],
+    dgamma: &mut [f32],
+    dbeta: &mut [f32],
+    (n, c, s): (usize, usize, usize),
+    spread: Spread,
+) {
+    for ch in 0..c {
+        let values: Vec<usize> = (0..n).flat_map(|i| (0..s).map(move |p| (i * c + ch) * s + p)).collect();
+        let count = values.len() as f64;
+        let r = rstd[ch] as f64;
+        let deviations: Vec<f64> = values.iter().map(|&i| (x[i] - mean[ch]) as f64).collect();
+        let x_hat: Vec<f64> = deviations.iter().map(|d| d * r).collect();
+        let s_value = lp_spread(&deviations, spread);
+        let moves = |d: f64| spread == Spread::MeanAbs || d.abs() == s_value;
+        let movers = deviations.iter().filter(|&&d| moves(d)).count().max(1) as f64;
+        // sign(0) = 0, as WGSL's sign(): a channel with no spread passes no gradient through s.
+        let sign = |d: f64| if d == 0.0 { 0.0 } else { d.signum() };
+        let u: Vec<f64> =
+            deviations.iter().map(|&d| if moves(d) { r * s_value * sign(d) / movers } else { 0.0 }).collect();
+        let u_mean = u.iter().sum::<f64>() / count;
+        let dy_of = |k: usize| dy[values[k]] as f64;
+        let sum_dy: f64 = (0..values.len()).map(dy_of).sum();
+        let sum_dy_xhat: f64 = (0..values.len()).map(|k| dy_of(k) * x_hat[k]).sum();
+        dgamma[ch] = sum_dy_xhat as f32;
+        dbeta[ch] = sum_dy as f32;
+        let gm = gamma[ch] as f64;
+        let (g_mean, g_xhat_sum) = (gm * sum_dy / count, gm * sum_dy_xhat);
+        for (k, &i) in values.iter().enumerate() {
+            dx[i] = (r * (gm * dy_of(k) - g_mean - g_xhat_sum * (u[k] - u_mean))) as f32;
+        }
     }
 }

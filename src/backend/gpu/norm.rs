@@ -5,7 +5,7 @@
 use bytemuck::{Pod, Zeroable};
 
 use super::{t, GpuBackend, Kernel};
-use crate::backend::{NormGeometry, NormGrads, NormMode, NormTensors};
+use crate::backend::{NormGeometry, NormGrads, NormMode, NormTensors, Spread};
 
 /// Keep in sync with `Params` in shaders/norm.wgsl.
 #[repr(C)]
@@ -24,6 +24,9 @@ pub(super) struct NormParams {
     momentum: f32,
     /// 1: the running estimates are a cumulative average (PyTorch's momentum=None).
     cumulative: u32,
+    /// 0 standard deviation, 1 mean absolute deviation (L1), 2 largest absolute deviation (L∞).
+    spread: u32,
+    _pad: [u32; 3],
 }
 
 impl NormParams {
@@ -48,6 +51,12 @@ impl NormParams {
             eps: g.eps,
             momentum: momentum.unwrap_or(0.0),
             cumulative: momentum.is_none() as u32,
+            spread: match g.spread {
+                Spread::StdDev => 0,
+                Spread::MeanAbs => 1,
+                Spread::MaxAbs => 2,
+            },
+            _pad: [0; 3],
         }
     }
 }
@@ -122,6 +131,6 @@ pub(super) fn backward(gpu: &mut GpuBackend, g: &NormGeometry, mode: NormMode, t
 mod tests {
     #[test]
     fn params_match_the_wgsl_struct_size() {
-        assert_eq!(std::mem::size_of::<super::NormParams>(), 48);
+        assert_eq!(std::mem::size_of::<super::NormParams>(), 64);
     }
 }
