@@ -7,11 +7,13 @@
 
 pub mod backend;
 pub mod chart;
+pub mod course;
 pub mod data;
 pub mod error;
 pub mod experiment;
 pub mod nn;
 pub mod platform;
+pub mod records;
 #[cfg(target_arch = "wasm32")]
 pub mod ui;
 

@@ -23,7 +23,7 @@ mod native {
     use normlab::backend::cpu::CpuBackend;
     use normlab::backend::gpu::{GpuBackend, GpuContext};
     use normlab::backend::Backend;
-    use normlab::data::{epoch_order, ImageDataset};
+    use normlab::data::{epoch_order, Dataset};
     use normlab::experiment::{ExperimentConfig, Run};
     use normlab::nn::Architecture;
     use normlab::platform::now_millis;
@@ -121,7 +121,7 @@ mod native {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/www/data/fashion-mnist.nlds.gz");
         let dataset = match std::fs::read(path)
             .map_err(|e| e.to_string())
-            .and_then(|b| ImageDataset::from_nlds_gz(&b).map_err(|e| e.to_string()))
+            .and_then(|b| Dataset::from_nlds_gz(&b).map_err(|e| e.to_string()))
         {
             Ok(d) => d,
             Err(e) => {

@@ -3,9 +3,12 @@
 //!
 //! ```text
 //! normlab-run [--backend cpu|gpu] [--url 'http://…/?norm=batch&lr=0.001'] [--KEY VALUE]… [--data-dir www/data]
+//! normlab-run [--backend cpu|gpu] --preset high-lr-full
 //! ```
 //! Every `--KEY VALUE` is a URL parameter of the page (data, norm, opt, lr, batch, epochs,
-//! seed, batches). Prints one JSON line per epoch and a final summary line.
+//! seed, batches, …). `--preset` runs one of the lessons' experiments instead. Prints one
+//! JSON line per epoch (and per probe, for the experiments that look inside the network)
+//! and a final summary line per run; a preset ends with a table of its runs.
 
 #[cfg(not(target_arch = "wasm32"))]
 fn main() -> std::process::ExitCode {
@@ -18,18 +21,21 @@ fn main() {}
 
 #[cfg(not(target_arch = "wasm32"))]
 mod native {
-    use std::path::PathBuf;
+    use std::path::{Path, PathBuf};
     use std::process::ExitCode;
 
     use normlab::backend::cpu::CpuBackend;
     use normlab::backend::gpu::{GpuBackend, GpuContext};
     use normlab::backend::Backend;
-    use normlab::data::ImageDataset;
-    use normlab::experiment::{Event, ExperimentConfig, Observer, Outcome, Run};
+    use normlab::data::Dataset;
+    use normlab::experiment::stats::loss_noise;
+    use normlab::experiment::{presets, Event, ExperimentConfig, Observer, Outcome, ProbeSpec, Run};
     use normlab::NormlabError;
 
+    /// Prints epochs, probes and divergence as JSON lines; keeps the batch losses.
     struct JsonLines {
         backend: String,
+        losses: Vec<f32>,
     }
 
     impl Observer for JsonLines {
@@ -41,39 +47,59 @@ mod native {
                     println!("{line}");
                 }
                 Event::Diverged { .. } => println!("{}", serde_json::to_string(event).unwrap_or_default()),
-                Event::Losses { .. } => {}
+                Event::Probe(report) => {
+                    // Histograms are for the page; the runner prints the numbers.
+                    let mut line = serde_json::to_value(report).unwrap_or_default();
+                    if let Some(layers) = line.get_mut("activations").and_then(|a| a.as_array_mut()) {
+                        for layer in layers {
+                            layer.as_object_mut().map(|o| o.remove("histogram"));
+                        }
+                    }
+                    println!("{}", serde_json::json!({ "probe": line }));
+                }
+                Event::Losses { losses, .. } => self.losses.extend_from_slice(losses),
             }
         }
     }
 
     const USAGE: &str = "usage: normlab-run [--backend cpu|gpu] [--url URL] [--data-dir DIR] [--KEY VALUE]...
+       normlab-run [--backend cpu|gpu] [--data-dir DIR] --preset EXPERIMENT-(quick|full)
   KEY is a page URL parameter:
-    data (fashion-mnist|mnist)  arch (mlp|cnn)  hidden (256-256)  channels (32-64)
-    norm (none|batch|layer|instance|group4|rms, or a comma list per block)  place (before|after)
+    data (fashion-mnist|mnist|names)  train (subset size)  arch (mlp|cnn|char)  hidden (256-256)
+    channels (32-64)  embed (10)  init (weight-scale multiplier)
+    norm (none|batch|layer|instance|group4|rms|l1|l2|linf, or a comma list per block)  place (before|after)
     act (relu|tanh)  dropout (0..0.95)  bias (1|0)  affine (1|0)  momentum (0.1|none)  noise (0..10)
-    opt (sgd|adam)  lr  wd  batch  epochs  seed  batches (cap per epoch)  clip (none|norm:1|value:0.5)";
+    opt (sgd|adam)  lr  wd  batch  epochs  seed  batches (cap per epoch)  clip (none|norm:1|value:0.5)
+    drop (0.5:0.1: after half the steps, lr × 0.1)
+  EXPERIMENT is one of the lessons' experiments:";
+
+    fn usage() -> String {
+        format!("{USAGE} {}", presets::EXPERIMENTS.join(", "))
+    }
 
     pub fn main() -> ExitCode {
         let mut backend = "cpu".to_string();
         let mut query = String::new();
+        let mut preset: Option<String> = None;
         let mut data_dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/www/data"));
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
             let Some(key) = arg.strip_prefix("--") else {
-                eprintln!("unexpected argument {arg:?}\n{USAGE}");
+                eprintln!("unexpected argument {arg:?}\n{}", usage());
                 return ExitCode::from(2);
             };
             if key == "help" {
-                println!("{USAGE}");
+                println!("{}", usage());
                 return ExitCode::SUCCESS;
             }
             let Some(value) = args.next() else {
-                eprintln!("--{key} needs a value\n{USAGE}");
+                eprintln!("--{key} needs a value\n{}", usage());
                 return ExitCode::from(2);
             };
             match key {
                 "backend" => backend = value,
                 "data-dir" => data_dir = PathBuf::from(value),
+                "preset" => preset = Some(value),
                 "url" => {
                     let q = value.split_once('?').map_or(value.as_str(), |(_, q)| q);
                     query.push('&');
@@ -82,34 +108,70 @@ mod native {
                 _ => query.push_str(&format!("&{key}={value}")),
             }
         }
-        let (config, problems) = ExperimentConfig::from_query(&query);
-        for problem in &problems {
-            eprintln!("warning: {problem}");
+        let runs = match preset {
+            Some(name) => match presets::named(&name) {
+                Some(runs) => runs,
+                None => {
+                    eprintln!("unknown preset {name:?}\n{}", usage());
+                    return ExitCode::from(2);
+                }
+            },
+            None => {
+                let (config, problems) = ExperimentConfig::from_query(&query);
+                for problem in &problems {
+                    eprintln!("warning: {problem}");
+                }
+                vec![(config, None)]
+            }
+        };
+        let mut table = Vec::new();
+        for (config, probes) in &runs {
+            match pollster::block_on(run(&backend, config, probes.clone(), &data_dir)) {
+                Ok((outcome, losses)) => {
+                    let noise = loss_noise(&losses);
+                    println!(
+                        "{}",
+                        serde_json::json!({ "summary": outcome, "loss_noise": noise, "config": config, "backend": backend })
+                    );
+                    table.push(format!("{:<70} {}  loss noise {noise:.3}", config.label(), describe(&outcome)));
+                }
+                Err(error) => {
+                    eprintln!("error: {error}");
+                    return ExitCode::FAILURE;
+                }
+            }
         }
-        match pollster::block_on(run(&backend, &config, &data_dir)) {
-            Ok(outcome) => {
-                println!("{}", serde_json::json!({ "summary": outcome, "config": config, "backend": backend }));
-                ExitCode::SUCCESS
-            }
-            Err(error) => {
-                eprintln!("error: {error}");
-                ExitCode::FAILURE
-            }
+        if runs.len() > 1 {
+            eprintln!("\n{}", table.join("\n"));
+        }
+        ExitCode::SUCCESS
+    }
+
+    fn describe(outcome: &Outcome) -> String {
+        match outcome {
+            Outcome::Finished { final_test_accuracy, not_learning } => format!(
+                "test accuracy {:5.1} %{}",
+                final_test_accuracy * 100.0,
+                if *not_learning { " (not learning)" } else { "" }
+            ),
+            Outcome::Diverged { epoch, batch } => format!("diverged at epoch {epoch}, batch {batch}"),
+            Outcome::Stopped => "stopped".into(),
         }
     }
 
     async fn run(
         backend: &str,
         config: &ExperimentConfig,
-        data_dir: &std::path::Path,
-    ) -> Result<Outcome, NormlabError> {
+        probes: Option<ProbeSpec>,
+        data_dir: &Path,
+    ) -> Result<(Outcome, Vec<f32>), NormlabError> {
         let path = data_dir.join(config.dataset.file_name());
         let bytes = std::fs::read(&path)
             .map_err(|e| NormlabError::Fetch { what: path.display().to_string(), reason: e.to_string() })?;
-        let dataset = ImageDataset::from_nlds_gz(&bytes)?;
+        let dataset = Dataset::from_file_bytes(config.dataset, &bytes)?;
         match backend {
-            "cpu" => train(CpuBackend::new(), config, &dataset).await,
-            "gpu" => train(GpuBackend::new(GpuContext::new().await?), config, &dataset).await,
+            "cpu" => train(CpuBackend::new(), config, probes, &dataset).await,
+            "gpu" => train(GpuBackend::new(GpuContext::new().await?), config, probes, &dataset).await,
             other => Err(NormlabError::InvalidConfig(format!("unknown backend {other:?} (cpu or gpu)"))),
         }
     }
@@ -117,13 +179,19 @@ mod native {
     async fn train<B: Backend>(
         backend: B,
         config: &ExperimentConfig,
-        dataset: &ImageDataset,
-    ) -> Result<Outcome, NormlabError> {
+        probes: Option<ProbeSpec>,
+        dataset: &Dataset,
+    ) -> Result<(Outcome, Vec<f32>), NormlabError> {
         let describe = backend.describe();
         eprintln!("training on {describe}: {}", config.label());
         let mut run = Run::new(backend, config, dataset)?;
+        if let Some(spec) = probes {
+            run.set_probes(spec);
+        }
         let layers: Vec<String> = run.model.layers.iter().map(|l| l.describe()).collect();
         eprintln!("model: {}", layers.join(" → "));
-        run.train(&mut JsonLines { backend: describe }).await
+        let mut observer = JsonLines { backend: describe, losses: Vec::new() };
+        let outcome = run.train(&mut observer).await?;
+        Ok((outcome, observer.losses))
     }
 }

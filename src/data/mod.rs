@@ -1,5 +1,9 @@
 //! Datasets shipped with the page, and the seeded order in which training visits them.
 //!
+//! Every data set is a [`Dataset`]: rows of input values and a class label per row. Image
+//! rows hold standardised pixels; the first-names set (`names`) holds token ids of a
+//! character context, with the next character as the label.
+//!
 //! Image sets are stored as `*.nlds.gz` (see `www/data/README.md` and the converter in
 //! `tools/convert_data.py`): a gzip stream holding a 32-byte header of little-endian u32
 //! (`NLDS`, version, n_train, n_test, height, width, channels, classes), then the training
@@ -14,6 +18,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::NormlabError;
 
+pub mod names;
+
 /// The data sets that ship with the lab.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -21,16 +27,24 @@ pub enum DatasetId {
     #[default]
     FashionMnist,
     Mnist,
+    /// US first names as (3-character context → next character) examples.
+    Names,
 }
 
 impl DatasetId {
-    pub const ALL: [DatasetId; 2] = [DatasetId::FashionMnist, DatasetId::Mnist];
+    pub const ALL: [DatasetId; 3] = [DatasetId::FashionMnist, DatasetId::Mnist, DatasetId::Names];
 
     pub fn name(self) -> &'static str {
         match self {
             DatasetId::FashionMnist => "fashion-mnist",
             DatasetId::Mnist => "mnist",
+            DatasetId::Names => "names",
         }
+    }
+
+    /// Whether the rows are images (rather than token ids).
+    pub fn is_images(self) -> bool {
+        !matches!(self, DatasetId::Names)
     }
 
     pub fn parse(name: &str) -> Option<Self> {
@@ -41,6 +55,7 @@ impl DatasetId {
         match self {
             DatasetId::FashionMnist => "Fashion-MNIST",
             DatasetId::Mnist => "MNIST",
+            DatasetId::Names => "first names",
         }
     }
 
@@ -49,6 +64,7 @@ impl DatasetId {
         match self {
             DatasetId::FashionMnist => "fashion-mnist.nlds.gz",
             DatasetId::Mnist => "mnist.nlds.gz",
+            DatasetId::Names => "names.txt",
         }
     }
 }
@@ -64,7 +80,7 @@ pub struct Split {
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct ImageDataset {
+pub struct Dataset {
     pub train: Split,
     pub test: Split,
     pub channels: usize,
@@ -75,11 +91,27 @@ pub struct ImageDataset {
     /// to standardise both splits, as `transforms.Normalize` would.
     pub pixel_mean: f32,
     pub pixel_std: f32,
+    /// Some(v): the rows hold token ids below `v` instead of pixels.
+    pub vocab: Option<usize>,
 }
 
-impl ImageDataset {
+impl Dataset {
     pub fn features(&self) -> usize {
         self.channels * self.height * self.width
+    }
+
+    /// Parses the shipped file of `id` (see [`DatasetId::file_name`]). Image files may
+    /// arrive already un-gzipped (a server may have undone the gzip layer).
+    pub fn from_file_bytes(id: DatasetId, bytes: &[u8]) -> Result<Self, NormlabError> {
+        match id {
+            DatasetId::Names => {
+                let text = std::str::from_utf8(bytes)
+                    .map_err(|e| NormlabError::BadData(format!("the names file is not UTF-8 text ({e})")))?;
+                names::names_dataset(text)
+            }
+            _ if bytes.starts_with(&[0x1f, 0x8b]) => Self::from_nlds_gz(bytes),
+            _ => Self::from_nlds(bytes),
+        }
     }
 
     /// Parses an `.nlds.gz` file, checking every size against the bytes present.
@@ -141,7 +173,7 @@ impl ImageDataset {
             labels: labels.iter().map(|&l| l as f32).collect(),
             len: labels.len(),
         };
-        Ok(ImageDataset {
+        Ok(Dataset {
             train: split(train_labels, train_pixels),
             test: split(test_labels, test_pixels),
             channels,
@@ -150,6 +182,7 @@ impl ImageDataset {
             classes,
             pixel_mean,
             pixel_std,
+            vocab: None,
         })
     }
 }
@@ -192,7 +225,7 @@ mod tests {
 
     #[test]
     fn parses_a_well_formed_file() {
-        let data = ImageDataset::from_nlds(&tiny_nlds(3, 2, 7)).unwrap();
+        let data = Dataset::from_nlds(&tiny_nlds(3, 2, 7)).unwrap();
         assert_eq!((data.train.len, data.test.len, data.features(), data.classes), (3, 2, 4, 10));
         assert_eq!(data.train.labels, vec![7.0; 3]);
         let mean: f32 = data.train.images.iter().sum::<f32>() / data.train.images.len() as f32;
@@ -202,10 +235,10 @@ mod tests {
     #[test]
     fn rejects_truncated_and_out_of_range_files() {
         let raw = tiny_nlds(3, 2, 7);
-        assert!(matches!(ImageDataset::from_nlds(&raw[..raw.len() - 1]), Err(NormlabError::BadData(_))));
-        assert!(matches!(ImageDataset::from_nlds(&tiny_nlds(3, 2, 10)), Err(NormlabError::BadData(_))));
-        assert!(matches!(ImageDataset::from_nlds(b"NOPE"), Err(NormlabError::BadData(_))));
-        assert!(matches!(ImageDataset::from_nlds_gz(&raw), Err(NormlabError::BadData(_))));
+        assert!(matches!(Dataset::from_nlds(&raw[..raw.len() - 1]), Err(NormlabError::BadData(_))));
+        assert!(matches!(Dataset::from_nlds(&tiny_nlds(3, 2, 10)), Err(NormlabError::BadData(_))));
+        assert!(matches!(Dataset::from_nlds(b"NOPE"), Err(NormlabError::BadData(_))));
+        assert!(matches!(Dataset::from_nlds_gz(&raw), Err(NormlabError::BadData(_))));
     }
 
     #[test]

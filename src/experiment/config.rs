@@ -5,10 +5,14 @@
 //!
 //! | key | values | meaning |
 //! |---|---|---|
-//! | `data` | `fashion-mnist`, `mnist` | data set |
-//! | `arch` | `mlp`, `cnn` | architecture |
+//! | `data` | `fashion-mnist`, `mnist`, `names` | data set |
+//! | `train` | integer | use only this many training examples (a fixed, seed-independent subset) |
+//! | `test` | integer | evaluate on only the first this-many test examples |
+//! | `arch` | `mlp`, `cnn`, `char` | architecture (`char`: the character-level MLP of lesson 3) |
 //! | `hidden` | `256-256` | hidden linear widths |
 //! | `channels` | `32-64` | conv channels (CNN) |
+//! | `embed` | integer | embedding size per character (`char`) |
+//! | `init` | 0.01 – 100 | multiplier on PyTorch's default weight initialisation |
 //! | `norm` | `batch`, `layer`, `instance`, `group4`, `rms`, `none`; comma list per block | normalization |
 //! | `place` | `before`, `after` | norm before or after the activation |
 //! | `act` | `relu`, `tanh` | activation |
@@ -16,10 +20,12 @@
 //! | `bias`, `affine` | `1`, `0` | bias on linear/conv layers; learnable γ, β |
 //! | `momentum` | 0 – 1, `none` | running-statistics momentum (`none`: cumulative average) |
 //! | `noise` | 0 – 10 | noisy-BatchNorm strength |
-//! | `opt` | `sgd`, `adam` | optimizer (SGD has momentum 0.9) |
+//! | `opt` | `sgd`, `adam` | optimizer |
+//! | `sgdm` | 0 – 0.999 | SGD's momentum (default 0.9) |
 //! | `lr`, `wd` | numbers | learning rate, weight decay |
 //! | `batch`, `epochs`, `seed`, `batches` | integers | batch size, epochs, seed, cap on batches per epoch |
 //! | `clip` | `none`, `norm:1.0`, `value:0.5` | gradient clipping |
+//! | `drop` | `0.5:0.1` | after this share of all steps, multiply the learning rate by this factor |
 
 use serde::{Deserialize, Serialize};
 
@@ -30,6 +36,11 @@ use crate::nn::{Architecture, ModelConfig, NormKind, Optimizer, Placement};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ExperimentConfig {
     pub dataset: DatasetId,
+    /// Train on only the first this-many examples of a fixed shuffle of the training split
+    /// (the same subset for every seed), e.g. to make a network overfit.
+    pub train_subset: Option<usize>,
+    /// Evaluate on only the first this-many test examples (quick checks on slow devices).
+    pub test_subset: Option<usize>,
     pub architecture: Architecture,
     /// Normalization per block (see [`ModelConfig::norms`]).
     pub norms: Vec<NormKind>,
@@ -40,6 +51,8 @@ pub struct ExperimentConfig {
     pub affine: bool,
     pub norm_momentum: Option<f32>,
     pub norm_noise: f32,
+    /// Multiplier on the default weight initialisation (see [`ModelConfig::init_scale`]).
+    pub init_scale: f32,
     pub optimizer: Optimizer,
     pub learning_rate: f32,
     pub batch_size: usize,
@@ -49,12 +62,24 @@ pub struct ExperimentConfig {
     /// and quick previews run a slice of an epoch.
     pub max_batches_per_epoch: Option<usize>,
     pub clip: GradClip,
+    /// A one-time step decay of the learning rate.
+    pub lr_drop: Option<LrDrop>,
+}
+
+/// After `at` (a share of all the run's steps, 0–1) the learning rate is multiplied by
+/// `factor`: lesson 3's "0.1, then 0.01 for the second half".
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LrDrop {
+    pub at: f32,
+    pub factor: f32,
 }
 
 impl Default for ExperimentConfig {
     fn default() -> Self {
         ExperimentConfig {
             dataset: DatasetId::FashionMnist,
+            train_subset: None,
+            test_subset: None,
             architecture: Architecture::Mlp { hidden: vec![256, 256] },
             norms: vec![NormKind::Batch],
             placement: Placement::Before,
@@ -64,6 +89,7 @@ impl Default for ExperimentConfig {
             affine: true,
             norm_momentum: Some(0.1),
             norm_noise: 0.0,
+            init_scale: 1.0,
             optimizer: Optimizer::adam(),
             learning_rate: 1e-3,
             batch_size: 64,
@@ -71,6 +97,7 @@ impl Default for ExperimentConfig {
             seed: 1,
             max_batches_per_epoch: None,
             clip: GradClip::None,
+            lr_drop: None,
         }
     }
 }
@@ -102,6 +129,23 @@ impl ExperimentConfig {
             affine: self.affine,
             norm_momentum: self.norm_momentum,
             norm_noise: self.norm_noise,
+            init_scale: self.init_scale,
+        }
+    }
+
+    /// Batches per epoch on a training split of `train_len` examples: the last incomplete
+    /// batch is dropped (`drop_last=True`), so that BatchNorm never sees a batch of one.
+    pub fn steps_per_epoch(&self, train_len: usize) -> usize {
+        let len = self.train_subset.map_or(train_len, |n| n.min(train_len));
+        let full = len / self.batch_size.max(1);
+        self.max_batches_per_epoch.map_or(full, |cap| cap.min(full))
+    }
+
+    /// The learning rate of global step `step` (0-based) of a run of `total_steps`.
+    pub fn learning_rate_at(&self, step: usize, total_steps: usize) -> f32 {
+        match self.lr_drop {
+            Some(LrDrop { at, factor }) if step as f64 >= at as f64 * total_steps as f64 => self.learning_rate * factor,
+            _ => self.learning_rate,
         }
     }
 
@@ -131,6 +175,7 @@ impl ExperimentConfig {
         let arch = match self.architecture {
             Architecture::Mlp { .. } => "MLP",
             Architecture::Cnn { .. } => "CNN",
+            Architecture::CharMlp { .. } => "char-MLP",
         };
         let mut label = format!(
             "{arch} · {} · {} · lr {} · batch {}",
@@ -141,6 +186,18 @@ impl ExperimentConfig {
         );
         if self.dropout > 0.0 {
             label.push_str(&format!(" · dropout {}", self.dropout));
+        }
+        if self.norm_noise > 0.0 {
+            label.push_str(&format!(" · noise {}", self.norm_noise));
+        }
+        if self.init_scale != 1.0 {
+            label.push_str(&format!(" · init ×{}", self.init_scale));
+        }
+        if self.norms.iter().any(|n| n.has_running_stats()) && self.norm_momentum != Some(0.1) {
+            match self.norm_momentum {
+                Some(m) => label.push_str(&format!(" · momentum {m}")),
+                None => label.push_str(" · momentum cumulative"),
+            }
         }
         match self.clip {
             GradClip::None => {}
@@ -155,11 +212,20 @@ impl ExperimentConfig {
     pub fn to_query(&self) -> String {
         let d = ExperimentConfig::default();
         let mut parts: Vec<String> = vec![format!("data={}", self.dataset.name())];
+        if let Some(n) = self.train_subset {
+            parts.push(format!("train={n}"));
+        }
+        if let Some(n) = self.test_subset {
+            parts.push(format!("test={n}"));
+        }
         let join = |v: &[usize]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("-");
         match &self.architecture {
             Architecture::Mlp { hidden } => parts.push(format!("arch=mlp&hidden={}", join(hidden))),
             Architecture::Cnn { channels, hidden } => {
                 parts.push(format!("arch=cnn&channels={}&hidden={}", join(channels), join(hidden)))
+            }
+            Architecture::CharMlp { embed, hidden } => {
+                parts.push(format!("arch=char&embed={embed}&hidden={}", join(hidden)))
             }
         }
         let norms: Vec<String> = self.norms.iter().map(|n| n.name()).collect();
@@ -188,7 +254,15 @@ impl ExperimentConfig {
         if self.norm_noise != d.norm_noise {
             parts.push(format!("noise={}", self.norm_noise));
         }
+        if self.init_scale != d.init_scale {
+            parts.push(format!("init={}", self.init_scale));
+        }
         parts.push(format!("opt={}", self.optimizer.name()));
+        if let Optimizer::Sgd { momentum, .. } = self.optimizer {
+            if momentum != 0.9 {
+                parts.push(format!("sgdm={momentum}"));
+            }
+        }
         let weight_decay = match self.optimizer {
             Optimizer::Sgd { weight_decay, .. } | Optimizer::Adam { weight_decay, .. } => weight_decay,
         };
@@ -207,6 +281,9 @@ impl ExperimentConfig {
             GradClip::Norm { max_norm } => parts.push(format!("clip=norm:{max_norm}")),
             GradClip::Value { clip } => parts.push(format!("clip=value:{clip}")),
         }
+        if let Some(LrDrop { at, factor }) = self.lr_drop {
+            parts.push(format!("drop={at}:{factor}"));
+        }
         parts.join("&")
     }
 
@@ -217,19 +294,30 @@ impl ExperimentConfig {
         let mut problems = Vec::new();
         let mut hidden: Option<Vec<usize>> = None;
         let mut channels: Option<Vec<usize>> = None;
-        let mut cnn = false;
+        let mut arch = "mlp";
+        let mut embed: Option<usize> = None;
         let mut weight_decay = 0.0;
+        let mut sgd_momentum: Option<f32> = None;
         for pair in query.trim_start_matches('?').split('&').filter(|p| !p.is_empty()) {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
             let ok = match key {
                 "data" => DatasetId::parse(value).map(|d| c.dataset = d).is_some(),
+                "train" => parse_count(value, (2, 10_000_000)).map(|v| c.train_subset = Some(v)).is_some(),
+                "test" => parse_count(value, (1, 10_000_000)).map(|v| c.test_subset = Some(v)).is_some(),
                 "arch" => match value {
-                    "mlp" | "cnn" => {
-                        cnn = value == "cnn";
+                    "mlp" | "cnn" | "char" => {
+                        arch = match value {
+                            "cnn" => "cnn",
+                            "char" => "char",
+                            _ => "mlp",
+                        };
                         true
                     }
                     _ => false,
                 },
+                "embed" => parse_count(value, (1, 256)).map(|v| embed = Some(v)).is_some(),
+                "init" => parse_in(value, 0.01, 100.0).map(|v| c.init_scale = v).is_some(),
+                "drop" => parse_lr_drop(value).map(|v| c.lr_drop = Some(v)).is_some(),
                 "hidden" => parse_widths(value).map(|w| hidden = Some(w)).is_some(),
                 "channels" => parse_widths(value).filter(|w| !w.is_empty()).map(|w| channels = Some(w)).is_some(),
                 "norm" => {
@@ -273,6 +361,7 @@ impl ExperimentConfig {
                     parse_in(value, LEARNING_RATE_RANGE.0, LEARNING_RATE_RANGE.1).map(|v| c.learning_rate = v).is_some()
                 }
                 "wd" => parse_in(value, 0.0, 1.0).map(|v| weight_decay = v).is_some(),
+                "sgdm" => parse_in(value, 0.0, 0.999).map(|v| sgd_momentum = Some(v)).is_some(),
                 "batch" => parse_count(value, BATCH_SIZE_RANGE).map(|v| c.batch_size = v).is_some(),
                 "epochs" => parse_count(value, EPOCHS_RANGE).map(|v| c.epochs = v).is_some(),
                 "seed" => value.parse::<u64>().map(|v| c.seed = v).is_ok(),
@@ -284,16 +373,22 @@ impl ExperimentConfig {
                 problems.push(format!("ignored {key}={value}"));
             }
         }
-        c.architecture = if cnn {
-            Architecture::Cnn {
+        c.architecture = match arch {
+            "cnn" => Architecture::Cnn {
                 channels: channels.unwrap_or_else(|| vec![32, 64]),
                 hidden: hidden.unwrap_or_else(|| vec![128]),
-            }
-        } else {
-            Architecture::Mlp { hidden: hidden.unwrap_or_else(|| vec![256, 256]) }
+            },
+            "char" => Architecture::CharMlp { embed: embed.unwrap_or(10), hidden: hidden.unwrap_or_else(|| vec![200]) },
+            _ => Architecture::Mlp { hidden: hidden.unwrap_or_else(|| vec![256, 256]) },
         };
         match &mut c.optimizer {
-            Optimizer::Sgd { weight_decay: wd, .. } | Optimizer::Adam { weight_decay: wd, .. } => *wd = weight_decay,
+            Optimizer::Sgd { weight_decay: wd, momentum } => {
+                *wd = weight_decay;
+                if let Some(m) = sgd_momentum {
+                    *momentum = m;
+                }
+            }
+            Optimizer::Adam { weight_decay: wd, .. } => *wd = weight_decay,
         }
         (c, problems)
     }
@@ -323,6 +418,12 @@ fn parse_widths(value: &str) -> Option<Vec<usize>> {
     let widths: Option<Vec<usize>> =
         value.split(['-', ',']).map(|w| w.parse().ok().filter(|&w| (1..=MAX_WIDTH).contains(&w))).collect();
     widths.filter(|w| w.len() <= MAX_LAYERS)
+}
+
+/// `0.5:0.1` → after half of the steps, lr × 0.1.
+fn parse_lr_drop(value: &str) -> Option<LrDrop> {
+    let (at, factor) = value.split_once(':')?;
+    Some(LrDrop { at: parse_in(at, 0.0, 1.0)?, factor: parse_in(factor, 1e-6, 1.0)? })
 }
 
 fn parse_clip(value: &str) -> Option<GradClip> {
@@ -362,6 +463,8 @@ mod tests {
     fn query_round_trips() {
         let config = ExperimentConfig {
             dataset: DatasetId::Mnist,
+            train_subset: Some(1000),
+            test_subset: Some(500),
             architecture: Architecture::Cnn { channels: vec![8, 16], hidden: vec![32] },
             norms: vec![NormKind::Group { groups: 4 }, NormKind::None, NormKind::Layer],
             placement: Placement::After,
@@ -371,6 +474,7 @@ mod tests {
             affine: false,
             norm_momentum: None,
             norm_noise: 0.5,
+            init_scale: 0.25,
             optimizer: Optimizer::Sgd { momentum: 0.9, weight_decay: 0.0005 },
             learning_rate: 0.05,
             batch_size: 8,
@@ -378,6 +482,7 @@ mod tests {
             seed: 42,
             max_batches_per_epoch: Some(20),
             clip: GradClip::Norm { max_norm: 1.5 },
+            lr_drop: Some(LrDrop { at: 0.5, factor: 0.1 }),
         };
         let (parsed, problems) = ExperimentConfig::from_query(&config.to_query());
         assert!(problems.is_empty(), "{problems:?}");
@@ -394,6 +499,25 @@ mod tests {
         );
         assert_eq!(parsed, ExperimentConfig::default());
         assert_eq!(problems.len(), 8, "{problems:?}");
+    }
+
+    #[test]
+    fn character_model_round_trips() {
+        let config = ExperimentConfig {
+            dataset: DatasetId::Names,
+            architecture: Architecture::CharMlp { embed: 10, hidden: vec![200] },
+            ..ExperimentConfig::default()
+        };
+        let (parsed, problems) = ExperimentConfig::from_query(&config.to_query());
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(parsed, config);
+    }
+
+    #[test]
+    fn learning_rate_drops_once() {
+        let config = ExperimentConfig { lr_drop: Some(LrDrop { at: 0.5, factor: 0.1 }), ..Default::default() };
+        assert_eq!(config.learning_rate_at(49, 100), 1e-3);
+        assert_eq!(config.learning_rate_at(50, 100), 1e-3 * 0.1);
     }
 
     #[test]

@@ -11,23 +11,31 @@
 //! page and the page never blocks on the GPU.
 
 pub mod config;
+pub mod presets;
+pub mod stats;
 
+use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 pub use config::ExperimentConfig;
+pub use stats::Histogram;
 
 use crate::backend::{Backend, ReadFuture, StepScalars, TensorId, METRICS_PER_SLOT};
-use crate::data::{epoch_order, ImageDataset, Split};
+use crate::data::{epoch_order, Dataset, Split};
 use crate::error::NormlabError;
-use crate::nn::{Model, Phase};
+use crate::nn::{Model, Phase, ProbePoints};
 use crate::platform;
 
 /// Training steps per read-back of their losses.
 const STEPS_PER_CHUNK: usize = 8;
 /// Rows per forward pass when measuring test accuracy.
 const EVAL_BATCH: usize = 500;
+/// A run whose last epoch's training loss stays above this share of the loss of
+/// guessing uniformly (ln of the class count), and whose test accuracy stays below twice
+/// chance, has not learned anything.
+const NOT_LEARNING_SHARE: f32 = 0.95;
 
 /// What a run reports while it trains.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -49,9 +57,11 @@ pub enum Event {
         batch: usize,
         step: usize,
     },
+    /// Measurements inside the network (see [`ProbeSpec`]).
+    Probe(ProbeReport),
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct EpochSummary {
     /// Counted from 1.
     pub epoch: usize,
@@ -66,12 +76,85 @@ pub struct EpochSummary {
 }
 
 /// How a run ended.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
-    Finished { final_test_accuracy: f32 },
-    Diverged { epoch: usize, batch: usize },
+    /// `not_learning`: the last epoch's training loss stayed near that of guessing
+    /// uniformly among the classes (ln 10 ≈ 2.303 for ten), the other way to fail.
+    Finished {
+        final_test_accuracy: f32,
+        not_learning: bool,
+    },
+    Diverged {
+        epoch: usize,
+        batch: usize,
+    },
     Stopped,
+}
+
+impl Outcome {
+    /// Whether training failed: diverged, or finished without learning.
+    pub fn failed(&self) -> bool {
+        matches!(self, Outcome::Diverged { .. } | Outcome::Finished { not_learning: true, .. })
+    }
+}
+
+/// What a run measures inside the network every `every_steps` training steps (rounded up
+/// to the 8-step chunks in which losses are read back), for the lessons that look inside.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct ProbeSpec {
+    pub every_steps: usize,
+    /// Histograms of each activation layer's output over the last training batch:
+    /// `(low, high, bins)`; values outside fall in the end bins.
+    pub activation_histogram: Option<(f32, f32, usize)>,
+    /// The L2 norm of every weight and bias gradient of the last step.
+    pub grad_norms: bool,
+    /// Batch and running statistics of the first this-many units of each normalization.
+    pub norm_units: usize,
+    /// Evaluate the test split in eval mode and with batch statistics (see [`Phase`]).
+    pub evaluate: bool,
+}
+
+/// One probe's measurements, each list in layer order.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ProbeReport {
+    /// Training steps done when it was taken.
+    pub step: usize,
+    pub activations: Vec<ActivationStats>,
+    pub weight_grad_norms: Vec<f32>,
+    /// None for a layer without bias.
+    pub bias_grad_norms: Vec<Option<f32>>,
+    pub norms: Vec<NormUnitStats>,
+    pub evaluation: Option<Evaluation>,
+}
+
+/// One activation layer's output over a batch.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ActivationStats {
+    pub histogram: Histogram,
+    pub mean: f32,
+    pub std: f32,
+    /// The share of values with |a| > 0.99 (a saturated tanh).
+    pub saturated: f32,
+}
+
+/// The first units of one normalization layer: the statistics of the last training batch
+/// (variance biased, as used to normalize) and, for BatchNorm, the running estimates.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NormUnitStats {
+    pub batch_mean: Vec<f32>,
+    pub batch_var: Vec<f32>,
+    pub running_mean: Option<Vec<f32>>,
+    pub running_var: Option<Vec<f32>>,
+}
+
+/// The test split's loss and accuracy in eval mode and with batch statistics.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Evaluation {
+    pub eval_loss: f32,
+    pub eval_accuracy: f32,
+    pub batch_stats_loss: f32,
+    pub batch_stats_accuracy: f32,
 }
 
 /// Receives a run's events and may ask it to stop (checked between chunks of steps).
@@ -99,6 +182,38 @@ impl DeviceSplit {
     }
 }
 
+/// The first `n` rows of a fixed shuffle of `split`: the same subset whatever the run's seed.
+fn subset(split: &Split, n: usize) -> Split {
+    let features = split.images.len() / split.len.max(1);
+    let mut order: Vec<usize> = (0..split.len).collect();
+    order.shuffle(&mut ChaCha8Rng::seed_from_u64(0x5EED));
+    order.truncate(n);
+    Split {
+        images: order.iter().flat_map(|&r| split.images[r * features..(r + 1) * features].iter().copied()).collect(),
+        labels: order.iter().map(|&r| split.labels[r]).collect(),
+        len: order.len(),
+    }
+}
+
+/// Reads issued for a probe, resolved when the chunk they follow is read.
+struct PendingProbe {
+    step: usize,
+    batch: usize,
+    activations: Vec<(ReadFuture, usize)>,
+    weight_grads: Vec<ReadFuture>,
+    bias_grads: Vec<Option<ReadFuture>>,
+    norms: Vec<PendingNormReads>,
+    evaluation: Option<Evaluation>,
+}
+
+/// The reads of one normalization layer's statistics, with what is needed to read them.
+struct PendingNormReads {
+    mean: ReadFuture,
+    rstd: ReadFuture,
+    running: Option<(ReadFuture, ReadFuture)>,
+    point: crate::nn::NormProbePoint,
+}
+
 /// One experiment on one backend: the model, the data on the device, and its progress.
 pub struct Run<B: Backend> {
     pub backend: B,
@@ -115,16 +230,25 @@ pub struct Run<B: Backend> {
     /// METRICS_PER_SLOT floats per step: loss, correct count, gradient norms.
     metrics: TensorId,
     steps_taken: usize,
+    probes: Option<ProbeSpec>,
 }
 
 impl<B: Backend> Run<B> {
     /// Validates the settings, uploads the data and builds the model with weights drawn
     /// from the seed (identical on every backend).
-    pub fn new(mut backend: B, config: &ExperimentConfig, dataset: &ImageDataset) -> Result<Self, NormlabError> {
-        if config.batch_size == 0 || config.batch_size > dataset.train.len {
+    pub fn new(mut backend: B, config: &ExperimentConfig, dataset: &Dataset) -> Result<Self, NormlabError> {
+        let subset_train;
+        let train_split = match config.train_subset {
+            Some(n) if n < dataset.train.len => {
+                subset_train = subset(&dataset.train, n);
+                &subset_train
+            }
+            _ => &dataset.train,
+        };
+        if config.batch_size == 0 || config.batch_size > train_split.len {
             return Err(NormlabError::InvalidConfig(format!(
-                "a batch of {} does not fit a training set of {} images",
-                config.batch_size, dataset.train.len
+                "a batch of {} does not fit a training set of {} examples",
+                config.batch_size, train_split.len
             )));
         }
         if !(config.learning_rate.is_finite() && config.learning_rate > 0.0) {
@@ -133,20 +257,41 @@ impl<B: Backend> Run<B> {
                 config.learning_rate
             )));
         }
+        match (config.architecture.takes_tokens(), dataset.vocab) {
+            (true, None) => {
+                return Err(NormlabError::InvalidConfig(
+                    "the character-level model needs a text data set (first names), not images".into(),
+                ))
+            }
+            (false, Some(_)) => {
+                return Err(NormlabError::InvalidConfig(
+                    "the first-names data set needs the character-level model (arch=char)".into(),
+                ))
+            }
+            _ => {}
+        }
+        let test_split = match config.test_subset {
+            Some(n) if n < dataset.test.len => Split {
+                images: dataset.test.images[..n * dataset.features()].to_vec(),
+                labels: dataset.test.labels[..n].to_vec(),
+                len: n,
+            },
+            _ => dataset.test.clone(),
+        };
         let features = dataset.features();
         let classes = dataset.classes;
-        let max_batch = config.batch_size.max(EVAL_BATCH.min(dataset.test.len));
+        let max_batch = config.batch_size.max(EVAL_BATCH.min(test_split.len));
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
         let input = (dataset.channels, dataset.height, dataset.width);
         let model = Model::build(&mut backend, &config.model(input, classes), max_batch, &mut rng)?;
         // Training needs batch statistics from every batch it will see.
         model.check_batch(config.batch_size, Phase::Train)?;
-        let train = DeviceSplit::upload(&mut backend, &dataset.train, "train")?;
-        let test = DeviceSplit::upload(&mut backend, &dataset.test, "test")?;
+        let train = DeviceSplit::upload(&mut backend, train_split, "train")?;
+        let test = DeviceSplit::upload(&mut backend, &test_split, "test")?;
         let batch_indices = backend.alloc(max_batch, "batch indices")?;
         let batch_x = backend.alloc(max_batch * features, "batch x")?;
         let batch_y = backend.alloc(max_batch, "batch labels")?;
-        let slots = STEPS_PER_CHUNK.max(dataset.test.len.div_ceil(EVAL_BATCH));
+        let slots = STEPS_PER_CHUNK.max(test_split.len.div_ceil(EVAL_BATCH));
         let metrics = backend.alloc(METRICS_PER_SLOT * slots, "metrics")?;
         Ok(Run {
             backend,
@@ -161,14 +306,24 @@ impl<B: Backend> Run<B> {
             batch_y,
             metrics,
             steps_taken: 0,
+            probes: None,
         })
     }
 
-    /// Batches per epoch: the last incomplete batch is dropped (`drop_last=True`), so that
-    /// BatchNorm never sees a batch of one.
+    /// Measure inside the network while training (see [`ProbeSpec`]); reported as
+    /// [`Event::Probe`].
+    pub fn set_probes(&mut self, spec: ProbeSpec) {
+        self.probes = Some(spec);
+    }
+
+    /// Batches per epoch (see [`ExperimentConfig::steps_per_epoch`]).
     pub fn steps_per_epoch(&self) -> usize {
-        let full = self.train.len / self.config.batch_size;
-        self.config.max_batches_per_epoch.map_or(full, |cap| cap.min(full))
+        self.config.steps_per_epoch(self.train.len)
+    }
+
+    /// Steps in the whole run.
+    pub fn total_steps(&self) -> usize {
+        self.steps_per_epoch() * self.config.epochs
     }
 
     /// Records and submits one training step on the given rows; its mean loss and correct
@@ -176,9 +331,9 @@ impl<B: Backend> Run<B> {
     pub fn record_train_step(&mut self, rows: &[u32], slot: usize) -> Result<(), NormlabError> {
         let batch = rows.len();
         let indices: Vec<f32> = rows.iter().map(|&r| r as f32).collect();
+        let learning_rate = self.config.learning_rate_at(self.steps_taken, self.total_steps());
         self.steps_taken += 1;
-        self.backend
-            .begin_step(StepScalars { learning_rate: self.config.learning_rate, step: self.steps_taken as u32 });
+        self.backend.begin_step(StepScalars { learning_rate, step: self.steps_taken as u32 });
         self.backend.upload(self.batch_indices, &indices);
         self.backend.gather_rows(self.train.images, self.batch_indices, self.batch_x, batch, self.features);
         self.backend.gather_rows(self.train.labels, self.batch_indices, self.batch_y, batch, 1);
@@ -208,6 +363,13 @@ impl<B: Backend> Run<B> {
 
     /// Test-set loss and accuracy in eval mode (BatchNorm uses its running statistics).
     pub async fn evaluate(&mut self) -> Result<(f32, f32), NormlabError> {
+        self.evaluate_in(Phase::Eval).await
+    }
+
+    /// Test-set loss and accuracy with the normalizations in `phase`: `Eval` (running
+    /// statistics) or `BatchStats` (the statistics of each 500-row evaluation batch).
+    pub async fn evaluate_in(&mut self, phase: Phase) -> Result<(f32, f32), NormlabError> {
+        assert!(phase != Phase::Train, "evaluation never trains");
         let batches = self.test.len.div_ceil(EVAL_BATCH);
         for b in 0..batches {
             let start = b * EVAL_BATCH;
@@ -216,7 +378,7 @@ impl<B: Backend> Run<B> {
             self.backend.upload(self.batch_indices, &indices);
             self.backend.gather_rows(self.test.images, self.batch_indices, self.batch_x, rows, self.features);
             self.backend.gather_rows(self.test.labels, self.batch_indices, self.batch_y, rows, 1);
-            let logits = self.model.forward(&mut self.backend, self.batch_x, rows, Phase::Eval)?;
+            let logits = self.model.forward(&mut self.backend, self.batch_x, rows, phase)?;
             self.backend.cross_entropy(logits, self.batch_y, None, self.metrics, b, rows, self.classes);
         }
         self.backend.submit();
@@ -231,19 +393,129 @@ impl<B: Backend> Run<B> {
         Ok(((loss_sum / self.test.len as f64) as f32, (correct / self.test.len as f64) as f32))
     }
 
+    /// The logits `[rows, classes]` of the model in eval mode for `rows` inputs given as
+    /// rows of `features` values (pixels, or token ids for the character model).
+    pub async fn predict(&mut self, inputs: &[f32], rows: usize) -> Result<Vec<f32>, NormlabError> {
+        if rows == 0 || rows > self.model.max_batch || inputs.len() != rows * self.features {
+            return Err(NormlabError::InvalidConfig(format!(
+                "cannot predict {rows} rows of {} values from {} numbers (at most {} rows)",
+                self.features,
+                inputs.len(),
+                self.model.max_batch
+            )));
+        }
+        self.backend.upload(self.batch_x, inputs);
+        let logits = self.model.forward(&mut self.backend, self.batch_x, rows, Phase::Eval)?;
+        self.backend.submit();
+        let all = self.backend.read_later(logits).await?;
+        Ok(all[..rows * self.classes].to_vec())
+    }
+
+    /// Issues the reads of a probe after the last recorded step (and evaluates, which
+    /// waits for the device).
+    async fn start_probe(&mut self, spec: &ProbeSpec, batch: usize) -> Result<PendingProbe, NormlabError> {
+        let ProbePoints { activations, weight_grads, bias_grads, norms } = self.model.probe_points();
+        let backend = &mut self.backend;
+        let mut pending = PendingProbe {
+            step: self.steps_taken,
+            batch,
+            activations: Vec::new(),
+            weight_grads: Vec::new(),
+            bias_grads: Vec::new(),
+            norms: Vec::new(),
+            evaluation: None,
+        };
+        if spec.activation_histogram.is_some() {
+            pending.activations = activations.iter().map(|&(t, features)| (backend.read_later(t), features)).collect();
+        }
+        if spec.grad_norms {
+            pending.weight_grads = weight_grads.iter().map(|&(t, _)| backend.read_later(t)).collect();
+            pending.bias_grads = bias_grads.iter().map(|b| b.map(|(t, _)| backend.read_later(t))).collect();
+        }
+        if spec.norm_units > 0 {
+            for &point in &norms {
+                pending.norms.push(PendingNormReads {
+                    mean: backend.read_later(point.mean),
+                    rstd: backend.read_later(point.rstd),
+                    running: point.running.map(|r| (backend.read_later(r.mean), backend.read_later(r.var))),
+                    point,
+                });
+            }
+        }
+        if spec.evaluate {
+            let (eval_loss, eval_accuracy) = self.evaluate_in(Phase::Eval).await?;
+            let (batch_stats_loss, batch_stats_accuracy) = self.evaluate_in(Phase::BatchStats).await?;
+            pending.evaluation = Some(Evaluation { eval_loss, eval_accuracy, batch_stats_loss, batch_stats_accuracy });
+        }
+        Ok(pending)
+    }
+
+    /// Turns a probe's reads into its report.
+    async fn finish_probe(spec: &ProbeSpec, pending: PendingProbe) -> Result<ProbeReport, NormlabError> {
+        let mut report = ProbeReport {
+            step: pending.step,
+            activations: Vec::new(),
+            weight_grad_norms: Vec::new(),
+            bias_grad_norms: Vec::new(),
+            norms: Vec::new(),
+            evaluation: pending.evaluation,
+        };
+        if let Some((low, high, bins)) = spec.activation_histogram {
+            for (read, features) in pending.activations {
+                let values = read.await?;
+                let values = &values[..(pending.batch * features).min(values.len())];
+                report.activations.push(stats::activation_stats(values, low, high, bins));
+            }
+        }
+        for read in pending.weight_grads {
+            report.weight_grad_norms.push(stats::l2_norm(&read.await?));
+        }
+        for read in pending.bias_grads {
+            report.bias_grad_norms.push(match read {
+                Some(read) => Some(stats::l2_norm(&read.await?)),
+                None => None,
+            });
+        }
+        for PendingNormReads { mean, rstd, running, point } in pending.norms {
+            // Per-sample kinds (LayerNorm, GroupNorm, …) have no per-unit statistic: their
+            // first entries belong to the first sample.
+            let units = spec.norm_units.min(if point.per_channel_stats { point.channels } else { usize::MAX });
+            let eps = point.eps;
+            let mean = mean.await?;
+            let rstd = rstd.await?;
+            let units = units.min(mean.len());
+            let mut stats = NormUnitStats {
+                batch_mean: mean[..units].to_vec(),
+                batch_var: rstd[..units].iter().map(|r| (1.0 / (r * r) - eps).max(0.0)).collect(),
+                running_mean: None,
+                running_var: None,
+            };
+            if let Some((running_mean, running_var)) = running {
+                stats.running_mean = Some(running_mean.await?[..units].to_vec());
+                stats.running_var = Some(running_var.await?[..units].to_vec());
+            }
+            report.norms.push(stats);
+        }
+        Ok(report)
+    }
+
     /// Trains for the configured epochs, reporting to `observer`.
     pub async fn train(&mut self, observer: &mut dyn Observer) -> Result<Outcome, NormlabError> {
         let start_millis = platform::now_millis();
         let steps_per_epoch = self.steps_per_epoch();
         let batch_size = self.config.batch_size;
+        let probes = self.probes.clone();
+        let mut last_probe_step = 0usize;
         let mut final_accuracy = 0.0;
+        let mut last_train_loss = f32::NAN;
         for epoch in 0..self.config.epochs {
             let order = epoch_order(self.train.len, self.config.seed, epoch);
             let mut loss_sum = 0.0f64;
             let mut correct = 0.0f64;
             let mut norm_sums = (0.0f64, 0.0f64);
-            // The read of the previous chunk: (future, first step of the chunk, its length).
-            let mut in_flight: Option<(ReadFuture, usize, usize)> = None;
+            // The read of the previous chunk: (future, first step of the chunk, its length,
+            // the probe taken after it).
+            let mut in_flight: Option<(ReadFuture, usize, usize, Option<PendingProbe>)> = None;
             let mut step = 0;
             loop {
                 let chunk_start = step;
@@ -254,11 +526,19 @@ impl<B: Backend> Run<B> {
                 }
                 let recorded = step - chunk_start;
                 let this_read = if recorded > 0 {
-                    Some((self.backend.read_later(self.metrics), chunk_start, recorded))
+                    let read = self.backend.read_later(self.metrics);
+                    let probe = match &probes {
+                        Some(spec) if self.steps_taken >= last_probe_step + spec.every_steps.max(1) => {
+                            last_probe_step = self.steps_taken;
+                            Some(self.start_probe(spec, batch_size).await?)
+                        }
+                        _ => None,
+                    };
+                    Some((read, chunk_start, recorded, probe))
                 } else {
                     None
                 };
-                if let Some((read, first, len)) = in_flight.take() {
+                if let Some((read, first, len, probe)) = in_flight.take() {
                     let metrics = read.await?;
                     let slot = |i: usize| &metrics[METRICS_PER_SLOT * i..METRICS_PER_SLOT * (i + 1)];
                     let losses: Vec<f32> = (0..len).map(|i| slot(i)[0]).collect();
@@ -287,8 +567,11 @@ impl<B: Backend> Run<B> {
                         grad_norms,
                         steps_per_epoch,
                     });
+                    if let (Some(pending), Some(spec)) = (probe, &probes) {
+                        observer.on_event(&Event::Probe(Self::finish_probe(spec, pending).await?));
+                    }
                     if observer.should_stop() {
-                        if let Some((read, _, _)) = this_read {
+                        if let Some((read, _, _, _)) = this_read {
                             // Let the recorded work finish so the backend stays consistent.
                             let _ = read.await;
                         }
@@ -304,9 +587,10 @@ impl<B: Backend> Run<B> {
             let (test_loss, test_accuracy) = self.evaluate().await?;
             final_accuracy = test_accuracy;
             let steps = steps_per_epoch.max(1) as f64;
+            last_train_loss = (loss_sum / steps) as f32;
             observer.on_event(&Event::Epoch(EpochSummary {
                 epoch: epoch + 1,
-                train_loss: (loss_sum / steps) as f32,
+                train_loss: last_train_loss,
                 train_accuracy: (correct / (steps * batch_size as f64)) as f32,
                 test_loss,
                 test_accuracy,
@@ -318,8 +602,56 @@ impl<B: Backend> Run<B> {
                 return Ok(Outcome::Stopped);
             }
         }
-        Ok(Outcome::Finished { final_test_accuracy: final_accuracy })
+        let chance = 1.0 / self.classes as f32;
+        let not_learning =
+            last_train_loss >= NOT_LEARNING_SHARE * (self.classes as f32).ln() && final_accuracy < 2.0 * chance;
+        Ok(Outcome::Finished { final_test_accuracy: final_accuracy, not_learning })
     }
+}
+
+/// Longest name [`sample_names`] writes before cutting it off.
+const MAX_NAME_LEN: usize = 20;
+
+/// Writes `count` new names with a trained character model (lesson 3): starting from the
+/// context `...`, draw the next character from the softmax of the logits, slide the
+/// context, until `.` ends the name. Eval mode, so BatchNorm uses its running statistics:
+/// one name is a batch of one, which batch statistics could not normalize.
+pub async fn sample_names<B: Backend>(run: &mut Run<B>, count: usize, seed: u64) -> Result<Vec<String>, NormlabError> {
+    use crate::data::names::{character, CONTEXT};
+    use rand::RngExt;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut contexts = vec![[0usize; CONTEXT]; count];
+    let mut names = vec![String::new(); count];
+    let mut finished = vec![false; count];
+    for _ in 0..MAX_NAME_LEN {
+        let inputs: Vec<f32> = contexts.iter().flat_map(|c| c.iter().map(|&t| t as f32)).collect();
+        let logits = run.predict(&inputs, count).await?;
+        let classes = logits.len() / count;
+        for (r, row) in logits.chunks(classes).enumerate() {
+            if finished[r] {
+                continue;
+            }
+            let top = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let weights: Vec<f64> = row.iter().map(|&l| ((l - top) as f64).exp()).collect();
+            let mut pick = rng.random_range(0.0..weights.iter().sum::<f64>());
+            let next = weights.iter().position(|&w| {
+                pick -= w;
+                pick < 0.0
+            });
+            let next = next.unwrap_or(0);
+            if next == 0 {
+                finished[r] = true;
+            } else {
+                names[r].push(character(next));
+                contexts[r].rotate_left(1);
+                contexts[r][CONTEXT - 1] = next;
+            }
+        }
+        if finished.iter().all(|&f| f) {
+            break;
+        }
+    }
+    Ok(names)
 }
 
 /// An observer that keeps every event; handy for tests and the runner.

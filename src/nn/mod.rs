@@ -26,6 +26,10 @@ pub use norm::{LpOrder, NormKind};
 pub enum Phase {
     Train,
     Eval,
+    /// A forward pass that normalizes with the statistics of the batch in hand, as in
+    /// training, but leaves the running estimates alone and drops nothing (dropout and
+    /// channel noise off): the "train-mode loss" of a held-out set, to set beside eval mode.
+    BatchStats,
 }
 
 /// `torch.optim.SGD` or `torch.optim.Adam`, with what stays fixed during a run.
@@ -61,6 +65,12 @@ pub enum Architecture {
     /// `Conv3×3(pad 1) → [norm] → activation → MaxPool2` per channel count, flatten, then
     /// the hidden linear blocks of an MLP and the output `Linear`.
     Cnn { channels: Vec<usize>, hidden: Vec<usize> },
+    /// A character-level MLP (Bengio et al. 2003, as in makemore): each of the input's
+    /// token ids (a context of previous characters) is looked up in a shared embedding
+    /// table of `embed` numbers per token, the embeddings are concatenated, then the
+    /// hidden linear blocks of an MLP and the output `Linear` over the vocabulary.
+    #[serde(rename = "char")]
+    CharMlp { embed: usize, hidden: Vec<usize> },
 }
 
 impl Architecture {
@@ -72,8 +82,22 @@ impl Architecture {
     /// How many blocks can carry a normalization (conv blocks, then hidden linear blocks).
     pub fn blocks(&self) -> usize {
         match self {
-            Architecture::Mlp { hidden } => hidden.len(),
+            Architecture::Mlp { hidden } | Architecture::CharMlp { hidden, .. } => hidden.len(),
             Architecture::Cnn { channels, hidden } => channels.len() + hidden.len(),
+        }
+    }
+
+    /// Whether the input holds token ids rather than pixel values.
+    pub fn takes_tokens(&self) -> bool {
+        matches!(self, Architecture::CharMlp { .. })
+    }
+
+    /// The hidden linear widths.
+    pub fn hidden(&self) -> &[usize] {
+        match self {
+            Architecture::Mlp { hidden } | Architecture::Cnn { hidden, .. } | Architecture::CharMlp { hidden, .. } => {
+                hidden
+            }
         }
     }
 }
@@ -112,6 +136,9 @@ pub struct ModelConfig {
     /// Strength of "noisy BatchNorm" (a random per-channel scale and shift after each
     /// normalization, new every step; Santurkar et al. 2018). 0: off.
     pub norm_noise: f32,
+    /// Multiplies every linear and conv weight drawn by PyTorch's default initialisation
+    /// (1: the default). Lesson 1 uses a bad scale on purpose.
+    pub init_scale: f32,
 }
 
 impl ModelConfig {
@@ -146,8 +173,35 @@ impl From<&MlpConfig> for ModelConfig {
             affine: true,
             norm_momentum: c.norm_momentum,
             norm_noise: 0.0,
+            init_scale: 1.0,
         }
     }
+}
+
+/// Where a model keeps what a probe reads (see [`Model::probe_points`]).
+#[derive(Clone, Debug, Default)]
+pub struct ProbePoints {
+    /// Each activation layer's output and its values per sample (`[batch, features]`).
+    pub activations: Vec<(TensorId, usize)>,
+    /// The gradient of each weight (embedding table, linear and conv weights) and its length.
+    pub weight_grads: Vec<(TensorId, usize)>,
+    /// The gradient of each linear and conv layer's bias, where it has one.
+    pub bias_grads: Vec<Option<(TensorId, usize)>>,
+    pub norms: Vec<NormProbePoint>,
+}
+
+/// One normalization layer's statistics.
+#[derive(Clone, Copy, Debug)]
+pub struct NormProbePoint {
+    pub channels: usize,
+    /// Per statistic of the last forward pass: the mean and `1/sqrt(var + eps)`.
+    pub mean: TensorId,
+    pub rstd: TensorId,
+    pub eps: f32,
+    pub running: Option<RunningStats>,
+    /// True when there is one statistic per channel (BatchNorm and its Lp variants), so
+    /// that the first entries of `mean` and `rstd` are channels 0, 1, ….
+    pub per_channel_stats: bool,
 }
 
 /// A learnable tensor with its gradient and optimizer state.
@@ -260,7 +314,25 @@ pub struct ChannelNoise {
     active: bool,
 }
 
+/// `nn.Embedding(vocab, dim)` applied to each of `context` token ids per sample; the
+/// embeddings of one sample are concatenated (`[N, context·dim]`).
+///
+/// The lookup is written as a product with one-hot rows, `onehot[N·context, vocab] ·
+/// table[vocab, dim]`, so that its gradient `dtable = onehotᵀ · dy` is a plain matrix
+/// product too: no scatter-add (which WGSL cannot do on floats without atomics).
+pub struct Embedding {
+    pub vocab: usize,
+    pub dim: usize,
+    pub context: usize,
+    pub table: Param,
+    /// The `vocab × vocab` identity, whose rows `gather_rows` picks as one-hot vectors.
+    identity: TensorId,
+    onehot: TensorId,
+    y: TensorId,
+}
+
 pub enum Layer {
+    Embedding(Embedding),
     Linear(Linear),
     Conv(Conv),
     Norm(Norm),
@@ -276,6 +348,7 @@ impl Layer {
     /// A short description for model summaries.
     pub fn describe(&self) -> String {
         match self {
+            Layer::Embedding(e) => format!("Embedding({}, {}) × {}", e.vocab, e.dim, e.context),
             Layer::Linear(l) => format!("Linear({}→{})", l.inputs, l.outputs),
             Layer::Conv(c) => format!(
                 "Conv2d({}→{}, {}×{}, stride {}, pad {})",
@@ -301,6 +374,25 @@ impl Layer {
 fn uniform_init(rng: &mut ChaCha8Rng, fan_in: usize, len: usize) -> Vec<f32> {
     let bound = 1.0 / (fan_in as f32).sqrt();
     (0..len).map(|_| rng.random_range(-bound..bound)).collect()
+}
+
+/// `nn.Embedding`'s initialisation: standard normal entries (Box–Muller, so that every
+/// backend and platform draws the same numbers from the same seed).
+fn normal_init(rng: &mut ChaCha8Rng, len: usize) -> Vec<f32> {
+    (0..len)
+        .map(|_| {
+            let u1: f64 = rng.random_range(f64::EPSILON..1.0);
+            let u2: f64 = rng.random_range(0.0..1.0);
+            ((-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()) as f32
+        })
+        .collect()
+}
+
+fn scaled(mut weights: Vec<f32>, scale: f32) -> Vec<f32> {
+    if scale != 1.0 {
+        weights.iter_mut().for_each(|w| *w *= scale);
+    }
+    weights
 }
 
 /// A sequential network and the buffers for one batch of up to `max_batch` samples.
@@ -335,7 +427,7 @@ impl<B: Backend> Builder<'_, B> {
     fn linear(&mut self, outputs: usize) -> Result<(), NormlabError> {
         let inputs = self.per_sample();
         let i = self.layers.len();
-        let weight_init = uniform_init(self.rng, inputs, outputs * inputs);
+        let weight_init = scaled(uniform_init(self.rng, inputs, outputs * inputs), self.config.init_scale);
         let bias_init = uniform_init(self.rng, inputs, outputs);
         let weight = Param::new(self.backend, &weight_init, &format!("layer{i}.weight"))?;
         let bias = if self.config.bias {
@@ -347,6 +439,22 @@ impl<B: Backend> Builder<'_, B> {
         let y = self.buffer(outputs, &format!("layer{i}.y"))?;
         self.layers.push(Layer::Linear(Linear { inputs, outputs, weight, bias, y, dx, x: None }));
         self.shape = (outputs, 1, 1);
+        Ok(())
+    }
+
+    /// The input `(context, 1, 1)` holds token ids below `vocab`.
+    fn embedding(&mut self, vocab: usize, dim: usize) -> Result<(), NormlabError> {
+        let context = self.per_sample();
+        let i = self.layers.len();
+        let table = Param::new(self.backend, &normal_init(self.rng, vocab * dim), &format!("layer{i}.weight"))?;
+        let identity = self.backend.alloc(vocab * vocab, &format!("layer{i}.identity"))?;
+        let mut eye = vec![0.0; vocab * vocab];
+        (0..vocab).for_each(|v| eye[v * vocab + v] = 1.0);
+        self.backend.upload(identity, &eye);
+        let onehot = self.buffer(context * vocab, &format!("layer{i}.onehot"))?;
+        let y = self.buffer(context * dim, &format!("layer{i}.y"))?;
+        self.layers.push(Layer::Embedding(Embedding { vocab, dim, context, table, identity, onehot, y }));
+        self.shape = (context * dim, 1, 1);
         Ok(())
     }
 
@@ -364,7 +472,7 @@ impl<B: Backend> Builder<'_, B> {
         };
         let i = self.layers.len();
         let fan_in = c * 9;
-        let weight_init = uniform_init(self.rng, fan_in, shape.weight_len());
+        let weight_init = scaled(uniform_init(self.rng, fan_in, shape.weight_len()), self.config.init_scale);
         let bias_init = uniform_init(self.rng, fan_in, out_channels);
         let weight = Param::new(self.backend, &weight_init, &format!("layer{i}.weight"))?;
         let bias = if self.config.bias {
@@ -521,8 +629,18 @@ impl Model {
             return Err(NormlabError::InvalidConfig(format!("dropout {} must be in [0, 1)", config.dropout)));
         }
         let mut b = Builder { backend, rng, config, max_batch, shape: config.input, layers: Vec::new() };
+        if !(config.init_scale.is_finite() && config.init_scale > 0.0) {
+            return Err(NormlabError::InvalidConfig(format!(
+                "the initialisation scale {} must be positive",
+                config.init_scale
+            )));
+        }
         let hidden = match &config.architecture {
             Architecture::Mlp { hidden } => hidden.clone(),
+            Architecture::CharMlp { embed, hidden } => {
+                b.embedding(config.classes, *embed)?;
+                hidden.clone()
+            }
             Architecture::Cnn { channels, hidden } => {
                 for (block, &c) in channels.iter().enumerate() {
                     b.conv3x3(c)?;
@@ -561,6 +679,7 @@ impl Model {
         let mut out = Vec::new();
         for layer in &self.layers {
             match layer {
+                Layer::Embedding(e) => out.push(e.table),
                 Layer::Linear(Linear { weight, bias, .. }) | Layer::Conv(Conv { weight, bias, .. }) => {
                     out.push(*weight);
                     out.extend(*bias);
@@ -575,12 +694,38 @@ impl Model {
         out
     }
 
+    /// The tensors a probe may read after a training step (see `experiment::ProbeSpec`),
+    /// each list in layer order.
+    pub fn probe_points(&self) -> ProbePoints {
+        let mut points = ProbePoints::default();
+        for layer in &self.layers {
+            match layer {
+                Layer::Activation(a) => points.activations.push((a.y, a.features)),
+                Layer::Embedding(e) => points.weight_grads.push((e.table.grad, e.table.len)),
+                Layer::Linear(Linear { weight, bias, .. }) | Layer::Conv(Conv { weight, bias, .. }) => {
+                    points.weight_grads.push((weight.grad, weight.len));
+                    points.bias_grads.push(bias.map(|b| (b.grad, b.len)));
+                }
+                Layer::Norm(n) => points.norms.push(NormProbePoint {
+                    channels: n.channels,
+                    mean: n.mean,
+                    rstd: n.rstd,
+                    eps: n.kind.eps(),
+                    running: n.running,
+                    per_channel_stats: n.kind.has_running_stats(),
+                }),
+                _ => {}
+            }
+        }
+        points
+    }
+
     /// Checks a training batch size against every normalization before anything runs
     /// (BatchNorm cannot estimate a variance from one value per channel).
     pub fn check_batch(&self, batch: usize, phase: Phase) -> Result<(), NormlabError> {
         for layer in &self.layers {
             if let Layer::Norm(n) = layer {
-                n.kind.geometry(batch, n.channels, n.spatial, phase == Phase::Train)?;
+                n.kind.geometry(batch, n.channels, n.spatial, phase != Phase::Eval)?;
             }
         }
         Ok(())
@@ -596,9 +741,17 @@ impl Model {
     ) -> Result<TensorId, NormlabError> {
         assert!(batch <= self.max_batch, "batch larger than the buffers were made for");
         let training = phase == Phase::Train;
+        let batch_stats = phase != Phase::Eval;
         let mut h = x;
         for layer in &mut self.layers {
             h = match layer {
+                Layer::Embedding(e) => {
+                    let rows = batch * e.context;
+                    backend.gather_rows(e.identity, h, e.onehot, rows, e.vocab);
+                    let shape = MatmulShape { m: rows, k: e.vocab, n: e.dim, trans_a: false, trans_b: false };
+                    backend.matmul(e.onehot, e.table.value, e.y, shape);
+                    e.y
+                }
                 Layer::Linear(l) => {
                     l.x = Some(h);
                     let shape = MatmulShape { m: batch, k: l.inputs, n: l.outputs, trans_a: false, trans_b: true };
@@ -623,9 +776,14 @@ impl Model {
                 }
                 Layer::Norm(n) => {
                     let geometry =
-                        n.kind.geometry(batch, n.channels, n.spatial, training)?.expect("a Norm layer has a kind");
-                    let mode = if training { NormMode::Train { momentum: n.momentum } } else { NormMode::Eval };
-                    backend.norm_forward(&geometry, mode, &n.tensors(h));
+                        n.kind.geometry(batch, n.channels, n.spatial, batch_stats)?.expect("a Norm layer has a kind");
+                    let mode = if batch_stats { NormMode::Train { momentum: n.momentum } } else { NormMode::Eval };
+                    let mut tensors = n.tensors(h);
+                    if phase == Phase::BatchStats {
+                        // Batch statistics, running estimates untouched.
+                        tensors.running = None;
+                    }
+                    backend.norm_forward(&geometry, mode, &tensors);
                     n.last = Some((h, geometry, mode));
                     n.y
                 }
@@ -674,6 +832,12 @@ impl Model {
         let mut dy = self.dlogits;
         for layer in self.layers.iter_mut().rev() {
             match layer {
+                Layer::Embedding(e) => {
+                    // dtable[vocab, dim] = onehotᵀ[vocab, N·context] · dy[N·context, dim]
+                    let rows = batch * e.context;
+                    let shape = MatmulShape { m: e.vocab, k: rows, n: e.dim, trans_a: true, trans_b: false };
+                    backend.matmul(e.onehot, dy, e.table.grad, shape);
+                }
                 Layer::Linear(l) => {
                     let x = l.x.expect("forward before backward");
                     // dW[out, in] = dyᵀ[out, N] · x[N, in]

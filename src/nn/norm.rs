@@ -90,6 +90,15 @@ impl NormKind {
         })
     }
 
+    /// The eps added to the variance: PyTorch's 1e-5, except nn.RMSNorm's default, the
+    /// float32 machine epsilon.
+    pub fn eps(self) -> f32 {
+        match self {
+            NormKind::Rms => f32::EPSILON,
+            _ => DEFAULT_EPS,
+        }
+    }
+
     /// Whether this kind keeps running estimates for eval mode (BatchNorm and its Lp variants).
     pub fn has_running_stats(self) -> bool {
         matches!(self, NormKind::Batch | NormKind::Lp { .. })
@@ -114,7 +123,7 @@ impl NormKind {
             affine_per_element: false,
             subtract_mean: true,
             spread: Spread::StdDev,
-            eps: DEFAULT_EPS,
+            eps: self.eps(),
         };
         let geometry = match self {
             NormKind::None => return Ok(None),
@@ -149,14 +158,7 @@ impl NormKind {
                 }
                 NormGeometry { groups, ..base }
             }
-            NormKind::Rms => NormGeometry {
-                groups: 1,
-                affine_per_element: true,
-                subtract_mean: false,
-                // nn.RMSNorm's default eps is the float32 machine epsilon.
-                eps: f32::EPSILON,
-                ..base
-            },
+            NormKind::Rms => NormGeometry { groups: 1, affine_per_element: true, subtract_mean: false, ..base },
         };
         Ok(Some(geometry))
     }

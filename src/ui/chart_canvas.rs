@@ -1,37 +1,63 @@
-//! The live chart: plotters drawing on a canvas, redrawn whenever a run reports.
+//! A chart on a canvas: plotters draws it whenever the signals its drawing reads change.
+//! A button under it saves the picture as PNG; `data-summary` carries the numbers shown,
+//! as JSON, for tests and for anyone inspecting the page.
 
 use leptos::html::Canvas;
 use leptos::prelude::*;
+use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 
-use super::RunView;
-use crate::chart::draw_training_chart;
+use super::browser;
+use super::i18n::{tr, SAVE_PNG};
 
+pub type CanvasArea = DrawingArea<CanvasBackend, Shift>;
+
+/// `draw` is re-run when anything reactive it reads changes; it returns the JSON summary
+/// to put in `data-summary`.
 #[component]
-pub fn TrainingChart(view_state: RunView) -> impl IntoView {
+pub fn ChartCanvas<F>(
+    id: &'static str,
+    draw: F,
+    #[prop(default = 900)] width: u32,
+    #[prop(default = 420)] height: u32,
+    /// What the chart shows, for screen readers.
+    #[prop(into)]
+    label: Signal<String>,
+    /// Shown under the chart.
+    #[prop(optional, into)]
+    caption: Option<Signal<String>>,
+) -> impl IntoView
+where
+    F: Fn(&CanvasArea) -> Result<String, String> + 'static,
+{
     let canvas = NodeRef::<Canvas>::new();
     Effect::new(move |_| {
-        let runs = view_state.series.get();
         let Some(element) = canvas.get() else { return };
         let Some(backend) = CanvasBackend::with_canvas_object(element.clone()) else { return };
         let root = backend.into_drawing_area();
-        if let Err(error) = draw_training_chart(&root, &runs, "Fashion-MNIST: training loss and test accuracy") {
-            log::warn!("chart: {error}");
-        }
-        // The newest run's losses, for tests and for anyone inspecting the page.
-        if let Some(last) = runs.last() {
-            let losses: Vec<f32> = last.batch_losses.iter().map(|p| p.1).collect();
-            let _ = element.set_attribute("data-losses", &serde_json::to_string(&losses).unwrap_or_default());
+        match draw(&root) {
+            Ok(summary) => {
+                let _ = element.set_attribute("data-summary", &summary);
+                let _ = element.set_attribute("data-drawn", "1");
+            }
+            Err(error) => log::warn!("chart {id}: {error}"),
         }
     });
+    let save = move |_| {
+        if let Some(element) = canvas.get_untracked() {
+            if let Err(error) = browser::download_canvas_png(&element, &format!("normlab-{id}.png")) {
+                log::warn!("{error}");
+            }
+        }
+    };
     view! {
         <figure class="chart">
-            <canvas id="chart" node_ref=canvas width="900" height="440"
-                role="img" aria-label="Chart of training loss per batch and per epoch, and test accuracy per epoch"></canvas>
+            <canvas id=id node_ref=canvas width=width height=height role="img" aria-label=move || label.get()></canvas>
             <figcaption>
-                "Thin lines: loss of each training batch. Thick lines with dots: mean loss of each epoch. "
-                "Dashed lines with triangles: test accuracy after each epoch (right axis, eval mode)."
+                {move || caption.map(|c| c.get()).unwrap_or_default()}
+                " "
+                <button class="small png" on:click=save>{tr(SAVE_PNG)}</button>
             </figcaption>
         </figure>
     }

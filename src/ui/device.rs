@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use super::i18n::{lang, pick, tr, DETECTING, DEVICE};
 use crate::backend::gpu::GpuContext;
 
 /// The engine a run will use: the GPU context when WebGPU works, else the CPU.
@@ -56,6 +57,10 @@ impl DeviceState {
         self.engine.get_value()
     }
 
+    pub fn ready(&self) -> bool {
+        self.status.get() != DeviceStatus::Detecting
+    }
+
     /// After a lost device the page falls back to the CPU until reloaded.
     pub fn fall_back_to_cpu(&self, reason: String) {
         self.engine.set_value(Some(Engine::Cpu));
@@ -65,10 +70,16 @@ impl DeviceState {
 
 #[component]
 pub fn DevicePanel(device: DeviceState) -> impl IntoView {
+    let lang = lang();
+    let detecting = tr(DETECTING);
     let text = move || match device.status.get() {
-        DeviceStatus::Detecting => "Looking for a WebGPU adapter…".to_string(),
-        DeviceStatus::Gpu(name) => format!("WebGPU: {name}"),
-        DeviceStatus::Cpu { reason } => format!("WebGPU unavailable: running on the CPU ({reason})"),
+        DeviceStatus::Detecting => detecting().to_string(),
+        DeviceStatus::Gpu(name) => pick(lang.get(), format!("WebGPU: {name}"), format!("WebGPU：{name}")),
+        DeviceStatus::Cpu { reason } => pick(
+            lang.get(),
+            format!("WebGPU unavailable: running on the CPU ({reason})"),
+            format!("WebGPU 不可用：在 CPU 上运行（{reason}）"),
+        ),
     };
     let class = move || match device.status.get() {
         DeviceStatus::Gpu(_) => "device gpu",
@@ -77,7 +88,7 @@ pub fn DevicePanel(device: DeviceState) -> impl IntoView {
     };
     view! {
         <section id="device" class=class aria-live="polite">
-            <span class="device-label">"Compute device: "</span>
+            <span class="device-label">{tr(DEVICE)}": "</span>
             <span class="device-name">{text}</span>
         </section>
     }

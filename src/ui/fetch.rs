@@ -7,12 +7,12 @@ use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::data::{DatasetId, ImageDataset};
+use crate::data::{Dataset, DatasetId};
 use crate::error::NormlabError;
 
 thread_local! {
     /// Parsed data sets, kept for the page's lifetime so a second run starts at once.
-    static CACHE: RefCell<HashMap<DatasetId, Rc<ImageDataset>>> = RefCell::new(HashMap::new());
+    static CACHE: RefCell<HashMap<DatasetId, Rc<Dataset>>> = RefCell::new(HashMap::new());
 }
 
 async fn fetch_bytes(url: &str) -> Result<Vec<u8>, NormlabError> {
@@ -30,18 +30,12 @@ async fn fetch_bytes(url: &str) -> Result<Vec<u8>, NormlabError> {
 }
 
 /// Fetches and parses a shipped data set (once per page).
-pub async fn load_dataset(id: DatasetId) -> Result<Rc<ImageDataset>, NormlabError> {
+pub async fn load_dataset(id: DatasetId) -> Result<Rc<Dataset>, NormlabError> {
     if let Some(hit) = CACHE.with(|c| c.borrow().get(&id).cloned()) {
         return Ok(hit);
     }
     let bytes = fetch_bytes(&format!("data/{}", id.file_name())).await?;
-    // A server may already have undone the gzip layer (Content-Encoding); accept both.
-    let dataset = if bytes.starts_with(&[0x1f, 0x8b]) {
-        ImageDataset::from_nlds_gz(&bytes)?
-    } else {
-        ImageDataset::from_nlds(&bytes)?
-    };
-    let dataset = Rc::new(dataset);
+    let dataset = Rc::new(Dataset::from_file_bytes(id, &bytes)?);
     CACHE.with(|c| c.borrow_mut().insert(id, dataset.clone()));
     Ok(dataset)
 }

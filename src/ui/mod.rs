@@ -1,19 +1,29 @@
-//! The page (Leptos, client-side rendered). The only module that touches the DOM; it
-//! drives experiments through `experiment::Run` and draws with `chart`.
+//! The page (Leptos, client-side rendered): a course of lessons with live pieces. The
+//! only module that touches the DOM; it drives experiments through `experiment::Run`
+//! (via [`trainer`]) and draws with `chart`.
+//!
+//! The address bar always says where the student is: `?lesson=<id>&lang=<en|zh>` plus the
+//! settings of the lesson's live piece, so a reload or a shared link opens the same view.
 
+mod browser;
 mod chart_canvas;
-mod controls;
+mod course;
 mod device;
 mod fetch;
-mod runner;
+mod i18n;
+mod run_panel;
+mod runs;
+mod trainer;
+mod widgets;
 
 use leptos::prelude::*;
 
-use crate::chart::RunSeries;
-use crate::experiment::ExperimentConfig;
-use chart_canvas::TrainingChart;
-use controls::Controls;
+use crate::course::{Lang, Lesson, LESSONS};
 use device::{DevicePanel, DeviceState};
+use i18n::{tr, Language, FOOTER, LANGUAGE, STORED_LOST, TAGLINE};
+use run_panel::JobProgress;
+use runs::RunStore;
+use trainer::Trainer;
 
 /// Mounts the page. Called from `main` in the browser.
 pub fn start() {
@@ -22,70 +32,149 @@ pub fn start() {
     leptos::mount::mount_to_body(App);
 }
 
-/// The state a run reports into, shared by the controls, the chart and the status line.
+const LANG_KEY: &str = "normlab.lang";
+const PROGRESS_KEY: &str = "normlab.progress";
+
+/// Where the student is, and the settings the page was opened with.
 #[derive(Clone, Copy)]
-pub struct RunView {
-    pub series: RwSignal<Vec<RunSeries>>,
-    pub status: RwSignal<String>,
-    /// An error or divergence message, shown prominently.
-    pub alert: RwSignal<Option<String>>,
-    pub running: RwSignal<bool>,
-    /// (steps done, steps in the run)
-    pub progress: RwSignal<(usize, usize)>,
+pub struct Page {
+    pub lesson: RwSignal<&'static str>,
+    /// Lessons opened before (remembered in the browser).
+    pub visited: RwSignal<Vec<String>>,
+    /// The address's query at load, for the live piece of the lesson it names.
+    opened_with: StoredValue<(String, String)>,
 }
 
-fn model_description(config: &ExperimentConfig) -> String {
-    match &config.architecture {
-        crate::nn::Architecture::Mlp { .. } => "An MLP 784-256-256-10 with ReLU learns to classify Fashion-MNIST \
-            clothing images (28×28 pixels, 10 classes)."
-            .into(),
-        crate::nn::Architecture::Cnn { .. } => "A CNN learns to classify Fashion-MNIST clothing images: two 3×3 \
-            convolutions (32 and 64 channels), each followed by ReLU and 2×2 max-pooling, then a 128-unit hidden \
-            layer and 10 outputs."
-            .into(),
+impl Page {
+    /// The query the page was opened with, if it was opened on `lesson`.
+    pub fn initial_query(&self, lesson: &str) -> Option<String> {
+        let (opened, query) = self.opened_with.get_value();
+        (opened == lesson).then_some(query)
     }
+
+    /// Writes the current lesson, language and a live piece's settings to the address bar.
+    pub fn set_settings_query(&self, settings: &str) {
+        let lang = expect_context::<Language>().0.get_untracked();
+        let mut query = format!("lesson={}&lang={}", self.lesson.get_untracked(), lang.code());
+        if !settings.is_empty() {
+            query.push('&');
+            query.push_str(settings);
+        }
+        browser::set_query(&query);
+    }
+
+    pub fn go(&self, lesson: &'static str) {
+        self.lesson.set(lesson);
+        self.set_settings_query("");
+        self.visited.update(|v| {
+            if !v.iter().any(|x| x == lesson) {
+                v.push(lesson.to_string());
+            }
+        });
+        let progress = serde_json::json!({ "visited": self.visited.get_untracked(), "last": lesson });
+        let _ = browser::save(PROGRESS_KEY, &progress.to_string());
+        if let Some(w) = browser::window() {
+            w.scroll_to_with_x_and_y(0.0, 0.0);
+        }
+    }
+}
+
+fn query_value<'a>(query: &'a str, key: &str) -> Option<&'a str> {
+    query.split('&').filter_map(|p| p.split_once('=')).find(|(k, _)| *k == key).map(|(_, v)| v)
 }
 
 #[component]
 fn App() -> impl IntoView {
-    let query = window().location().search().unwrap_or_default();
-    let (initial, problems) = ExperimentConfig::from_query(&query);
-    let force_cpu = query.contains("backend=cpu");
-    let config = RwSignal::new(initial);
-    let device = DeviceState::detect(force_cpu);
-    let view_state = RunView {
-        series: RwSignal::new(Vec::new()),
-        status: RwSignal::new(if problems.is_empty() {
-            "Ready. Choose settings and press Train.".to_string()
-        } else {
-            format!("Some link settings were ignored: {}", problems.join(", "))
-        }),
-        alert: RwSignal::new(None),
-        running: RwSignal::new(false),
-        progress: RwSignal::new((0, 0)),
+    let query = browser::query();
+    let lang = query_value(&query, "lang")
+        .and_then(Lang::parse)
+        .or_else(|| browser::load(LANG_KEY).as_deref().and_then(Lang::parse))
+        .or_else(|| Lang::parse(&browser::preferred_language()))
+        .unwrap_or_default();
+    let lang = RwSignal::new(lang);
+    provide_context(Language(lang));
+
+    let stored_progress: serde_json::Value =
+        browser::load(PROGRESS_KEY).and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
+    let visited: Vec<String> = stored_progress["visited"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+        .unwrap_or_default();
+    let lesson = query_value(&query, "lesson")
+        .and_then(Lesson::find)
+        .or_else(|| stored_progress["last"].as_str().and_then(Lesson::find))
+        .unwrap_or(&LESSONS[0]);
+    let page = Page {
+        lesson: RwSignal::new(lesson.id),
+        visited: RwSignal::new(visited),
+        opened_with: StoredValue::new((lesson.id.to_string(), query.clone())),
+    };
+    provide_context(page);
+
+    let device = DeviceState::detect(query_value(&query, "backend") == Some("cpu"));
+    provide_context(device);
+    let store = RunStore::load();
+    provide_context(store);
+    provide_context(Trainer::new(device, store));
+
+    Effect::new(move |_| {
+        let l = lang.get();
+        browser::set_document_language(match l {
+            Lang::En => "en",
+            Lang::Zh => "zh-CN",
+        });
+        let _ = browser::save(LANG_KEY, l.code());
+    });
+    // Record the first lesson as visited, and keep the address bar in step.
+    if !browser::query().contains("lesson=") {
+        page.set_settings_query(&query);
+    }
+    page.visited.update(|v| {
+        if !v.iter().any(|x| x == lesson.id) {
+            v.push(lesson.id.to_string());
+        }
+    });
+
+    let switch_language = move |ev: leptos::ev::Event| {
+        if let Some(l) = Lang::parse(&event_target_value(&ev)) {
+            lang.set(l);
+            // Keep the live piece's settings; change only the language.
+            let current = browser::query();
+            let rest: Vec<&str> = current
+                .split('&')
+                .filter(|p| !p.starts_with("lesson=") && !p.starts_with("lang=") && !p.is_empty())
+                .collect();
+            page.set_settings_query(&rest.join("&"));
+        }
     };
 
     view! {
+        <a class="skip" href="#lesson">"Skip to the lesson"</a>
         <header class="top">
-            <h1>"normlab"</h1>
-            <p class="tagline">"How normalization changes training — real experiments on your own device."</p>
+            <div class="brand">
+                <h1>"normlab"</h1>
+                <p class="tagline">{tr(TAGLINE)}</p>
+            </div>
+            <div class="top-tools">
+                <label class="language">
+                    <span>{tr(LANGUAGE)}</span>
+                    <select id="language" on:change=switch_language prop:value=move || lang.get().code()>
+                        {Lang::ALL.iter().map(|l| view! { <option value=l.code()>{l.native_name()}</option> }).collect_view()}
+                    </select>
+                </label>
+                <DevicePanel device=device />
+            </div>
+            <JobProgress />
         </header>
-        <main class="lab">
-            <section class="intro">
-                <h2>"Experiment: BatchNorm and training stability"</h2>
-                <p>{move || model_description(&config.get())}</p>
-                <p>
-                    "With BatchNorm switched on, every hidden layer standardises its pre-activations over the "
-                    "mini-batch before the ReLU. Try a large learning rate with and without it, or a tiny batch: "
-                    "each run is overlaid on the chart so you can compare."
-                </p>
-            </section>
-            <DevicePanel device=device />
-            <Controls config=config device=device view_state=view_state />
-            <TrainingChart view_state=view_state />
-        </main>
-        <footer class="foot">
-            "Data: Fashion-MNIST (Zalando, MIT) subset shipped with the page. Nothing leaves your browser."
-        </footer>
+        {move || store.problem.get().map(|p| view! {
+            <p class="alert banner" role="alert">{move || STORED_LOST.get(lang.get())}": "{p.clone()}</p>
+        })}
+        <div class="layout">
+            <course::LessonNav />
+            <main id="lesson" class="lesson" tabindex="-1">
+                <course::LessonView />
+            </main>
+        </div>
+        <footer class="foot">{tr(FOOTER)}</footer>
     }
 }

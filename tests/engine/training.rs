@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use normlab::backend::cpu::CpuBackend;
 use normlab::backend::gpu::GpuBackend;
 use normlab::backend::Backend;
-use normlab::data::ImageDataset;
+use normlab::data::Dataset;
 use normlab::experiment::{Event, ExperimentConfig, Outcome, Recorder, Run};
 use normlab::nn::{Architecture, NormKind, Optimizer};
 use normlab::NormlabError;
@@ -18,12 +18,12 @@ use crate::gpu_vs_cpu::gpu_or_skip;
 /// The accuracy one epoch of the default experiment must reach (the acceptance).
 const ONE_EPOCH_ACCURACY: f32 = 0.80;
 
-fn fashion_mnist() -> &'static ImageDataset {
-    static DATA: OnceLock<ImageDataset> = OnceLock::new();
+fn fashion_mnist() -> &'static Dataset {
+    static DATA: OnceLock<Dataset> = OnceLock::new();
     DATA.get_or_init(|| {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/www/data/fashion-mnist.nlds.gz");
         let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
-        ImageDataset::from_nlds_gz(&bytes).expect("the shipped data set parses")
+        Dataset::from_nlds_gz(&bytes).expect("the shipped data set parses")
     })
 }
 
@@ -56,7 +56,7 @@ fn check_one_epoch(outcome: Outcome, recorder: &Recorder, backend: &str) {
     assert_eq!(epochs.len(), 1, "{backend}: one epoch summary");
     let accuracy = epochs[0].test_accuracy;
     eprintln!("{backend}: one epoch, test accuracy {accuracy:.4}, train loss {:.4}", epochs[0].train_loss);
-    assert_eq!(outcome, Outcome::Finished { final_test_accuracy: accuracy });
+    assert_eq!(outcome, Outcome::Finished { final_test_accuracy: accuracy, not_learning: false });
     assert!(
         accuracy >= ONE_EPOCH_ACCURACY,
         "{backend}: one epoch of the default MLP reached {accuracy}, below {ONE_EPOCH_ACCURACY}"
@@ -156,4 +156,58 @@ fn batch_norm_with_batch_of_one_is_refused() {
         Err(other) => panic!("expected InvalidConfig, got {other}"),
         Ok(_) => panic!("a BatchNorm run with batch 1 was accepted"),
     }
+}
+
+fn names() -> Dataset {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/www/data/names.txt");
+    let text = std::fs::read(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
+    Dataset::from_file_bytes(normlab::data::DatasetId::Names, &text).expect("the shipped names parse")
+}
+
+/// Lesson 3's character model on both backends: the same 20 losses (plain SGD, so the
+/// backends agree closely), the probes report running and batch statistics and both
+/// evaluation modes, and the trained model writes names.
+#[test]
+fn character_model_trains_alike_on_both_backends_and_writes_names() {
+    use normlab::experiment::presets::{self, Preset};
+    let Some(ctx) = gpu_or_skip("character_model_trains_alike_on_both_backends_and_writes_names") else { return };
+    let data = names();
+    let config =
+        ExperimentConfig { max_batches_per_epoch: Some(20), epochs: 1, ..presets::names_model(0.1, Preset::Quick) };
+    let mut losses = Vec::new();
+    let mut sampled = Vec::new();
+    for gpu in [false, true] {
+        let mut recorder = Recorder::default();
+        let names = if gpu {
+            let mut run = Run::new(GpuBackend::new(ctx.clone()), &config, &data).expect("valid");
+            run.set_probes(presets::names_probes(Preset::Smoke));
+            pollster::block_on(run.train(&mut recorder)).expect("trains");
+            pollster::block_on(normlab::experiment::sample_names(&mut run, 8, 3)).expect("samples")
+        } else {
+            let mut run = Run::new(CpuBackend::new(), &config, &data).expect("valid");
+            run.set_probes(presets::names_probes(Preset::Smoke));
+            pollster::block_on(run.train(&mut recorder)).expect("trains");
+            pollster::block_on(normlab::experiment::sample_names(&mut run, 8, 3)).expect("samples")
+        };
+        let probes: Vec<_> = recorder
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Probe(p) => Some(p.clone()),
+                _ => None,
+            })
+            .collect();
+        assert!(!probes.is_empty(), "no probe reports");
+        let last = probes.last().unwrap();
+        let norm = &last.norms[0];
+        assert_eq!((norm.batch_mean.len(), norm.running_mean.as_ref().map(Vec::len)), (4, Some(4)));
+        let evaluation = last.evaluation.expect("both evaluation modes");
+        assert!(evaluation.eval_loss.is_finite() && evaluation.batch_stats_loss.is_finite());
+        assert!(names.iter().all(|n| n.chars().all(|c| c.is_ascii_lowercase())), "{names:?}");
+        losses.push(recorder.losses());
+        sampled.push(names);
+    }
+    assert_close("GPU vs CPU losses, character model", &losses[1], &losses[0], 1e-4, 0.0);
+    let first = mean(&losses[0][..5]);
+    assert!(first > 3.0 && first < 3.8, "the first losses should be near ln 27 = 3.30: {first}");
 }

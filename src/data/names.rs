@@ -1,0 +1,126 @@
+//! The first-names data set of lesson 3: a character-level language model's examples.
+//!
+//! Every name becomes one example per character plus one for its end: the previous
+//! `CONTEXT` characters (padded with the end marker `.` at the start) predict the next
+//! one, as in Bengio et al. (2003) and Karpathy's makemore. Token 0 is `.`, tokens 1–26
+//! are `a`–`z`.
+
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use super::{Dataset, Split};
+use crate::error::NormlabError;
+
+/// Characters of context per example.
+pub const CONTEXT: usize = 3;
+/// `.` and `a`–`z`.
+pub const VOCAB: usize = 27;
+/// The share of names held out for the validation split.
+const HELD_OUT: f64 = 0.1;
+/// Fixed, so that every run and every backend sees the same split.
+const SPLIT_SEED: u64 = 2003;
+
+/// The token of a character, if it is in the vocabulary.
+pub fn token(c: char) -> Option<usize> {
+    match c {
+        '.' => Some(0),
+        'a'..='z' => Some(c as usize - 'a' as usize + 1),
+        _ => None,
+    }
+}
+
+/// The character of a token (`.` for 0).
+pub fn character(token: usize) -> char {
+    if token == 0 || token >= VOCAB {
+        '.'
+    } else {
+        (b'a' + token as u8 - 1) as char
+    }
+}
+
+/// Parses one name per line (lower-case a–z; blank lines skipped) into a data set whose
+/// rows are `CONTEXT` token ids and whose labels are the next token. 90 % of the names
+/// (a fixed shuffle) train, the rest validate.
+pub fn names_dataset(text: &str) -> Result<Dataset, NormlabError> {
+    let mut names = Vec::new();
+    for (number, line) in text.lines().enumerate() {
+        let name = line.trim();
+        if name.is_empty() {
+            continue;
+        }
+        if let Some(bad) = name.chars().find(|&c| !c.is_ascii_lowercase()) {
+            return Err(NormlabError::BadData(format!("line {}: {bad:?} is not a lower-case letter a–z", number + 1)));
+        }
+        names.push(name);
+    }
+    if names.len() < 10 {
+        return Err(NormlabError::BadData(format!("only {} names; at least 10 are needed", names.len())));
+    }
+    names.shuffle(&mut ChaCha8Rng::seed_from_u64(SPLIT_SEED));
+    let held_out = ((names.len() as f64 * HELD_OUT).round() as usize).max(1);
+    let (test, train) = names.split_at(held_out);
+    Ok(Dataset {
+        train: examples(train),
+        test: examples(test),
+        channels: CONTEXT,
+        height: 1,
+        width: 1,
+        classes: VOCAB,
+        pixel_mean: 0.0,
+        pixel_std: 1.0,
+        vocab: Some(VOCAB),
+    })
+}
+
+fn examples(names: &[&str]) -> Split {
+    let mut images = Vec::new();
+    let mut labels = Vec::new();
+    for name in names {
+        let mut context = [0usize; CONTEXT];
+        for c in name.chars().chain(std::iter::once('.')) {
+            let next = token(c).expect("checked when parsed");
+            images.extend(context.iter().map(|&t| t as f32));
+            labels.push(next as f32);
+            context.rotate_left(1);
+            context[CONTEXT - 1] = next;
+        }
+    }
+    let len = labels.len();
+    Split { images, labels, len }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_example_per_character_and_end() {
+        let text = "emma\nava\nli\nbo\nal\nzoe\nmia\nkai\nleo\nivy\nmax\n";
+        let data = names_dataset(text).unwrap();
+        let letters: usize = text.lines().map(|n| n.len() + 1).sum();
+        assert_eq!(data.train.len + data.test.len, letters);
+        assert_eq!(data.features(), CONTEXT);
+        // Every example starts its name from the padded context "...".
+        let starts = (0..data.train.len).filter(|&r| data.train.images[r * 3..r * 3 + 3] == [0.0; 3]).count();
+        let ends = data.train.labels.iter().filter(|&&l| l == 0.0).count();
+        assert_eq!(starts, ends, "one start and one end per name");
+    }
+
+    #[test]
+    fn contexts_slide_over_the_name() {
+        let split = examples(&["emma"]);
+        let row = |r: usize| split.images[r * 3..r * 3 + 3].iter().map(|&t| character(t as usize)).collect::<String>();
+        let rows: Vec<String> = (0..split.len).map(row).collect();
+        let next: String = split.labels.iter().map(|&t| character(t as usize)).collect();
+        assert_eq!(rows, ["...", "..e", ".em", "emm", "mma"]);
+        assert_eq!(next, "emma.");
+    }
+
+    #[test]
+    fn rejects_other_characters_with_the_line() {
+        let error = names_dataset("anna\nJo\n").unwrap_err();
+        assert!(error.to_string().contains("line 2"), "{error}");
+        assert!(names_dataset("").is_err());
+    }
+}

@@ -1,0 +1,267 @@
+//! The experiments of the lessons, as configurations shared by the page, the native
+//! runner (`normlab-run --preset …`) and the acceptance tests, so that what a lesson says
+//! it measured is what its test measures.
+//!
+//! Each experiment has a quick preset (well under a minute on a laptop GPU), a full one at
+//! the source notes' settings, and a smoke test of a few steps that only shows that the
+//! piece runs (for slow devices, and for the end-to-end tests on a software GPU).
+
+use serde::{Deserialize, Serialize};
+
+use super::config::LrDrop;
+use super::{ExperimentConfig, ProbeSpec};
+use crate::backend::Activation;
+use crate::data::DatasetId;
+use crate::nn::{Architecture, NormKind, Optimizer};
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Preset {
+    /// A few steps on a slice of the data: shows the piece runs, teaches nothing.
+    Smoke,
+    #[default]
+    Quick,
+    Full,
+}
+
+impl Preset {
+    pub const ALL: [Preset; 3] = [Preset::Smoke, Preset::Quick, Preset::Full];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Preset::Smoke => "smoke",
+            Preset::Quick => "quick",
+            Preset::Full => "full",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    /// The smoke test's cap on batches per epoch and test examples; None otherwise.
+    fn smoke_caps(self) -> (Option<usize>, Option<usize>) {
+        match self {
+            Preset::Smoke => (Some(16), Some(200)),
+            _ => (None, None),
+        }
+    }
+}
+
+/// Lesson 1's two bad initialisations: PyTorch's default scaled down or up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BadInit {
+    /// ×0.5: each tanh layer multiplies the signal's variance by about 1/12.
+    TooSmall,
+    /// ×5: each layer multiplies it by about 8, and every tanh saturates.
+    TooLarge,
+}
+
+impl BadInit {
+    pub fn scale(self) -> f32 {
+        match self {
+            BadInit::TooSmall => 0.5,
+            BadInit::TooLarge => 5.0,
+        }
+    }
+}
+
+/// Lesson 1: an 8-layer tanh MLP of width 64 at a bad initialisation, with or without
+/// BatchNorm before every tanh.
+pub fn deep_mlp(init: BadInit, batch_norm: bool, preset: Preset) -> ExperimentConfig {
+    ExperimentConfig {
+        architecture: Architecture::Mlp { hidden: vec![64; 8] },
+        norms: vec![if batch_norm { NormKind::Batch } else { NormKind::None }],
+        activation: Activation::Tanh,
+        init_scale: init.scale(),
+        optimizer: Optimizer::sgd_momentum(),
+        learning_rate: 0.01,
+        batch_size: 64,
+        epochs: match preset {
+            Preset::Smoke | Preset::Quick => 1,
+            Preset::Full => 3,
+        },
+        max_batches_per_epoch: match preset {
+            Preset::Smoke => Some(24),
+            Preset::Quick => Some(120),
+            Preset::Full => None,
+        },
+        test_subset: preset.smoke_caps().1,
+        ..ExperimentConfig::default()
+    }
+}
+
+/// What lesson 1 watches: activation histograms over tanh's range and gradient norms.
+pub fn deep_mlp_probes() -> ProbeSpec {
+    ProbeSpec { every_steps: 8, activation_histogram: Some((-1.0, 1.0, 40)), grad_norms: true, ..ProbeSpec::default() }
+}
+
+/// Lesson 3: the character-level MLP on first names (context 3, embedding 10, hidden 200
+/// with BatchNorm and tanh, batch 32, plain SGD at 0.1 then 0.01 for the second half),
+/// with the given running-statistics momentum.
+pub fn names_model(momentum: f32, preset: Preset) -> ExperimentConfig {
+    ExperimentConfig {
+        dataset: DatasetId::Names,
+        architecture: Architecture::CharMlp { embed: 10, hidden: vec![200] },
+        norms: vec![NormKind::Batch],
+        activation: Activation::Tanh,
+        norm_momentum: Some(momentum),
+        optimizer: Optimizer::Sgd { momentum: 0.0, weight_decay: 0.0 },
+        learning_rate: 0.1,
+        lr_drop: Some(LrDrop { at: 0.5, factor: 0.1 }),
+        batch_size: 32,
+        epochs: match preset {
+            Preset::Smoke => 1,
+            Preset::Quick => 3,
+            Preset::Full => 20,
+        },
+        max_batches_per_epoch: match preset {
+            Preset::Smoke => Some(64),
+            _ => None,
+        },
+        test_subset: preset.smoke_caps().1,
+        ..ExperimentConfig::default()
+    }
+}
+
+/// What lesson 3 watches: running vs batch statistics of a few hidden units, and the
+/// held-out loss in eval mode and with batch statistics.
+pub fn names_probes(preset: Preset) -> ProbeSpec {
+    ProbeSpec {
+        every_steps: match preset {
+            Preset::Smoke => 16,
+            Preset::Quick => 40,
+            Preset::Full => 200,
+        },
+        norm_units: 4,
+        evaluate: true,
+        ..ProbeSpec::default()
+    }
+}
+
+/// Lesson 4: the notes' CNN at Adam's learning rate 0.1, with or without BatchNorm.
+pub fn high_lr(batch_norm: bool, preset: Preset) -> ExperimentConfig {
+    ExperimentConfig {
+        architecture: Architecture::notes_cnn(),
+        norms: vec![if batch_norm { NormKind::Batch } else { NormKind::None }],
+        optimizer: Optimizer::adam(),
+        learning_rate: 0.1,
+        batch_size: match preset {
+            Preset::Smoke => 16,
+            _ => 64,
+        },
+        epochs: match preset {
+            Preset::Smoke => 1,
+            Preset::Quick => 2,
+            Preset::Full => 8,
+        },
+        train_subset: match preset {
+            Preset::Smoke | Preset::Quick => Some(3000),
+            Preset::Full => None,
+        },
+        max_batches_per_epoch: match preset {
+            Preset::Smoke => Some(6),
+            _ => None,
+        },
+        test_subset: match preset {
+            Preset::Smoke => Some(100),
+            _ => None,
+        },
+        ..ExperimentConfig::default()
+    }
+}
+
+/// The normalizations lesson 5 compares. GroupNorm uses 8 groups, which divide every
+/// layer's width in both of its networks.
+pub const SWEEP_NORMS: [NormKind; 4] =
+    [NormKind::Batch, NormKind::Group { groups: 8 }, NormKind::Layer, NormKind::None];
+
+/// The batch sizes lesson 5 sweeps.
+pub fn sweep_batch_sizes(preset: Preset) -> Vec<usize> {
+    match preset {
+        Preset::Smoke => vec![2, 32],
+        Preset::Quick => vec![2, 8, 32, 128],
+        Preset::Full => vec![2, 4, 8, 16, 32, 64, 128, 256],
+    }
+}
+
+/// Lesson 5: one run of the batch-size sweep. Full: the notes' CNN, SGD with momentum at
+/// lr 0.01, 2 epochs; quick: an MLP on a 4 000-image subset for one epoch.
+pub fn batch_sweep(norm: NormKind, batch_size: usize, preset: Preset) -> ExperimentConfig {
+    let base = ExperimentConfig {
+        norms: vec![norm],
+        optimizer: Optimizer::sgd_momentum(),
+        learning_rate: 0.01,
+        batch_size,
+        ..ExperimentConfig::default()
+    };
+    let (max_batches, test_subset) = preset.smoke_caps();
+    match preset {
+        Preset::Smoke | Preset::Quick => ExperimentConfig {
+            architecture: Architecture::Mlp { hidden: vec![256, 256] },
+            train_subset: Some(4000),
+            epochs: 1,
+            max_batches_per_epoch: max_batches,
+            test_subset,
+            ..base
+        },
+        Preset::Full => ExperimentConfig { architecture: Architecture::notes_cnn(), epochs: 2, ..base },
+    }
+}
+
+/// The lessons' experiments by name, for the command-line runner: `EXPERIMENT-PRESET`
+/// with PRESET `quick` or `full`.
+pub const EXPERIMENTS: [&str; 5] = ["deep-mlp-too-small", "deep-mlp-too-large", "names", "high-lr", "batch-sweep"];
+
+/// The runs of a named experiment (see [`EXPERIMENTS`]), each with what it probes.
+pub fn named(name: &str) -> Option<Vec<(ExperimentConfig, Option<ProbeSpec>)>> {
+    let (experiment, preset) = name.rsplit_once('-')?;
+    let preset = Preset::parse(preset)?;
+    let both = |make: &dyn Fn(bool) -> ExperimentConfig, probes: Option<ProbeSpec>| {
+        vec![(make(false), probes.clone()), (make(true), probes)]
+    };
+    Some(match experiment {
+        "deep-mlp-too-small" => both(&|bn| deep_mlp(BadInit::TooSmall, bn, preset), Some(deep_mlp_probes())),
+        "deep-mlp-too-large" => both(&|bn| deep_mlp(BadInit::TooLarge, bn, preset), Some(deep_mlp_probes())),
+        "names" => [0.1, 0.001].iter().map(|&m| (names_model(m, preset), Some(names_probes(preset)))).collect(),
+        "high-lr" => both(&|bn| high_lr(bn, preset), None),
+        "batch-sweep" => SWEEP_NORMS
+            .iter()
+            .flat_map(|&norm| sweep_batch_sizes(preset).into_iter().map(move |b| (batch_sweep(norm, b, preset), None)))
+            .collect(),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_named_experiment_exists_in_both_presets() {
+        for experiment in EXPERIMENTS {
+            for preset in ["smoke", "quick", "full"] {
+                let runs = named(&format!("{experiment}-{preset}")).expect("named");
+                assert!(runs.len() >= 2, "{experiment}");
+            }
+        }
+        assert!(named("high-lr-slow").is_none());
+    }
+
+    #[test]
+    fn presets_survive_the_url() {
+        let mut all = vec![high_lr(true, Preset::Full), high_lr(false, Preset::Quick)];
+        all.push(names_model(0.001, Preset::Full));
+        all.push(deep_mlp(BadInit::TooLarge, true, Preset::Quick));
+        for norm in SWEEP_NORMS {
+            all.push(batch_sweep(norm, 2, Preset::Full));
+            all.push(batch_sweep(norm, 128, Preset::Quick));
+        }
+        for config in all {
+            let (parsed, problems) = ExperimentConfig::from_query(&config.to_query());
+            assert!(problems.is_empty(), "{problems:?}");
+            assert_eq!(parsed, config);
+        }
+    }
+}

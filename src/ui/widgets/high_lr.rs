@@ -1,0 +1,123 @@
+//! Lesson 4: the notes' CNN at Adam's learning rate 0.1, with and without BatchNorm, on
+//! one chart; a failed run is marked (diverged at epoch e, batch b, or not learning).
+
+use leptos::prelude::*;
+
+use super::{BatchSizeSlider, EpochsInput, LearningRateSlider, PresetChoice, TrainingChart};
+use crate::data::DatasetId;
+use crate::experiment::presets::{self, Preset};
+use crate::experiment::ExperimentConfig;
+use crate::ui::device::DeviceState;
+use crate::ui::i18n::*;
+use crate::ui::run_panel::RunPanel;
+use crate::ui::trainer::{RunRequest, Trainer};
+use crate::ui::Page;
+
+const GROUP: &str = "l4/high-lr";
+
+const TITLE: Msg = Msg {
+    en: "CNN at a high learning rate: training loss and test accuracy",
+    zh: "高学习率下的 CNN：训练损失与测试准确率",
+};
+
+#[component]
+pub fn HighLr(lesson: &'static str) -> impl IntoView {
+    let page = expect_context::<Page>();
+    let trainer = expect_context::<Trainer>();
+    let device = expect_context::<DeviceState>();
+    let lang = lang();
+
+    let query = page.initial_query(lesson).unwrap_or_default();
+    let (opened, _) = ExperimentConfig::from_query(&query);
+    let has = |key: &str| query.split('&').any(|p| p.starts_with(&format!("{key}=")));
+    let preset = RwSignal::new(if query.contains("preset=full") { Preset::Full } else { Preset::Quick });
+    let base = presets::high_lr(true, preset.get_untracked());
+    let lr = RwSignal::new(if has("lr") { opened.learning_rate } else { base.learning_rate });
+    let batch = RwSignal::new(if has("batch") { opened.batch_size } else { base.batch_size });
+    let epochs = RwSignal::new(if has("epochs") { opened.epochs } else { base.epochs });
+    let dataset = RwSignal::new(opened.dataset);
+    let seed = RwSignal::new(opened.seed);
+
+    let configs = move || {
+        [false, true].map(|bn| ExperimentConfig {
+            learning_rate: lr.get(),
+            batch_size: batch.get(),
+            epochs: epochs.get(),
+            dataset: dataset.get(),
+            seed: seed.get(),
+            ..presets::high_lr(bn, preset.get())
+        })
+    };
+    // The address bar follows the settings.
+    Effect::new(move |_| {
+        let c = &configs()[0];
+        page.set_settings_query(&format!(
+            "preset={}&data={}&lr={}&batch={}&epochs={}&seed={}",
+            preset.get().name(),
+            c.dataset.name(),
+            c.learning_rate,
+            c.batch_size,
+            c.epochs,
+            c.seed
+        ));
+    });
+    let choose_preset = RwSignal::new(preset.get_untracked());
+    Effect::new(move |previous: Option<Preset>| {
+        let p = choose_preset.get();
+        if previous.is_some_and(|prev| prev != p) {
+            preset.set(p);
+            let base = presets::high_lr(true, p);
+            lr.set(base.learning_rate);
+            batch.set(base.batch_size);
+            epochs.set(base.epochs);
+        }
+        p
+    });
+
+    let train = move |_| {
+        let l = lang.get_untracked();
+        let runs = configs()
+            .into_iter()
+            .map(|c| {
+                let bn = if c.norms.iter().any(|n| n.has_running_stats()) { WITH_BN } else { WITHOUT_BN };
+                let label = format!(
+                    "{} · lr {} · {}",
+                    bn.get(l),
+                    crate::experiment::config::format_lr(c.learning_rate),
+                    c.dataset.title()
+                );
+                RunRequest::new(c, label)
+            })
+            .collect();
+        trainer.start(GROUP, runs, |_| {});
+    };
+    view! {
+        <div class="widget high-lr">
+            <div class="controls">
+                <PresetChoice name="l4-preset" value=choose_preset />
+                <LearningRateSlider id="l4-lr" value=lr />
+                <BatchSizeSlider id="l4-batch" value=batch />
+                <EpochsInput id="l4-epochs" value=epochs />
+                <div class="control">
+                    <label for="l4-data">{tr(DATASET)}</label>
+                    <select id="l4-data"
+                        prop:value=move || dataset.get().name()
+                        on:change=move |ev| {
+                            if let Some(d) = DatasetId::parse(&event_target_value(&ev)) {
+                                dataset.set(d);
+                            }
+                        }>
+                        <option value="fashion-mnist">"Fashion-MNIST"</option>
+                        <option value="mnist">"MNIST"</option>
+                    </select>
+                </div>
+                <div class="buttons">
+                    <button class="train" id="l4-train" on:click=train
+                        prop:disabled=move || trainer.is_busy() || !device.ready()>{tr(RUN_BOTH)}</button>
+                </div>
+            </div>
+            <TrainingChart group=GROUP id="l4-chart" title=TITLE />
+            <RunPanel group=GROUP />
+        </div>
+    }
+}

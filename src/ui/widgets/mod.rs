@@ -1,0 +1,176 @@
+//! The live pieces of the lessons, by the name a lesson gives them (`@live <name>`), and
+//! the controls and charts they share.
+
+mod batch_stats;
+mod batch_sweep;
+mod bn_step;
+mod deep_mlp;
+mod high_lr;
+mod names;
+mod playground;
+
+use leptos::prelude::*;
+
+use super::chart_canvas::{CanvasArea, ChartCanvas};
+use super::i18n::*;
+use super::runs::RunStore;
+use crate::chart::{draw_training_chart, RunSeries, TrainingChartText};
+use crate::experiment::config::{format_lr, BATCH_SIZE_RANGE, EPOCHS_RANGE};
+use crate::experiment::presets::Preset;
+
+/// The live piece called `name` in lesson `lesson`.
+pub fn live(name: &str, lesson: &'static str) -> AnyView {
+    match name {
+        "deep-mlp" => view! { <deep_mlp::DeepMlp /> }.into_any(),
+        "bn-step" => view! { <bn_step::BnStep /> }.into_any(),
+        "names-model" => view! { <names::NamesModel /> }.into_any(),
+        "high-lr" => view! { <high_lr::HighLr lesson=lesson /> }.into_any(),
+        "batch-stats-spread" => view! { <batch_stats::BatchStatsSpread /> }.into_any(),
+        "batch-sweep" => view! { <batch_sweep::BatchSweep /> }.into_any(),
+        "playground" => view! { <playground::Playground lesson=lesson /> }.into_any(),
+        other => view! { <p class="alert">"Unknown live piece: " {other.to_string()}</p> }.into_any(),
+    }
+}
+
+/// The runs of `group` as chart series, their notes in the page's language.
+pub fn chart_series(store: &RunStore, group: &str, lang: Lang) -> Vec<RunSeries> {
+    store
+        .group(group)
+        .into_iter()
+        .map(|r| {
+            let mut s = r.series;
+            if s.note.as_deref() == Some("not learning") {
+                s.note = Some(NOT_LEARNING.get(lang).to_string());
+            }
+            s
+        })
+        .collect()
+}
+
+/// The loss-and-accuracy chart of a group's runs, with a switch for a logarithmic loss axis.
+#[component]
+pub fn TrainingChart(
+    group: &'static str,
+    id: &'static str,
+    /// The chart's title in both languages.
+    title: Msg,
+) -> impl IntoView {
+    let store = expect_context::<RunStore>();
+    let lang = lang();
+    let log_loss = RwSignal::new(false);
+    let draw = move |root: &CanvasArea| {
+        let l = lang.get();
+        let runs = chart_series(&store, group, l);
+        let text = TrainingChartText {
+            title: title.get(l),
+            x_label: EPOCH_AXIS.get(l),
+            loss_label: LOSS_AXIS.get(l),
+            accuracy_label: ACCURACY_AXIS.get(l),
+            diverged: DIVERGED.get(l),
+        };
+        draw_training_chart(root, &runs, &text, log_loss.get())?;
+        let summary: Vec<serde_json::Value> = runs
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "label": r.label,
+                    "losses": r.batch_losses.iter().map(|p| p.1).collect::<Vec<_>>(),
+                    "test_accuracy": r.epochs.iter().map(|e| e.test_accuracy).collect::<Vec<_>>(),
+                    "diverged_at": r.diverged_at,
+                    "note": r.note,
+                })
+            })
+            .collect();
+        Ok(serde_json::Value::Array(summary).to_string())
+    };
+    let label = Signal::derive(move || title.get(lang.get()).to_string());
+    let caption = Signal::derive(move || CHART_CAPTION.get(lang.get()).to_string());
+    view! {
+        <div class="chart-tools">
+            <label class="check">
+                <input type="checkbox" prop:checked=move || log_loss.get()
+                    on:change=move |ev| log_loss.set(event_target_checked(&ev)) />
+                {tr(LOG_SCALE)}
+            </label>
+        </div>
+        <ChartCanvas id=id draw=draw label=label caption=caption />
+    }
+}
+
+/// Learning rate on a log scale: the slider holds log10(lr) from −4 to 0.
+#[component]
+pub fn LearningRateSlider(id: &'static str, value: RwSignal<f32>) -> impl IntoView {
+    view! {
+        <div class="control">
+            <label for=id>{tr(LEARNING_RATE)}</label>
+            <input id=id type="range" min="-4" max="0" step="0.1"
+                prop:value=move || format!("{:.1}", value.get().log10())
+                on:input=move |ev| {
+                    if let Ok(v) = event_target_value(&ev).parse::<f64>() {
+                        // Round to two significant digits: 0.1, 0.0032, … as people write them.
+                        let lr = 10f64.powf(v);
+                        let digits = 10f64.powf(lr.log10().floor() - 1.0);
+                        value.set(((lr / digits).round() * digits) as f32);
+                    }
+                } />
+            <output for=id>{move || format_lr(value.get())}</output>
+        </div>
+    }
+}
+
+/// Batch size in powers of two.
+#[component]
+pub fn BatchSizeSlider(id: &'static str, value: RwSignal<usize>) -> impl IntoView {
+    view! {
+        <div class="control">
+            <label for=id>{tr(BATCH_SIZE)}</label>
+            <input id=id type="range" min=BATCH_SIZE_RANGE.0.ilog2() max=BATCH_SIZE_RANGE.1.ilog2() step="1"
+                prop:value=move || value.get().max(2).ilog2().to_string()
+                on:input=move |ev| {
+                    if let Ok(v) = event_target_value(&ev).parse::<u32>() {
+                        value.set(1usize << v);
+                    }
+                } />
+            <output for=id>{move || value.get()}</output>
+        </div>
+    }
+}
+
+#[component]
+pub fn EpochsInput(id: &'static str, value: RwSignal<usize>) -> impl IntoView {
+    view! {
+        <div class="control">
+            <label for=id>{tr(EPOCHS)}</label>
+            <input id=id type="number" min=EPOCHS_RANGE.0 max=EPOCHS_RANGE.1
+                prop:value=move || value.get().to_string()
+                on:change=move |ev| {
+                    if let Ok(v) = event_target_value(&ev).parse::<usize>() {
+                        value.set(v.clamp(EPOCHS_RANGE.0, EPOCHS_RANGE.1));
+                    }
+                } />
+        </div>
+    }
+}
+
+/// Smoke test, quick or full preset, as radio buttons.
+#[component]
+pub fn PresetChoice(name: &'static str, value: RwSignal<Preset>) -> impl IntoView {
+    let option = move |preset: Preset, msg: Msg| {
+        view! {
+            <label class="radio">
+                <input type="radio" name=name value=preset.name()
+                    prop:checked=move || value.get() == preset
+                    on:change=move |_| value.set(preset) />
+                {tr(msg)}
+            </label>
+        }
+    };
+    view! {
+        <fieldset class="preset">
+            <legend>{tr(PRESET)}</legend>
+            {option(Preset::Smoke, SMOKE)}
+            {option(Preset::Quick, QUICK)}
+            {option(Preset::Full, FULL)}
+        </fieldset>
+    }
+}
