@@ -20,9 +20,12 @@ pub fn now_millis() -> f64 {
     ORIGIN.get_or_init(Instant::now).elapsed().as_secs_f64() * 1000.0
 }
 
-/// Lets the browser render and handle input before the engine continues.
+/// Lets the browser render and handle input before the engine continues. While the tab
+/// is hidden it waits until the tab is shown again: training pauses rather than running
+/// throttled in the background, and resumes where it was.
 #[cfg(target_arch = "wasm32")]
 pub async fn yield_now() {
+    wait_while_hidden().await;
     let promise = js_sys::Promise::new(&mut |resolve, _reject| {
         if let Some(window) = web_sys::window() {
             let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
@@ -31,6 +34,41 @@ pub async fn yield_now() {
         }
     });
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+#[cfg(target_arch = "wasm32")]
+thread_local! {
+    static PAUSED_MILLIS: std::cell::Cell<f64> = const { std::cell::Cell::new(0.0) };
+}
+
+/// Milliseconds training has spent paused in a hidden tab since the page loaded, so that
+/// rates (steps per second) leave the pause out.
+#[cfg(target_arch = "wasm32")]
+pub fn paused_millis() -> f64 {
+    PAUSED_MILLIS.with(|p| p.get())
+}
+
+#[cfg(target_arch = "wasm32")]
+async fn wait_while_hidden() {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
+    if !document.hidden() {
+        return;
+    }
+    let paused_at = now_millis();
+    while document.hidden() {
+        let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+            document.set_onvisibilitychange(Some(&resolve));
+        });
+        let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    }
+    document.set_onvisibilitychange(None);
+    PAUSED_MILLIS.with(|p| p.set(p.get() + now_millis() - paused_at));
+}
+
+/// Natively nothing pauses.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn paused_millis() -> f64 {
+    0.0
 }
 
 /// Natively there is no event loop to feed.

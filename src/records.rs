@@ -77,22 +77,48 @@ pub fn to_json(runs: &[RunRecord]) -> String {
     serde_json::to_string(&Stored { version: FORMAT_VERSION, runs }).unwrap_or_default()
 }
 
-/// Reads stored runs; a clear message for text that is not ours or from another version.
-pub fn from_json(text: &str) -> Result<Vec<RunRecord>, String> {
+/// What [`from_json`] could read back.
+#[derive(Debug, Default)]
+pub struct StoredRuns {
+    pub runs: Vec<RunRecord>,
+    /// Runs whose stored form was damaged and that were left out, with the first reason.
+    pub damaged: usize,
+    pub first_damage: Option<String>,
+}
+
+/// Reads stored runs. Text that is not ours or is from another version is refused with a
+/// clear message; within readable text, each damaged run is left out on its own, so one
+/// bad entry never costs the others.
+pub fn from_json(text: &str) -> Result<StoredRuns, String> {
     #[derive(Deserialize)]
-    struct Version {
+    struct Envelope {
         version: u32,
+        runs: Option<Vec<serde_json::Value>>,
     }
-    let version: Version =
+    let envelope: Envelope =
         serde_json::from_str(text).map_err(|e| format!("the stored results are not readable ({e})"))?;
-    if version.version != FORMAT_VERSION {
+    if envelope.version != FORMAT_VERSION {
         return Err(format!(
             "the stored results are from another version of the lab (format {}, this is {FORMAT_VERSION})",
-            version.version
+            envelope.version
         ));
     }
-    let stored: Stored = serde_json::from_str(text).map_err(|e| format!("the stored results are damaged ({e})"))?;
-    Ok(stored.runs)
+    let entries = envelope.runs.ok_or_else(|| "the stored results are damaged (no list of runs)".to_string())?;
+    let mut stored = StoredRuns::default();
+    for entry in entries {
+        match serde_json::from_value::<RunRecord>(entry) {
+            Ok(run) if !stored.runs.iter().any(|r| r.id == run.id) => stored.runs.push(run),
+            Ok(run) => {
+                stored.damaged += 1;
+                stored.first_damage.get_or_insert(format!("two runs share the id {}", run.id));
+            }
+            Err(e) => {
+                stored.damaged += 1;
+                stored.first_damage.get_or_insert(e.to_string());
+            }
+        }
+    }
+    Ok(stored)
 }
 
 /// The CSV header: one row per training batch (`kind` = batch) and one per epoch
@@ -212,6 +238,7 @@ mod tests {
             grad_norm: 1.0,
             grad_norm_clipped: 1.0,
             elapsed_secs: 3.0,
+            train_eval_accuracy: None,
         }];
         RunRecord {
             id,
@@ -233,15 +260,29 @@ mod tests {
         );
         let running = record(2, RunStatus::Running);
         let back = from_json(&to_json(&[done.clone(), running])).unwrap();
-        assert_eq!(back[0], done);
-        assert_eq!(back[1].status, RunStatus::Interrupted);
+        assert_eq!(back.damaged, 0);
+        assert_eq!(back.runs[0], done);
+        assert_eq!(back.runs[1].status, RunStatus::Interrupted);
     }
 
     #[test]
     fn damaged_or_foreign_storage_is_refused_in_words() {
         assert!(from_json("{not json").unwrap_err().contains("not readable"));
         assert!(from_json(r#"{"version": 99, "runs": []}"#).unwrap_err().contains("another version"));
-        assert!(from_json(r#"{"version": 1, "runs": [{"id": "x"}]}"#).unwrap_err().contains("damaged"));
+        assert!(from_json(r#"{"version": 1}"#).unwrap_err().contains("damaged"));
+    }
+
+    #[test]
+    fn a_damaged_run_is_left_out_and_the_others_kept() {
+        let good = record(1, RunStatus::Interrupted);
+        let mut stored: serde_json::Value =
+            serde_json::from_str(&to_json(&[good.clone(), record(2, RunStatus::Interrupted)])).unwrap();
+        stored["runs"][1]["config"]["batch_size"] = serde_json::json!("many");
+        stored["runs"].as_array_mut().unwrap().push(serde_json::json!({"id": "x"}));
+        let back = from_json(&stored.to_string()).unwrap();
+        assert_eq!(back.runs, vec![good]);
+        assert_eq!(back.damaged, 2);
+        assert!(back.first_damage.unwrap().contains("invalid type"));
     }
 
     #[test]

@@ -244,6 +244,18 @@ impl NormGeometry {
         let samples = if self.reduce_over_batch { self.batch } else { 1 };
         samples * self.channels_per_group() * self.spatial
     }
+    /// Which statistic element `(sample, channel, position)` of the `[N, C, S]` tensor is
+    /// normalized with (an index below [`NormGeometry::stat_count`]); every position of a
+    /// channel shares its channel's statistic.
+    pub fn stat_of(&self, sample: usize, channel: usize) -> usize {
+        let group = channel / self.channels_per_group();
+        if self.reduce_over_batch {
+            group
+        } else {
+            sample * self.groups + group
+        }
+    }
+
     /// Length of the backward pass's scratch, [`NormGrads::stat_grad`].
     pub fn stat_grad_len(&self) -> usize {
         NORM_STAT_GRAD_WIDTH * self.stat_count()

@@ -27,7 +27,7 @@ mod native {
     use normlab::backend::cpu::CpuBackend;
     use normlab::backend::gpu::{GpuBackend, GpuContext};
     use normlab::backend::Backend;
-    use normlab::data::Dataset;
+    use normlab::data::{toy, Dataset, Source};
     use normlab::experiment::stats::loss_noise;
     use normlab::experiment::{presets, Event, ExperimentConfig, Observer, Outcome, ProbeSpec, Run};
     use normlab::NormlabError;
@@ -63,9 +63,10 @@ mod native {
     }
 
     const USAGE: &str = "usage: normlab-run [--backend cpu|gpu] [--url URL] [--data-dir DIR] [--KEY VALUE]...
-       normlab-run [--backend cpu|gpu] [--data-dir DIR] --preset EXPERIMENT-(quick|full)
+       normlab-run [--backend cpu|gpu] [--data-dir DIR] --preset EXPERIMENT-(smoke|quick|full)
+  --cifar-file PATH: a CIFAR-10 binary batch file, for data=cifar10
   KEY is a page URL parameter:
-    data (fashion-mnist|mnist|names)  train (subset size)  arch (mlp|cnn|char)  hidden (256-256)
+    data (fashion-mnist|mnist|names|moons|circles|spirals|cifar10)  train (subset size)  arch (mlp|cnn|char)  hidden (256-256)
     channels (32-64)  embed (10)  init (weight-scale multiplier)
     norm (none|batch|layer|instance|group4|rms|l1|l2|linf, or a comma list per block)  place (before|after)
     act (relu|tanh)  dropout (0..0.95)  bias (1|0)  affine (1|0)  momentum (0.1|none)  noise (0..10)
@@ -81,6 +82,7 @@ mod native {
         let mut backend = "cpu".to_string();
         let mut query = String::new();
         let mut preset: Option<String> = None;
+        let mut cifar_file: Option<PathBuf> = None;
         let mut data_dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/www/data"));
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
@@ -100,6 +102,7 @@ mod native {
                 "backend" => backend = value,
                 "data-dir" => data_dir = PathBuf::from(value),
                 "preset" => preset = Some(value),
+                "cifar-file" => cifar_file = Some(PathBuf::from(value)),
                 "url" => {
                     let q = value.split_once('?').map_or(value.as_str(), |(_, q)| q);
                     query.push('&');
@@ -126,7 +129,7 @@ mod native {
         };
         let mut table = Vec::new();
         for (config, probes) in &runs {
-            match pollster::block_on(run(&backend, config, probes.clone(), &data_dir)) {
+            match pollster::block_on(run(&backend, config, probes.clone(), &data_dir, cifar_file.as_deref())) {
                 Ok((outcome, losses)) => {
                     let noise = loss_noise(&losses);
                     println!(
@@ -164,11 +167,20 @@ mod native {
         config: &ExperimentConfig,
         probes: Option<ProbeSpec>,
         data_dir: &Path,
+        cifar_file: Option<&Path>,
     ) -> Result<(Outcome, Vec<f32>), NormlabError> {
-        let path = data_dir.join(config.dataset.file_name());
-        let bytes = std::fs::read(&path)
-            .map_err(|e| NormlabError::Fetch { what: path.display().to_string(), reason: e.to_string() })?;
-        let dataset = Dataset::from_file_bytes(config.dataset, &bytes)?;
+        let read = |path: &Path| {
+            std::fs::read(path)
+                .map_err(|e| NormlabError::Fetch { what: path.display().to_string(), reason: e.to_string() })
+        };
+        let dataset = match config.dataset.source() {
+            Source::Shipped(file) => Dataset::from_file_bytes(config.dataset, &read(&data_dir.join(file))?)?,
+            Source::Generated(shape) => toy::generate(shape),
+            Source::UserFile => match cifar_file {
+                Some(path) => Dataset::from_file_bytes(config.dataset, &read(path)?)?,
+                None => return Err(NormlabError::InvalidConfig("data=cifar10 needs --cifar-file PATH".into())),
+            },
+        };
         match backend {
             "cpu" => train(CpuBackend::new(), config, probes, &dataset).await,
             "gpu" => train(GpuBackend::new(GpuContext::new().await?), config, probes, &dataset).await,

@@ -5,7 +5,9 @@
 //! - [`training`]: loss per batch and per epoch with test accuracy, several runs overlaid.
 //! - [`lines`]: a general line/point plot with linear or logarithmic axes.
 //! - [`histograms`]: small multiples of histograms (one row per layer).
+//! - [`boundary`]: a 2-D model's decision regions with its data points.
 
+pub mod boundary;
 pub mod histograms;
 pub mod lines;
 pub mod training;
@@ -13,6 +15,7 @@ pub mod training;
 use plotters::style::RGBColor;
 use serde::{Deserialize, Serialize};
 
+pub use boundary::draw_decision_boundary;
 pub use histograms::draw_histogram_grid;
 pub use lines::{draw_line_plot, Line, LinePlot, LineStyle, Scale};
 pub use training::{draw_training_chart, TrainingChartText};
@@ -51,6 +54,9 @@ pub struct RunSeries {
     pub label: String,
     /// (epochs elapsed, loss) for every training batch.
     pub batch_losses: Vec<(f64, f32)>,
+    /// (epochs elapsed, global gradient norm before clipping, after) for every batch.
+    #[serde(default)]
+    pub grad_norms: Vec<(f64, f32, f32)>,
     pub epochs: Vec<EpochSummary>,
     /// Where the loss first became NaN or infinite, in epochs elapsed.
     pub diverged_at: Option<f64>,
@@ -68,12 +74,15 @@ impl RunSeries {
     /// Folds one event of the run into the series.
     pub fn absorb(&mut self, event: &Event) {
         match event {
-            Event::Losses { first_step, losses, steps_per_epoch, .. } => {
+            Event::Losses { first_step, losses, grad_norms, steps_per_epoch, .. } => {
                 let per_epoch = (*steps_per_epoch).max(1) as f64;
                 for (i, &loss) in losses.iter().enumerate() {
                     let x = (first_step + i + 1) as f64 / per_epoch;
                     if loss.is_finite() {
                         self.batch_losses.push((x, loss));
+                        if let Some(&(before, after)) = grad_norms.get(i) {
+                            self.grad_norms.push((x, before, after));
+                        }
                     } else {
                         self.diverged_at = Some(x);
                     }
@@ -93,9 +102,17 @@ impl RunSeries {
         }
         let keep_first = max / 4;
         let stride = (n - keep_first).div_ceil(max - keep_first);
-        let mut batch_losses: Vec<(f64, f32)> = self.batch_losses[..keep_first].to_vec();
-        batch_losses.extend(self.batch_losses[keep_first..].iter().step_by(stride).copied());
-        RunSeries { batch_losses, ..self.clone() }
+        fn thin<T: Copy>(values: &[T], keep_first: usize, stride: usize) -> Vec<T> {
+            let keep_first = keep_first.min(values.len());
+            let mut kept = values[..keep_first].to_vec();
+            kept.extend(values[keep_first..].iter().step_by(stride).copied());
+            kept
+        }
+        RunSeries {
+            batch_losses: thin(&self.batch_losses, keep_first, stride),
+            grad_norms: thin(&self.grad_norms, keep_first, stride),
+            ..self.clone()
+        }
     }
 }
 

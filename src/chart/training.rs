@@ -155,6 +155,7 @@ mod tests {
             grad_norm: 1.0,
             grad_norm_clipped: 1.0,
             elapsed_secs: 1.0,
+            train_eval_accuracy: None,
         }));
         run
     }

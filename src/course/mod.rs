@@ -73,6 +73,10 @@ pub static LESSONS: &[Lesson] = &[
     lesson!("l3", "l3"),
     lesson!("l4", "l4"),
     lesson!("l5", "l5"),
+    lesson!("l6", "l6"),
+    lesson!("l7", "l7"),
+    lesson!("l8", "l8"),
+    lesson!("l9", "l9"),
     lesson!("playground", "l10"),
 ];
 

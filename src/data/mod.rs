@@ -18,9 +18,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::NormlabError;
 
+pub mod cifar;
 pub mod names;
+pub mod toy;
 
-/// The data sets that ship with the lab.
+/// The data sets the lab knows.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DatasetId {
@@ -29,22 +31,63 @@ pub enum DatasetId {
     Mnist,
     /// US first names as (3-character context → next character) examples.
     Names,
+    /// Toy 2-D sets, generated on the spot.
+    Moons,
+    Circles,
+    Spirals,
+    /// The student's own CIFAR-10 binary batch file, loaded from disk in the browser.
+    Cifar10,
+}
+
+/// Where a data set's rows come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// A file shipped with the page, under `www/data/`.
+    Shipped(&'static str),
+    /// Made by [`toy::generate`].
+    Generated(toy::Shape),
+    /// A file the student picks.
+    UserFile,
 }
 
 impl DatasetId {
-    pub const ALL: [DatasetId; 3] = [DatasetId::FashionMnist, DatasetId::Mnist, DatasetId::Names];
+    pub const ALL: [DatasetId; 7] = [
+        DatasetId::FashionMnist,
+        DatasetId::Mnist,
+        DatasetId::Names,
+        DatasetId::Moons,
+        DatasetId::Circles,
+        DatasetId::Spirals,
+        DatasetId::Cifar10,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             DatasetId::FashionMnist => "fashion-mnist",
             DatasetId::Mnist => "mnist",
             DatasetId::Names => "names",
+            DatasetId::Moons => "moons",
+            DatasetId::Circles => "circles",
+            DatasetId::Spirals => "spirals",
+            DatasetId::Cifar10 => "cifar10",
         }
     }
 
-    /// Whether the rows are images (rather than token ids).
+    pub fn source(self) -> Source {
+        match self {
+            DatasetId::FashionMnist => Source::Shipped("fashion-mnist.nlds.gz"),
+            DatasetId::Mnist => Source::Shipped("mnist.nlds.gz"),
+            DatasetId::Names => Source::Shipped("names.txt"),
+            DatasetId::Moons => Source::Generated(toy::Shape::Moons),
+            DatasetId::Circles => Source::Generated(toy::Shape::Circles),
+            DatasetId::Spirals => Source::Generated(toy::Shape::Spirals),
+            DatasetId::Cifar10 => Source::UserFile,
+        }
+    }
+
+    /// Whether the rows are images (rather than token ids or points).
     pub fn is_images(self) -> bool {
-        !matches!(self, DatasetId::Names)
+        matches!(self, DatasetId::FashionMnist | DatasetId::Mnist | DatasetId::Cifar10)
     }
 
     pub fn parse(name: &str) -> Option<Self> {
@@ -56,15 +99,10 @@ impl DatasetId {
             DatasetId::FashionMnist => "Fashion-MNIST",
             DatasetId::Mnist => "MNIST",
             DatasetId::Names => "first names",
-        }
-    }
-
-    /// The file name under `www/data/` (served at `data/<file>`).
-    pub fn file_name(self) -> &'static str {
-        match self {
-            DatasetId::FashionMnist => "fashion-mnist.nlds.gz",
-            DatasetId::Mnist => "mnist.nlds.gz",
-            DatasetId::Names => "names.txt",
+            DatasetId::Moons => "two moons",
+            DatasetId::Circles => "circles",
+            DatasetId::Spirals => "spirals",
+            DatasetId::Cifar10 => "CIFAR-10 (your file)",
         }
     }
 }
@@ -109,6 +147,7 @@ impl Dataset {
                     .map_err(|e| NormlabError::BadData(format!("the names file is not UTF-8 text ({e})")))?;
                 names::names_dataset(text)
             }
+            DatasetId::Cifar10 => cifar::parse(bytes),
             _ if bytes.starts_with(&[0x1f, 0x8b]) => Self::from_nlds_gz(bytes),
             _ => Self::from_nlds(bytes),
         }
@@ -167,13 +206,29 @@ impl Dataset {
         if let Some(&bad) = train_labels.iter().chain(test_labels).find(|&&l| l as usize >= classes) {
             return Err(NormlabError::BadData(format!("label {bad} is out of range for {classes} classes")));
         }
+        Ok(Self::from_bytes(
+            (train_labels, train_pixels),
+            (test_labels, test_pixels),
+            (channels, height, width),
+            classes,
+        ))
+    }
+
+    /// An image data set from label and pixel bytes, pixels standardised with the training
+    /// split's mean and standard deviation.
+    fn from_bytes(
+        (train_labels, train_pixels): (&[u8], &[u8]),
+        (test_labels, test_pixels): (&[u8], &[u8]),
+        (channels, height, width): (usize, usize, usize),
+        classes: usize,
+    ) -> Self {
         let (pixel_mean, pixel_std) = pixel_moments(train_pixels);
         let split = |labels: &[u8], pixels: &[u8]| Split {
             images: pixels.iter().map(|&p| (p as f32 / 255.0 - pixel_mean) / pixel_std).collect(),
             labels: labels.iter().map(|&l| l as f32).collect(),
             len: labels.len(),
         };
-        Ok(Dataset {
+        Dataset {
             train: split(train_labels, train_pixels),
             test: split(test_labels, test_pixels),
             channels,
@@ -183,7 +238,7 @@ impl Dataset {
             pixel_mean,
             pixel_std,
             vocab: None,
-        })
+        }
     }
 }
 

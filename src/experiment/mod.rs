@@ -11,6 +11,7 @@
 //! page and the page never blocks on the GPU.
 
 pub mod config;
+pub mod demos;
 pub mod presets;
 pub mod stats;
 
@@ -25,7 +26,7 @@ pub use stats::Histogram;
 use crate::backend::{Backend, ReadFuture, StepScalars, TensorId, METRICS_PER_SLOT};
 use crate::data::{epoch_order, Dataset, Split};
 use crate::error::NormlabError;
-use crate::nn::{Model, Phase, ProbePoints};
+use crate::nn::{Architecture, Model, Phase, ProbePoints};
 use crate::platform;
 
 /// Training steps per read-back of their losses.
@@ -33,8 +34,8 @@ const STEPS_PER_CHUNK: usize = 8;
 /// Rows per forward pass when measuring test accuracy.
 const EVAL_BATCH: usize = 500;
 /// A run whose last epoch's training loss stays above this share of the loss of
-/// guessing uniformly (ln of the class count), and whose test accuracy stays below twice
-/// chance, has not learned anything.
+/// guessing uniformly (ln of the class count), and whose test accuracy stays within a
+/// quarter of the way from chance to perfect, has not learned anything.
 const NOT_LEARNING_SHARE: f32 = 0.95;
 
 /// What a run reports while it trains.
@@ -73,6 +74,9 @@ pub struct EpochSummary {
     pub grad_norm: f32,
     pub grad_norm_clipped: f32,
     pub elapsed_secs: f64,
+    /// The training split's accuracy in eval mode, when the run's probes ask for it.
+    #[serde(default)]
+    pub train_eval_accuracy: Option<f32>,
 }
 
 /// How a run ended.
@@ -113,6 +117,15 @@ pub struct ProbeSpec {
     pub norm_units: usize,
     /// Evaluate the test split in eval mode and with batch statistics (see [`Phase`]).
     pub evaluate: bool,
+    /// Santurkar et al.'s measurements along the gradient (see [`Landscape`]), at these
+    /// multiples of the learning rate.
+    pub landscape: Option<Vec<f32>>,
+    /// Their internal-covariate-shift measurement of every weight layer (see [`Shift`]).
+    pub covariate_shift: bool,
+    /// At the end of every epoch, also measure the training split's accuracy in eval mode
+    /// (the training accuracy the generalization gap compares with), reported in
+    /// [`EpochSummary::train_eval_accuracy`].
+    pub train_accuracy_in_eval: bool,
 }
 
 /// One probe's measurements, each list in layer order.
@@ -126,6 +139,34 @@ pub struct ProbeReport {
     pub bias_grad_norms: Vec<Option<f32>>,
     pub norms: Vec<NormUnitStats>,
     pub evaluation: Option<Evaluation>,
+    pub landscape: Option<Landscape>,
+    /// One entry per weight layer, in order.
+    pub covariate_shift: Vec<Shift>,
+}
+
+/// How the loss and its gradient change along the gradient direction from the current
+/// parameters w, on the batch of the last step (Santurkar, Tsipras, Ilyas & Madry 2018,
+/// §3.1): the loss and gradient at w − η·g for each step η tried, g = ∇L(w).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Landscape {
+    /// The smallest and largest loss over the steps tried ("loss landscape").
+    pub loss_min: f32,
+    pub loss_max: f32,
+    /// max ‖∇L(w) − ∇L(w − η·g)‖ ("gradient predictiveness": small is predictive).
+    pub gradient_change: f32,
+    /// max ‖∇L(w) − ∇L(w − η·g)‖ / ‖η·g‖ ("effective β-smoothness").
+    pub beta_smoothness: f32,
+}
+
+/// Internal covariate shift as Santurkar et al. (2018, §2.2) measure it for one weight
+/// layer: its gradient G at the current parameters against its gradient G′ after every
+/// earlier layer has taken its gradient step, on the same batch.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Shift {
+    /// ‖G − G′‖.
+    pub l2_distance: f32,
+    /// cos(G, G′): 1 means the earlier layers' update left the layer's gradient alone.
+    pub cosine: f32,
 }
 
 /// One activation layer's output over a batch.
@@ -204,6 +245,8 @@ struct PendingProbe {
     bias_grads: Vec<Option<ReadFuture>>,
     norms: Vec<PendingNormReads>,
     evaluation: Option<Evaluation>,
+    landscape: Option<Landscape>,
+    covariate_shift: Vec<Shift>,
 }
 
 /// The reads of one normalization layer's statistics, with what is needed to read them.
@@ -229,6 +272,7 @@ pub struct Run<B: Backend> {
     batch_y: TensorId,
     /// METRICS_PER_SLOT floats per step: loss, correct count, gradient norms.
     metrics: TensorId,
+    metrics_len: usize,
     steps_taken: usize,
     probes: Option<ProbeSpec>,
 }
@@ -278,9 +322,24 @@ impl<B: Backend> Run<B> {
             },
             _ => dataset.test.clone(),
         };
+        if let Architecture::Cnn { channels, .. } = &config.architecture {
+            // Each conv block halves the image with its 2×2 pooling.
+            let smallest = 1usize << channels.len();
+            if dataset.height < smallest || dataset.width < smallest {
+                return Err(NormlabError::InvalidConfig(format!(
+                    "the CNN's {} pooling steps need images of at least {smallest}×{smallest}; {} has {}×{} inputs (use the MLP)",
+                    channels.len(),
+                    config.dataset.title(),
+                    dataset.height,
+                    dataset.width
+                )));
+            }
+        }
         let features = dataset.features();
         let classes = dataset.classes;
-        let max_batch = config.batch_size.max(EVAL_BATCH.min(test_split.len));
+        // Evaluation runs in chunks of EVAL_BATCH over the test split and, for probes that
+        // measure training accuracy in eval mode, over the training split too.
+        let max_batch = config.batch_size.max(EVAL_BATCH.min(test_split.len.max(train_split.len)));
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
         let input = (dataset.channels, dataset.height, dataset.width);
         let model = Model::build(&mut backend, &config.model(input, classes), max_batch, &mut rng)?;
@@ -291,8 +350,10 @@ impl<B: Backend> Run<B> {
         let batch_indices = backend.alloc(max_batch, "batch indices")?;
         let batch_x = backend.alloc(max_batch * features, "batch x")?;
         let batch_y = backend.alloc(max_batch, "batch labels")?;
-        let slots = STEPS_PER_CHUNK.max(test_split.len.div_ceil(EVAL_BATCH));
-        let metrics = backend.alloc(METRICS_PER_SLOT * slots, "metrics")?;
+        // Enough slots for a chunk of steps and for evaluating either split in one go.
+        let slots = STEPS_PER_CHUNK.max(test_split.len.div_ceil(EVAL_BATCH)).max(train_split.len.div_ceil(EVAL_BATCH));
+        let metrics_len = METRICS_PER_SLOT * slots;
+        let metrics = backend.alloc(metrics_len, "metrics")?;
         Ok(Run {
             backend,
             config: config.clone(),
@@ -305,6 +366,7 @@ impl<B: Backend> Run<B> {
             batch_x,
             batch_y,
             metrics,
+            metrics_len,
             steps_taken: 0,
             probes: None,
         })
@@ -369,15 +431,27 @@ impl<B: Backend> Run<B> {
     /// Test-set loss and accuracy with the normalizations in `phase`: `Eval` (running
     /// statistics) or `BatchStats` (the statistics of each 500-row evaluation batch).
     pub async fn evaluate_in(&mut self, phase: Phase) -> Result<(f32, f32), NormlabError> {
+        self.evaluate_split(false, phase).await
+    }
+
+    /// Loss and accuracy of the training split (`train`) or the test split.
+    async fn evaluate_split(&mut self, train: bool, phase: Phase) -> Result<(f32, f32), NormlabError> {
         assert!(phase != Phase::Train, "evaluation never trains");
-        let batches = self.test.len.div_ceil(EVAL_BATCH);
+        let split = if train { &self.train } else { &self.test };
+        let (images, labels, len) = (split.images, split.labels, split.len);
+        let batches = len.div_ceil(EVAL_BATCH);
+        if METRICS_PER_SLOT * batches > self.metrics_len {
+            return Err(NormlabError::InvalidConfig(format!(
+                "{len} examples are more than one evaluation can measure at once"
+            )));
+        }
         for b in 0..batches {
             let start = b * EVAL_BATCH;
-            let rows = EVAL_BATCH.min(self.test.len - start);
+            let rows = EVAL_BATCH.min(len - start);
             let indices: Vec<f32> = (start..start + rows).map(|r| r as f32).collect();
             self.backend.upload(self.batch_indices, &indices);
-            self.backend.gather_rows(self.test.images, self.batch_indices, self.batch_x, rows, self.features);
-            self.backend.gather_rows(self.test.labels, self.batch_indices, self.batch_y, rows, 1);
+            self.backend.gather_rows(images, self.batch_indices, self.batch_x, rows, self.features);
+            self.backend.gather_rows(labels, self.batch_indices, self.batch_y, rows, 1);
             let logits = self.model.forward(&mut self.backend, self.batch_x, rows, phase)?;
             self.backend.cross_entropy(logits, self.batch_y, None, self.metrics, b, rows, self.classes);
         }
@@ -386,11 +460,11 @@ impl<B: Backend> Run<B> {
         let mut loss_sum = 0.0f64;
         let mut correct = 0.0f64;
         for b in 0..batches {
-            let rows = EVAL_BATCH.min(self.test.len - b * EVAL_BATCH);
+            let rows = EVAL_BATCH.min(len - b * EVAL_BATCH);
             loss_sum += metrics[METRICS_PER_SLOT * b] as f64 * rows as f64;
             correct += metrics[METRICS_PER_SLOT * b + 1] as f64;
         }
-        Ok(((loss_sum / self.test.len as f64) as f32, (correct / self.test.len as f64) as f32))
+        Ok(((loss_sum / len as f64) as f32, (correct / len as f64) as f32))
     }
 
     /// The logits `[rows, classes]` of the model in eval mode for `rows` inputs given as
@@ -411,9 +485,100 @@ impl<B: Backend> Run<B> {
         Ok(all[..rows * self.classes].to_vec())
     }
 
+    /// Every parameter's current values, in [`Model::params`] order.
+    async fn read_params(&mut self) -> Result<Vec<Vec<f32>>, NormlabError> {
+        let reads: Vec<ReadFuture> = self.model.params().iter().map(|p| self.backend.read_later(p.value)).collect();
+        let mut values = Vec::new();
+        for read in reads {
+            values.push(read.await?);
+        }
+        Ok(values)
+    }
+
+    /// The loss on `rows` of the training split and every parameter's gradient, without
+    /// updating anything: normalizations use the batch's statistics but leave their running
+    /// estimates alone, and dropout is off (see [`Phase::BatchStats`]).
+    async fn loss_and_gradients(&mut self, rows: &[u32]) -> Result<(f32, Vec<Vec<f32>>), NormlabError> {
+        let batch = rows.len();
+        let indices: Vec<f32> = rows.iter().map(|&r| r as f32).collect();
+        self.backend.upload(self.batch_indices, &indices);
+        self.backend.gather_rows(self.train.images, self.batch_indices, self.batch_x, batch, self.features);
+        self.backend.gather_rows(self.train.labels, self.batch_indices, self.batch_y, batch, 1);
+        let logits = self.model.forward(&mut self.backend, self.batch_x, batch, Phase::BatchStats)?;
+        let dlogits = self.model.dlogits;
+        self.backend.cross_entropy(logits, self.batch_y, Some(dlogits), self.metrics, 0, batch, self.classes);
+        self.model.backward(&mut self.backend, batch);
+        self.backend.submit();
+        let loss = self.backend.read_later(self.metrics);
+        let reads: Vec<ReadFuture> = self.model.params().iter().map(|p| self.backend.read_later(p.grad)).collect();
+        let loss = loss.await?[0];
+        let mut grads = Vec::new();
+        for read in reads {
+            grads.push(read.await?);
+        }
+        Ok((loss, grads))
+    }
+
+    /// Sets every parameter to `values − eta·direction` for the parameters `which` (all
+    /// others to `values`).
+    fn displace(&mut self, values: &[Vec<f32>], direction: &[Vec<f32>], eta: f32, which: impl Fn(usize) -> bool) {
+        for (i, p) in self.model.params().iter().enumerate() {
+            if which(i) {
+                let moved: Vec<f32> = values[i].iter().zip(&direction[i]).map(|(w, g)| w - eta * g).collect();
+                self.backend.upload(p.value, &moved);
+            } else {
+                self.backend.upload(p.value, &values[i]);
+            }
+        }
+    }
+
+    /// See [`Landscape`]. `multiples` of the current learning rate are the steps tried.
+    async fn landscape(&mut self, rows: &[u32], multiples: &[f32]) -> Result<Landscape, NormlabError> {
+        let learning_rate = self.config.learning_rate_at(self.steps_taken, self.total_steps());
+        let values = self.read_params().await?;
+        let (loss, gradient) = self.loss_and_gradients(rows).await?;
+        let gradient_norm = stats::l2_norm(&gradient.concat());
+        let mut result = Landscape { loss_min: loss, loss_max: loss, gradient_change: 0.0, beta_smoothness: 0.0 };
+        for &multiple in multiples {
+            let eta = learning_rate * multiple;
+            self.displace(&values, &gradient, eta, |_| true);
+            let (moved_loss, moved_gradient) = self.loss_and_gradients(rows).await?;
+            let change = stats::l2_distance(&gradient.concat(), &moved_gradient.concat());
+            result.loss_min = result.loss_min.min(moved_loss);
+            result.loss_max = result.loss_max.max(moved_loss);
+            result.gradient_change = result.gradient_change.max(change);
+            if eta * gradient_norm > 0.0 {
+                result.beta_smoothness = result.beta_smoothness.max(change / (eta * gradient_norm));
+            }
+        }
+        self.displace(&values, &gradient, 0.0, |_| false);
+        Ok(result)
+    }
+
+    /// See [`Shift`]: for each weight layer, its gradient before and after every parameter
+    /// before it in the network takes a plain gradient step of the current learning rate.
+    async fn covariate_shift(&mut self, rows: &[u32]) -> Result<Vec<Shift>, NormlabError> {
+        let learning_rate = self.config.learning_rate_at(self.steps_taken, self.total_steps());
+        let values = self.read_params().await?;
+        let (_, gradient) = self.loss_and_gradients(rows).await?;
+        let weights = self.model.weight_param_indices();
+        let mut shifts = Vec::new();
+        for &w in &weights {
+            self.displace(&values, &gradient, learning_rate, |i| i < w);
+            let (_, moved) = self.loss_and_gradients(rows).await?;
+            shifts.push(Shift {
+                l2_distance: stats::l2_distance(&gradient[w], &moved[w]),
+                cosine: stats::cosine(&gradient[w], &moved[w]),
+            });
+        }
+        self.displace(&values, &gradient, 0.0, |_| false);
+        Ok(shifts)
+    }
+
     /// Issues the reads of a probe after the last recorded step (and evaluates, which
-    /// waits for the device).
-    async fn start_probe(&mut self, spec: &ProbeSpec, batch: usize) -> Result<PendingProbe, NormlabError> {
+    /// waits for the device). `rows` is the last step's batch.
+    async fn start_probe(&mut self, spec: &ProbeSpec, rows: &[u32]) -> Result<PendingProbe, NormlabError> {
+        let batch = rows.len();
         let ProbePoints { activations, weight_grads, bias_grads, norms } = self.model.probe_points();
         let backend = &mut self.backend;
         let mut pending = PendingProbe {
@@ -424,6 +589,8 @@ impl<B: Backend> Run<B> {
             bias_grads: Vec::new(),
             norms: Vec::new(),
             evaluation: None,
+            landscape: None,
+            covariate_shift: Vec::new(),
         };
         if spec.activation_histogram.is_some() {
             pending.activations = activations.iter().map(|&(t, features)| (backend.read_later(t), features)).collect();
@@ -447,6 +614,13 @@ impl<B: Backend> Run<B> {
             let (batch_stats_loss, batch_stats_accuracy) = self.evaluate_in(Phase::BatchStats).await?;
             pending.evaluation = Some(Evaluation { eval_loss, eval_accuracy, batch_stats_loss, batch_stats_accuracy });
         }
+        // These move the parameters and put them back: after every read above.
+        if let Some(multiples) = &spec.landscape {
+            pending.landscape = Some(self.landscape(rows, multiples).await?);
+        }
+        if spec.covariate_shift {
+            pending.covariate_shift = self.covariate_shift(rows).await?;
+        }
         Ok(pending)
     }
 
@@ -459,6 +633,8 @@ impl<B: Backend> Run<B> {
             bias_grad_norms: Vec::new(),
             norms: Vec::new(),
             evaluation: pending.evaluation,
+            landscape: pending.landscape,
+            covariate_shift: pending.covariate_shift,
         };
         if let Some((low, high, bins)) = spec.activation_histogram {
             for (read, features) in pending.activations {
@@ -530,7 +706,8 @@ impl<B: Backend> Run<B> {
                     let probe = match &probes {
                         Some(spec) if self.steps_taken >= last_probe_step + spec.every_steps.max(1) => {
                             last_probe_step = self.steps_taken;
-                            Some(self.start_probe(spec, batch_size).await?)
+                            let last = &order[(step - 1) * batch_size..step * batch_size];
+                            Some(self.start_probe(spec, last).await?)
                         }
                         _ => None,
                     };
@@ -585,6 +762,10 @@ impl<B: Backend> Run<B> {
                 platform::yield_now().await;
             }
             let (test_loss, test_accuracy) = self.evaluate().await?;
+            let train_eval_accuracy = match &probes {
+                Some(spec) if spec.train_accuracy_in_eval => Some(self.evaluate_split(true, Phase::Eval).await?.1),
+                _ => None,
+            };
             final_accuracy = test_accuracy;
             let steps = steps_per_epoch.max(1) as f64;
             last_train_loss = (loss_sum / steps) as f32;
@@ -597,16 +778,47 @@ impl<B: Backend> Run<B> {
                 grad_norm: (norm_sums.0 / steps) as f32,
                 grad_norm_clipped: (norm_sums.1 / steps) as f32,
                 elapsed_secs: (platform::now_millis() - start_millis) / 1000.0,
+                train_eval_accuracy,
             }));
             if observer.should_stop() {
                 return Ok(Outcome::Stopped);
             }
         }
         let chance = 1.0 / self.classes as f32;
-        let not_learning =
-            last_train_loss >= NOT_LEARNING_SHARE * (self.classes as f32).ln() && final_accuracy < 2.0 * chance;
+        let not_learning = last_train_loss >= NOT_LEARNING_SHARE * (self.classes as f32).ln()
+            && final_accuracy < chance + (1.0 - chance) / 4.0;
         Ok(Outcome::Finished { final_test_accuracy: final_accuracy, not_learning })
     }
+}
+
+/// The classes a trained model predicts over a `resolution × resolution` grid of 2-D
+/// points spanning `extent` = (x from, x to, y from, y to), row by row from the top, with
+/// the probability of each predicted class: the playground's decision-boundary view.
+pub async fn decision_grid<B: Backend>(
+    run: &mut Run<B>,
+    extent: (f32, f32, f32, f32),
+    resolution: usize,
+) -> Result<Vec<(usize, f32)>, NormlabError> {
+    if run.features != 2 {
+        return Err(NormlabError::InvalidConfig("a decision boundary needs 2-D points".into()));
+    }
+    let (x0, x1, y0, y1) = extent;
+    let step = |from: f32, to: f32, i: usize| from + (to - from) * (i as f32 + 0.5) / resolution as f32;
+    let points: Vec<f32> = (0..resolution)
+        .flat_map(|row| (0..resolution).flat_map(move |col| [step(x0, x1, col), step(y1, y0, row)]))
+        .collect();
+    let mut cells = Vec::with_capacity(resolution * resolution);
+    for chunk in points.chunks(2 * run.model.max_batch) {
+        let rows = chunk.len() / 2;
+        let logits = run.predict(chunk, rows).await?;
+        for row in logits.chunks(run.classes) {
+            let top = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let sum: f32 = row.iter().map(|l| (l - top).exp()).sum();
+            let class = row.iter().position(|&l| l == top).unwrap_or(0);
+            cells.push((class, 1.0 / sum));
+        }
+    }
+    Ok(cells)
 }
 
 /// Longest name [`sample_names`] writes before cutting it off.

@@ -210,9 +210,227 @@ pub fn batch_sweep(norm: NormKind, batch_size: usize, preset: Preset) -> Experim
     }
 }
 
+/// The four regimes lesson 6 compares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Regularizer {
+    None,
+    Dropout,
+    BatchNorm,
+    Both,
+}
+
+impl Regularizer {
+    pub const ALL: [Regularizer; 4] =
+        [Regularizer::None, Regularizer::Dropout, Regularizer::BatchNorm, Regularizer::Both];
+}
+
+/// Lesson 6: an MLP on 1 000 training images, so that it overfits, with no
+/// regularizer, Dropout (p = 0.5 after each hidden layer), BatchNorm, or both.
+pub fn regularizers(regularizer: Regularizer, preset: Preset) -> ExperimentConfig {
+    let batch_norm = matches!(regularizer, Regularizer::BatchNorm | Regularizer::Both);
+    let dropout = matches!(regularizer, Regularizer::Dropout | Regularizer::Both);
+    ExperimentConfig {
+        architecture: Architecture::Mlp { hidden: vec![256, 256] },
+        norms: vec![if batch_norm { NormKind::Batch } else { NormKind::None }],
+        dropout: if dropout { 0.5 } else { 0.0 },
+        train_subset: Some(1000),
+        optimizer: Optimizer::adam(),
+        learning_rate: 1e-3,
+        batch_size: 64,
+        epochs: match preset {
+            Preset::Smoke => 2,
+            Preset::Quick => 12,
+            Preset::Full => 30,
+        },
+        test_subset: preset.smoke_caps().1,
+        ..ExperimentConfig::default()
+    }
+}
+
+/// What lesson 6 watches: the training split's accuracy in eval mode, every epoch.
+pub fn regularizer_probes() -> ProbeSpec {
+    ProbeSpec { every_steps: usize::MAX, train_accuracy_in_eval: true, ..ProbeSpec::default() }
+}
+
+/// Lesson 7's network: a 4-hidden-layer ReLU MLP with He initialisation (PyTorch's
+/// default scaled by √6, so that the plain network trains from the first step too),
+/// plain SGD at lr 0.1, with BatchNorm (`norm`), noisy BatchNorm (`noise` > 0), an Lp
+/// variant, or none.
+pub fn why_batchnorm(norm: NormKind, noise: f32, preset: Preset) -> ExperimentConfig {
+    ExperimentConfig {
+        architecture: Architecture::Mlp { hidden: vec![128; 4] },
+        norms: vec![norm],
+        norm_noise: noise,
+        init_scale: HE_SCALE,
+        optimizer: Optimizer::Sgd { momentum: 0.0, weight_decay: 0.0 },
+        learning_rate: 0.1,
+        batch_size: 64,
+        epochs: match preset {
+            Preset::Smoke | Preset::Quick => 1,
+            Preset::Full => 4,
+        },
+        max_batches_per_epoch: match preset {
+            Preset::Smoke => Some(24),
+            Preset::Quick => Some(100),
+            Preset::Full => None,
+        },
+        test_subset: preset.smoke_caps().1,
+        ..ExperimentConfig::default()
+    }
+}
+
+/// PyTorch's default uniform bound 1/√fan_in times √6 is He (Kaiming) uniform for ReLU.
+const HE_SCALE: f32 = 2.449_489_7;
+
+/// Lesson 7's default noisy-BatchNorm strength: each step, every channel is scaled by a
+/// random factor in [1, 1.5) and shifted by a random amount in [−0.5, 0.5).
+pub const NOISY_BN_STRENGTH: f32 = 0.5;
+
+/// Lesson 7's measurements along the gradient: steps of ½ to 4 learning rates.
+pub fn landscape_probes(preset: Preset) -> ProbeSpec {
+    ProbeSpec {
+        every_steps: match preset {
+            Preset::Smoke => 8,
+            Preset::Quick => 8,
+            Preset::Full => 40,
+        },
+        landscape: Some(vec![0.5, 1.0, 2.0, 4.0]),
+        ..ProbeSpec::default()
+    }
+}
+
+/// Lesson 7's internal-covariate-shift measurement.
+pub fn shift_probes(preset: Preset) -> ProbeSpec {
+    ProbeSpec { covariate_shift: true, landscape: None, ..landscape_probes(preset) }
+}
+
+/// The normalizations lesson 8's table compares.
+pub const FAMILY: [NormKind; 6] = [
+    NormKind::Batch,
+    NormKind::Layer,
+    NormKind::Instance,
+    NormKind::Group { groups: 8 },
+    NormKind::Rms,
+    NormKind::None,
+];
+
+/// Lesson 8: the notes' CNN with one of the family at batch size 2 or 128, SGD with
+/// momentum at lr 0.01. InstanceNorm, which needs positions to normalize over, sits on
+/// the two conv blocks only (as `nn.InstanceNorm2d` would); the others on every block.
+pub fn family(norm: NormKind, batch_size: usize, preset: Preset) -> ExperimentConfig {
+    let norms = match norm {
+        NormKind::Instance => vec![norm, norm, NormKind::None],
+        _ => vec![norm],
+    };
+    ExperimentConfig {
+        architecture: Architecture::notes_cnn(),
+        norms,
+        optimizer: Optimizer::sgd_momentum(),
+        learning_rate: 0.01,
+        batch_size,
+        epochs: match preset {
+            Preset::Full => 2,
+            _ => 1,
+        },
+        train_subset: match preset {
+            Preset::Smoke => Some(400),
+            Preset::Quick => Some(3000),
+            Preset::Full => None,
+        },
+        max_batches_per_epoch: preset.smoke_caps().0,
+        test_subset: preset.smoke_caps().1,
+        ..ExperimentConfig::default()
+    }
+}
+
+/// Lesson 9 (placement): the MLP with BatchNorm before or after its ReLUs.
+pub fn placement(after: bool, preset: Preset) -> ExperimentConfig {
+    ExperimentConfig {
+        placement: if after { crate::nn::Placement::After } else { crate::nn::Placement::Before },
+        optimizer: Optimizer::sgd_momentum(),
+        learning_rate: 0.01,
+        epochs: match preset {
+            Preset::Full => 5,
+            _ => 1,
+        },
+        max_batches_per_epoch: match preset {
+            Preset::Smoke => Some(24),
+            _ => None,
+        },
+        test_subset: preset.smoke_caps().1,
+        ..ExperimentConfig::default()
+    }
+}
+
+/// Lesson 9 (the redundant bias): the MLP with BatchNorm, its linear layers with or
+/// without bias, plain SGD so that a zero gradient means a bias that never moves.
+pub fn redundant_bias(bias: bool, preset: Preset) -> ExperimentConfig {
+    ExperimentConfig {
+        bias,
+        optimizer: Optimizer::Sgd { momentum: 0.0, weight_decay: 0.0 },
+        learning_rate: 0.1,
+        epochs: 1,
+        max_batches_per_epoch: match preset {
+            Preset::Smoke => Some(24),
+            Preset::Quick => Some(100),
+            Preset::Full => None,
+        },
+        test_subset: preset.smoke_caps().1,
+        ..ExperimentConfig::default()
+    }
+}
+
+/// What lesson 9's bias piece watches: every bias gradient's norm.
+pub fn bias_probes() -> ProbeSpec {
+    ProbeSpec { every_steps: 8, grad_norms: true, ..ProbeSpec::default() }
+}
+
+/// Lesson 9 (clipping): the MLP without normalization at SGD lr 0.3 (momentum 0.9),
+/// which diverges within the first epoch, without clipping or clipped by global norm or
+/// by value.
+pub fn clipping(clip: crate::backend::GradClip, preset: Preset) -> ExperimentConfig {
+    ExperimentConfig {
+        norms: vec![NormKind::None],
+        clip,
+        optimizer: Optimizer::sgd_momentum(),
+        learning_rate: 0.3,
+        epochs: match preset {
+            Preset::Full => 3,
+            _ => 1,
+        },
+        max_batches_per_epoch: match preset {
+            Preset::Smoke => Some(100),
+            _ => None,
+        },
+        test_subset: preset.smoke_caps().1,
+        ..ExperimentConfig::default()
+    }
+}
+
+/// The clipping rules lesson 9 compares.
+pub const CLIPS: [crate::backend::GradClip; 3] = [
+    crate::backend::GradClip::None,
+    crate::backend::GradClip::Norm { max_norm: 1.0 },
+    crate::backend::GradClip::Value { clip: 0.05 },
+];
+
 /// The lessons' experiments by name, for the command-line runner: `EXPERIMENT-PRESET`
 /// with PRESET `quick` or `full`.
-pub const EXPERIMENTS: [&str; 5] = ["deep-mlp-too-small", "deep-mlp-too-large", "names", "high-lr", "batch-sweep"];
+pub const EXPERIMENTS: [&str; 12] = [
+    "deep-mlp-too-small",
+    "deep-mlp-too-large",
+    "names",
+    "high-lr",
+    "batch-sweep",
+    "regularizers",
+    "smoothness",
+    "noisy-bn",
+    "lp-norm",
+    "family",
+    "placement",
+    "clipping",
+];
 
 /// The runs of a named experiment (see [`EXPERIMENTS`]), each with what it probes.
 pub fn named(name: &str) -> Option<Vec<(ExperimentConfig, Option<ProbeSpec>)>> {
@@ -230,6 +448,29 @@ pub fn named(name: &str) -> Option<Vec<(ExperimentConfig, Option<ProbeSpec>)>> {
             .iter()
             .flat_map(|&norm| sweep_batch_sizes(preset).into_iter().map(move |b| (batch_sweep(norm, b, preset), None)))
             .collect(),
+        "regularizers" => {
+            Regularizer::ALL.iter().map(|&r| (regularizers(r, preset), Some(regularizer_probes()))).collect()
+        }
+        "smoothness" => [NormKind::None, NormKind::Batch]
+            .iter()
+            .map(|&n| (why_batchnorm(n, 0.0, preset), Some(landscape_probes(preset))))
+            .collect(),
+        "noisy-bn" => [(NormKind::Batch, 0.0), (NormKind::Batch, NOISY_BN_STRENGTH), (NormKind::None, 0.0)]
+            .iter()
+            .map(|&(n, noise)| (why_batchnorm(n, noise, preset), Some(shift_probes(preset))))
+            .collect(),
+        "lp-norm" => [
+            NormKind::Lp { order: crate::nn::LpOrder::L1 },
+            NormKind::Batch,
+            NormKind::Lp { order: crate::nn::LpOrder::Linf },
+            NormKind::None,
+        ]
+        .iter()
+        .map(|&n| (why_batchnorm(n, 0.0, preset), None))
+        .collect(),
+        "family" => FAMILY.iter().flat_map(|&n| [2, 128].map(|b| (family(n, b, preset), None))).collect(),
+        "placement" => both(&|after| placement(after, preset), None),
+        "clipping" => CLIPS.iter().map(|&c| (clipping(c, preset), None)).collect(),
         _ => return None,
     })
 }
@@ -258,6 +499,12 @@ mod tests {
             all.push(batch_sweep(norm, 2, Preset::Full));
             all.push(batch_sweep(norm, 128, Preset::Quick));
         }
+        for experiment in EXPERIMENTS {
+            for preset in ["smoke", "quick", "full"] {
+                all.extend(named(&format!("{experiment}-{preset}")).unwrap().into_iter().map(|(c, _)| c));
+            }
+        }
+        all.push(redundant_bias(false, Preset::Quick));
         for config in all {
             let (parsed, problems) = ExperimentConfig::from_query(&config.to_query());
             assert!(problems.is_empty(), "{problems:?}");

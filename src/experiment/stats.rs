@@ -58,6 +58,22 @@ pub fn l2_norm(values: &[f32]) -> f32 {
     values.iter().map(|&v| (v as f64) * (v as f64)).sum::<f64>().sqrt() as f32
 }
 
+/// ‖a − b‖, summed in f64.
+pub fn l2_distance(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(&x, &y)| (x as f64 - y as f64).powi(2)).sum::<f64>().sqrt() as f32
+}
+
+/// cos(a, b); 0 when either is zero.
+pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    let dot: f64 = a.iter().zip(b).map(|(&x, &y)| x as f64 * y as f64).sum();
+    let norms = l2_norm(a) as f64 * l2_norm(b) as f64;
+    if norms > 0.0 {
+        (dot / norms) as f32
+    } else {
+        0.0
+    }
+}
+
 /// How noisy a sequence of per-batch losses is, apart from its trend: the standard
 /// deviation of the differences of consecutive losses, divided by √2 (for independent
 /// noise of standard deviation s around a slowly moving mean, the differences have

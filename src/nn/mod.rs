@@ -127,7 +127,8 @@ pub struct ModelConfig {
     pub activation: Activation,
     /// Dropout probability after each hidden linear block's activation (0: none).
     pub dropout: f32,
-    /// Bias on linear and conv layers (redundant right before a BatchNorm).
+    /// Bias on the hidden linear and conv layers (redundant right before a normalization,
+    /// lesson 9). The output layer always has its bias, as in PyTorch practice.
     pub bias: bool,
     /// Learnable γ and β on normalization layers.
     pub affine: bool,
@@ -194,6 +195,9 @@ pub struct ProbePoints {
 #[derive(Clone, Copy, Debug)]
 pub struct NormProbePoint {
     pub channels: usize,
+    pub spatial: usize,
+    /// The layer's output `[batch, channels, spatial]` (with γ = 1, β = 0 it is x̂).
+    pub y: TensorId,
     /// Per statistic of the last forward pass: the mean and `1/sqrt(var + eps)`.
     pub mean: TensorId,
     pub rstd: TensorId,
@@ -424,17 +428,16 @@ impl<B: Backend> Builder<'_, B> {
         self.backend.alloc(self.max_batch * per_sample, label)
     }
 
-    fn linear(&mut self, outputs: usize) -> Result<(), NormlabError> {
+    fn linear(&mut self, outputs: usize, with_bias: bool) -> Result<(), NormlabError> {
         let inputs = self.per_sample();
         let i = self.layers.len();
         let weight_init = scaled(uniform_init(self.rng, inputs, outputs * inputs), self.config.init_scale);
         let bias_init = uniform_init(self.rng, inputs, outputs);
         let weight = Param::new(self.backend, &weight_init, &format!("layer{i}.weight"))?;
-        let bias = if self.config.bias {
-            Some(Param::new(self.backend, &bias_init, &format!("layer{i}.bias"))?)
-        } else {
-            None
-        };
+        // The bias is drawn either way, so that switching it off leaves every other initial
+        // value as it was (lesson 9 compares the two).
+        let bias =
+            if with_bias { Some(Param::new(self.backend, &bias_init, &format!("layer{i}.bias"))?) } else { None };
         let dx = if self.layers.is_empty() { None } else { Some(self.buffer(inputs, &format!("layer{i}.dx"))?) };
         let y = self.buffer(outputs, &format!("layer{i}.y"))?;
         self.layers.push(Layer::Linear(Linear { inputs, outputs, weight, bias, y, dx, x: None }));
@@ -653,11 +656,11 @@ impl Model {
         };
         let first_linear_block = config.architecture.blocks() - hidden.len();
         for (i, &width) in hidden.iter().enumerate() {
-            b.linear(width)?;
+            b.linear(width, config.bias)?;
             b.norm_and_activation(config.norm_of_block(first_linear_block + i))?;
             b.dropout()?;
         }
-        b.linear(config.classes)?;
+        b.linear(config.classes, true)?;
         let layers = b.layers;
         let dlogits = backend.alloc(max_batch * config.classes, "dlogits")?;
         Ok(Model { layers, config: config.clone(), classes: config.classes, max_batch, dlogits })
@@ -694,6 +697,27 @@ impl Model {
         out
     }
 
+    /// Where each weight (embedding table, linear or conv weight) stands in [`Model::params`].
+    pub fn weight_param_indices(&self) -> Vec<usize> {
+        let mut indices = Vec::new();
+        let mut next = 0;
+        for layer in &self.layers {
+            match layer {
+                Layer::Embedding(_) => {
+                    indices.push(next);
+                    next += 1;
+                }
+                Layer::Linear(Linear { bias, .. }) | Layer::Conv(Conv { bias, .. }) => {
+                    indices.push(next);
+                    next += 1 + bias.is_some() as usize;
+                }
+                Layer::Norm(n) if n.affine => next += 2,
+                _ => {}
+            }
+        }
+        indices
+    }
+
     /// The tensors a probe may read after a training step (see `experiment::ProbeSpec`),
     /// each list in layer order.
     pub fn probe_points(&self) -> ProbePoints {
@@ -708,6 +732,8 @@ impl Model {
                 }
                 Layer::Norm(n) => points.norms.push(NormProbePoint {
                     channels: n.channels,
+                    spatial: n.spatial,
+                    y: n.y,
                     mean: n.mean,
                     rstd: n.rstd,
                     eps: n.kind.eps(),

@@ -195,6 +195,47 @@ mod tests {
         assert!(NormKind::Batch.geometry(1, 3, 16, true).is_ok());
     }
 
+    /// Every statistic covers exactly `elements_per_stat` elements, for every kind: the
+    /// sets lesson 8 draws.
+    #[test]
+    fn each_element_belongs_to_one_statistic_of_the_right_size() {
+        let (n, c, s) = (4, 6, 9);
+        for kind in [
+            NormKind::Batch,
+            NormKind::Layer,
+            NormKind::Instance,
+            NormKind::Group { groups: 1 },
+            NormKind::Group { groups: 2 },
+            NormKind::Group { groups: 3 },
+            NormKind::Group { groups: 6 },
+            NormKind::Rms,
+        ] {
+            let g = kind.geometry(n, c, s, true).unwrap().unwrap();
+            let mut sizes = vec![0; g.stat_count()];
+            for sample in 0..n {
+                for channel in 0..c {
+                    sizes[g.stat_of(sample, channel)] += s;
+                }
+            }
+            assert!(sizes.iter().all(|&k| k == g.elements_per_stat()), "{kind:?}: {sizes:?}");
+        }
+        // GroupNorm with one group is LayerNorm's set; with C groups, InstanceNorm's.
+        let (gn1, ln) = (
+            NormKind::Group { groups: 1 }.geometry(n, c, s, true).unwrap().unwrap(),
+            NormKind::Layer.geometry(n, c, s, true).unwrap().unwrap(),
+        );
+        let (gnc, inn) = (
+            NormKind::Group { groups: 6 }.geometry(n, c, s, true).unwrap().unwrap(),
+            NormKind::Instance.geometry(n, c, s, true).unwrap().unwrap(),
+        );
+        for sample in 0..n {
+            for channel in 0..c {
+                assert_eq!(gn1.stat_of(sample, channel), ln.stat_of(sample, channel));
+                assert_eq!(gnc.stat_of(sample, channel), inn.stat_of(sample, channel));
+            }
+        }
+    }
+
     #[test]
     fn axes_table() {
         let bn = NormKind::Batch.geometry(8, 6, 25, true).unwrap().unwrap();

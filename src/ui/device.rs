@@ -61,10 +61,28 @@ impl DeviceState {
         self.status.get() != DeviceStatus::Detecting
     }
 
-    /// After a lost device the page falls back to the CPU until reloaded.
-    pub fn fall_back_to_cpu(&self, reason: String) {
-        self.engine.set_value(Some(Engine::Cpu));
-        self.status.set(DeviceStatus::Cpu { reason });
+    /// After a lost device: asks WebGPU for a new one (the status says `Detecting`
+    /// meanwhile, which holds back new runs) and falls back to the CPU if none comes.
+    pub fn recover(&self, lost: String) {
+        self.engine.set_value(None);
+        self.status.set(DeviceStatus::Detecting);
+        let state = *self;
+        spawn_local(async move {
+            let (engine, status) = match GpuContext::new().await {
+                Ok(ctx) => {
+                    let name = format!("{} (a new device after the last was lost: {lost})", ctx.adapter);
+                    (Engine::Gpu(Box::new(ctx)), DeviceStatus::Gpu(name))
+                }
+                Err(error) => (
+                    Engine::Cpu,
+                    DeviceStatus::Cpu {
+                        reason: format!("the GPU device was lost ({lost}) and no new one came: {error}"),
+                    },
+                ),
+            };
+            state.engine.set_value(Some(engine));
+            state.status.set(status);
+        });
     }
 }
 

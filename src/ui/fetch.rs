@@ -7,7 +7,7 @@ use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::data::{Dataset, DatasetId};
+use crate::data::{toy, Dataset, DatasetId, Source};
 use crate::error::NormlabError;
 
 thread_local! {
@@ -29,13 +29,33 @@ async fn fetch_bytes(url: &str) -> Result<Vec<u8>, NormlabError> {
     Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }
 
-/// Fetches and parses a shipped data set (once per page).
+/// Fetches and parses a shipped data set, or generates a toy one (once per page); the
+/// student's own file must have been loaded with [`use_file`] first.
 pub async fn load_dataset(id: DatasetId) -> Result<Rc<Dataset>, NormlabError> {
     if let Some(hit) = CACHE.with(|c| c.borrow().get(&id).cloned()) {
         return Ok(hit);
     }
-    let bytes = fetch_bytes(&format!("data/{}", id.file_name())).await?;
-    let dataset = Rc::new(Dataset::from_file_bytes(id, &bytes)?);
+    let dataset = match id.source() {
+        Source::Shipped(file) => {
+            let bytes = fetch_bytes(&format!("data/{file}")).await?;
+            Dataset::from_file_bytes(id, &bytes)?
+        }
+        Source::Generated(shape) => toy::generate(shape),
+        Source::UserFile => {
+            return Err(NormlabError::BadData(
+                "no CIFAR-10 file is loaded in this page; choose your file first (it stays in your browser)".into(),
+            ))
+        }
+    };
+    let dataset = Rc::new(dataset);
+    CACHE.with(|c| c.borrow_mut().insert(id, dataset.clone()));
+    Ok(dataset)
+}
+
+/// Parses the student's file for `id` and keeps it for this page's runs (replacing any
+/// earlier one). Nothing is sent anywhere.
+pub fn use_file(id: DatasetId, bytes: &[u8]) -> Result<Rc<Dataset>, NormlabError> {
+    let dataset = Rc::new(Dataset::from_file_bytes(id, bytes)?);
     CACHE.with(|c| c.borrow_mut().insert(id, dataset.clone()));
     Ok(dataset)
 }

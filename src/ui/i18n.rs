@@ -61,6 +61,7 @@ messages! {
     RUN_BOTH = "Train both" / "两个都训练";
     RUN_ALL = "Run the sweep" / "运行扫描";
     STOP = "Stop" / "停止";
+    RESTART = "Train the interrupted runs again" / "重新训练被中断的运行";
     CLEAR = "Clear runs" / "清除运行记录";
     EXPORT_CSV = "Export CSV" / "导出 CSV";
     EXPORT_JSON = "Export JSON" / "导出 JSON";

@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use super::browser;
+use super::device::DeviceState;
 use super::i18n::*;
 use super::runs::RunStore;
 use super::trainer::Trainer;
@@ -105,6 +106,7 @@ pub fn JobProgress(#[prop(optional)] group: Option<&'static str>) -> impl IntoVi
 pub fn RunPanel(group: &'static str) -> impl IntoView {
     let trainer = expect_context::<Trainer>();
     let store = expect_context::<RunStore>();
+    let device = expect_context::<DeviceState>();
     let lang = lang();
     let busy_elsewhere = move || trainer.busy.get().is_some_and(|g| g != group);
     let message = move || trainer.message_for(group);
@@ -159,6 +161,10 @@ pub fn RunPanel(group: &'static str) -> impl IntoView {
             {move || message().map(|(text, error)| view! {
                 <p class=if error { "alert" } else { "note" } role=if error { "alert" } else { "status" }>{text}</p>
             })}
+            <Show when=move || trainer.restartable.get().as_deref() == Some(group)>
+                <button class="restart" on:click=move |_| { trainer.restart(); }
+                    prop:disabled=move || trainer.is_busy() || !device.ready()>{tr(RESTART)}</button>
+            </Show>
             <h4>{tr(RUNS)}</h4>
             <Show when=empty>
                 <p class="muted">{tr(NO_RUNS)}</p>

@@ -23,7 +23,19 @@ impl RunStore {
         let store = RunStore { records: RwSignal::new(Vec::new()), problem: RwSignal::new(None) };
         if let Some(text) = browser::load(STORAGE_KEY) {
             match records::from_json(&text) {
-                Ok(runs) => store.records.set(runs),
+                Ok(stored) => {
+                    if stored.damaged > 0 {
+                        // Keep the original text, so the damaged entries are not lost either.
+                        let _ = browser::save(SET_ASIDE_KEY, &text);
+                        store.problem.set(Some(format!(
+                            "{} stored run(s) were damaged and set aside ({}); the other {} are kept.",
+                            stored.damaged,
+                            stored.first_damage.unwrap_or_default(),
+                            stored.runs.len()
+                        )));
+                    }
+                    store.records.set(stored.runs);
+                }
                 Err(reason) => {
                     let _ = browser::save(SET_ASIDE_KEY, &text);
                     browser::remove(STORAGE_KEY);

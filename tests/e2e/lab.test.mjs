@@ -15,7 +15,7 @@ import {
 } from "./harness.mjs";
 
 const lab = await start();
-const LESSONS = ["l1", "l2", "l3", "l4", "l5", "playground"];
+const LESSONS = ["l1", "l2", "l3", "l4", "l5", "l6", "l7", "l8", "l9", "playground"];
 
 /** The training chart's runs: [{label, losses, test_accuracy, diverged_at, note}]. */
 async function trainingRuns(page, chart) {
@@ -244,6 +244,138 @@ await check("L5 live: batch statistics scatter like 1/√m; the sweep runs every
   await context.close();
 });
 
+await check("L6 live: four regularizers on 1 000 images with the gap charted; BatchNorm's noise beside dropout masks", async () => {
+  const { context, page, errors } = await lab.open("lesson=l6&lang=en");
+  // The noise widget computes at once: 200 batches, a spread that is neither zero nor huge.
+  const noise = await chartSummary(page, "l6-noise");
+  assert(noise.draws === 200 && noise.sd > 0.01 && noise.sd < 1, `x̂ across batches: ${JSON.stringify(noise)}`);
+  const cells = await page.$$eval("#l6-masks td", (t) => t.map((x) => x.className));
+  assert(cells.length === 20 * 32 && cells.includes("kept") && cells.includes("dropped"), `mask grid: ${cells.length} cells`);
+  await page.check('input[name="l6-preset"][value="smoke"]');
+  await trainToEnd(page, "#l6-train", "l6/regularizers");
+  const gap = await chartSummary(page, "l6-gap");
+  const table = await page.$$eval("#l6-table tbody tr", (rows) => rows.length);
+  await page.screenshot({ path: join(artifacts, "live-l6.png"), fullPage: true });
+  assert(gap.length === 4 && gap.every(([, points]) => points.length === 2), `gap lines: ${JSON.stringify(gap)}`);
+  assert(table === 4, `final table rows: ${table}`);
+  console.log(`     x̂ across batches: sd ${noise.sd.toFixed(3)}; gaps ${gap.map(([l, p]) => `${l} ${p[1][1].toFixed(1)}`).join(", ")}`);
+  assert(errors.length === 0, `console errors: ${errors.join(" | ")}`);
+  await context.close();
+});
+
+await check("L7 live: noisy BatchNorm, the covariate-shift and landscape measurements, and Lp normalization", async () => {
+  const { context, page, errors } = await lab.open("lesson=l7&lang=en");
+  for (const [preset, button, group] of [
+    ["l7-noisy-preset", "#l7-noisy-train", "l7/noisy-bn"],
+    ["l7-ics-preset", "#l7-ics-train", "l7/ics"],
+    ["l7-smooth-preset", "#l7-smooth-train", "l7/smoothness"],
+    ["l7-lp-preset", "#l7-lp-train", "l7/lp-norm"],
+  ]) {
+    await page.check(`input[name="${preset}"][value="smoke"]`);
+    await trainToEnd(page, button, group);
+    const rows = await runRows(page, group);
+    assert(rows.length >= 2 && rows.every((r) => /test accuracy|not learning|diverged/.test(r.status)), `${group}: ${JSON.stringify(rows)}`);
+  }
+  const range = await chartSummary(page, "l7-range");
+  const beta = await chartSummary(page, "l7-beta");
+  const cosine = await chartSummary(page, "l7-cosine");
+  await page.screenshot({ path: join(artifacts, "live-l7.png"), fullPage: true });
+  // Two networks; the range chart has a max and a min line each.
+  assert(range.length === 4 && range.every(([, p]) => p.length === 3), `loss range: ${JSON.stringify(range)}`);
+  assert(beta.length === 2 && beta.every(([, p]) => p.every(([, y]) => y > 0)), `β-smoothness: ${JSON.stringify(beta)}`);
+  assert(cosine.length === 2 && cosine.every(([, p]) => p.every(([, y]) => y >= -1.0001 && y <= 1.0001)), `cosines: ${JSON.stringify(cosine)}`);
+  console.log(`     β-smoothness, last: ${beta.map(([l, p]) => `${l} ${p[p.length - 1][1].toFixed(1)}`).join(", ")}`);
+  assert(errors.length === 0, `console errors: ${errors.join(" | ")}`);
+  await context.close();
+});
+
+await check("L8 live: the axes picture shows each norm's sets; the family table fills from runs", async () => {
+  // Twelve CNN runs: on the CPU backend, since SwiftShader's software WebGPU takes
+  // seconds per CNN step at batch 128 (the GPU path of the same kernels is checked above).
+  const { context, page, errors } = await lab.open("lesson=l8&lang=en&backend=cpu");
+  const shared = async () => page.$$eval("#l8-block button.cell.shared", (c) => c.length);
+  const expect = { batch: 4 * 9, layer: 6 * 9, instance: 9, rms: 6 * 9 };
+  for (const [kind, cells] of Object.entries(expect)) {
+    await page.selectOption("#l8-kind", kind);
+    await page.click("#l8-block .slab:nth-child(2) .plane:nth-child(3) button.cell:nth-child(5)");
+    const n = await shared();
+    assert(n === cells, `${kind}: ${n} cells share a statistic, want ${cells}`);
+  }
+  await page.selectOption("#l8-kind", "group");
+  await page.selectOption("#l8-groups", "3");
+  assert((await shared()) === 2 * 9, `GroupNorm G=3: ${await shared()} cells`);
+  assert((await page.textContent("#l8-summary")).includes("12 statistics"), await page.textContent("#l8-summary"));
+  await page.check('input[name="l8-preset"][value="smoke"]');
+  await trainToEnd(page, "#l8-train", "l8/family");
+  const filled = await page.$$eval("#l8-table tbody tr", (rows) => rows.map((r) => [...r.querySelectorAll("td")].slice(0, 2).map((d) => d.textContent)));
+  await page.screenshot({ path: join(artifacts, "live-l8.png"), fullPage: true });
+  assert(filled.length === 6 && filled.flat().every((t) => t !== "–"), `family table: ${JSON.stringify(filled)}`);
+  assert(errors.length === 0, `console errors: ${errors.join(" | ")}`);
+  await context.close();
+});
+
+await check("L9 live: placement, the bias before BatchNorm gets no gradient, clipping rescues a diverging run", async () => {
+  // On the CPU backend: on SwiftShader's software WebGPU these five MLP runs take over ten
+  // minutes (the clipping kernels' GPU path is checked against the CPU in the kernel suites).
+  const { context, page, errors } = await lab.open("lesson=l9&lang=en&backend=cpu");
+  await page.check('input[name="l9-place-preset"][value="smoke"]');
+  await trainToEnd(page, "#l9-place-train", "l9/placement");
+  await page.check('input[name="l9-bias-preset"][value="smoke"]');
+  await trainToEnd(page, "#l9-bias-train", "l9/bias");
+  const bias = await chartSummary(page, "l9-bias-norms");
+  // Hidden biases (before BatchNorm) have zero gradient up to rounding; the output's does not.
+  const last = bias.last;
+  assert(last.length === 3 && last[0] < 1e-4 && last[1] < 1e-4 && last[2] > 1e-3, `bias gradient norms: ${JSON.stringify(last)}`);
+  await page.check('input[name="l9-clip-preset"][value="smoke"]');
+  await trainToEnd(page, "#l9-clip-train", "l9/clipping");
+  const rows = await runRows(page, "l9/clipping");
+  await page.screenshot({ path: join(artifacts, "live-l9.png"), fullPage: true });
+  // Unclipped, the run fails: on SwiftShader it diverged at batch 67, on the page's CPU
+  // backend it collapsed to chance without a non-finite loss within the smoke's 100 batches.
+  assert(/diverged at epoch 1, batch \d+|not learning/.test(rows[0].status), `the unclipped run: ${rows[0].status}`);
+  assert(rows.slice(1).every((r) => r.status.startsWith("test accuracy")), `the clipped runs: ${JSON.stringify(rows)}`);
+  console.log(`     bias gradient norms ${last.map((x) => x.toExponential(1)).join(", ")}; ${rows.map((r) => r.status).join(" | ")}`);
+  assert(errors.length === 0, `console errors: ${errors.join(" | ")}`);
+  await context.close();
+});
+
+await check("playground: a toy 2-D set trains and shows its decision regions", async () => {
+  const { context, page, errors } = await lab.open("lesson=playground&lang=en&data=moons&hidden=16-16&norm=batch&opt=adam&lr=0.01&batch=32&epochs=3&seed=1");
+  await trainToEnd(page, "#pg-train", "playground");
+  const boundary = await chartSummary(page, "pg-boundary");
+  const [row] = await runRows(page, "playground");
+  await page.screenshot({ path: join(artifacts, "playground-moons.png"), fullPage: true });
+  assert(boundary.cells === 3600, `boundary cells: ${JSON.stringify(boundary)}`);
+  const accuracy = Number(/test accuracy ([\d.]+)/.exec(row.status)?.[1]);
+  assert(accuracy > 80, `moons: ${row.status}`);
+  assert(errors.length === 0, `console errors: ${errors.join(" | ")}`);
+  await context.close();
+});
+
+await check("playground: the student's CIFAR-10 file is checked (empty, truncated, bad labels) and a valid one trains", async () => {
+  const { context, page, errors, foreign } = await lab.open("lesson=playground&lang=en&norm=batch&opt=adam&lr=0.001&batch=16&epochs=1&batches=6&test=20");
+  const record = (label, i) => Buffer.concat([Buffer.from([label]), Buffer.alloc(3072, (i * 37) % 256)]);
+  const file = (n, label = (i) => i % 10) => Buffer.concat([...Array(n).keys()].map((i) => record(label(i), i)));
+  const load = async (name, buffer) => {
+    await page.setInputFiles("#pg-file", { name, mimeType: "application/octet-stream", buffer });
+    await page.waitForFunction((n) => document.querySelector("#pg-file-status")?.textContent.startsWith(n), name);
+    return page.textContent("#pg-file-status");
+  };
+  assert((await load("empty.bin", Buffer.alloc(0))).includes("empty"), "empty file");
+  const valid = file(200);
+  assert((await load("cut.bin", valid.subarray(0, valid.length - 100))).includes("truncated"), "truncated file");
+  assert((await load("labels.bin", file(50, (i) => (i === 7 ? 42 : 1)))).includes("record 8 has label 42"), "bad label");
+  const ok = await load("data_batch_1.bin", valid);
+  assert(ok.includes("180 images for training, 20 for testing"), `valid file: ${ok}`);
+  assert((await page.inputValue("#pg-data")) === "cifar10", "the data set did not switch to the file");
+  await trainToEnd(page, "#pg-train", "playground");
+  const [row] = await runRows(page, "playground");
+  assert(row.status.startsWith("test accuracy") || row.status.startsWith("not learning"), `CIFAR run: ${row.status}`);
+  assert(foreign.length === 0, `requests left localhost: ${foreign.join(", ")}`);
+  assert(errors.length === 0, `console errors: ${errors.join(" | ")}`);
+  await context.close();
+});
+
 // ---------------------------------------------------------------- run management and the playground
 
 let playgroundLosses = null;
@@ -355,6 +487,131 @@ await check("a diverging run is stopped and reported with its epoch and batch", 
   assert(match && Number(match[1]) >= 5 && Number(match[1]) <= 40, `status: ${row.status}`);
   assert(runs[0].diverged_at !== null, "the chart does not mark the divergence");
   assert(errors.length === 0, `console errors: ${errors.join(" | ")}`);
+  await context.close();
+});
+
+// ---------------------------------------------------------------- faults and policy
+
+await check("faults: strict CSP holds; a hidden tab pauses training and showing it resumes; Stop; a reload mid-run marks the run interrupted and keeps the finished ones; damaged storage keeps the good runs", async () => {
+  const violations = [];
+  const { context, page, errors, foreign } = await lab.open("lesson=playground&lang=en&norm=batch&opt=adam&lr=0.001&batch=32&epochs=5&seed=3&backend=cpu");
+  page.on("console", (m) => /Content Security Policy/i.test(m.text()) && violations.push(m.text()));
+  // The policy is in force: no inline script ran, and eval is refused.
+  const policy = await page.getAttribute('meta[http-equiv="Content-Security-Policy"]', "content");
+  assert(policy && !/unsafe-eval'/.test(policy.replace("wasm-unsafe-eval", "")) && !/script-src[^;]*unsafe-inline/.test(policy), `policy: ${policy}`);
+  assert((await page.$$eval("script:not([src])", (s) => s.length)) === 0, "an inline script is in the page");
+  // The policy is in force: an inline script added to the page is refused (DevTools'
+  // own evaluation is exempt from the policy, so this is how a test can tell).
+  const refused = await page.evaluate(async () => {
+    const violation = new Promise((resolve) => document.addEventListener("securitypolicyviolation", (e) => resolve(e.violatedDirective), { once: true }));
+    const script = document.createElement("script");
+    script.textContent = "window.__inlineRan = true";
+    document.head.append(script);
+    return { directive: await violation, ran: window.__inlineRan === true };
+  });
+  assert(!refused.ran && /script-src/.test(refused.directive), `an inline script ran: ${JSON.stringify(refused)}`);
+  await page.waitForTimeout(500); // the refusal's console message arrives, then is forgotten
+  violations.length = 0;
+  errors.length = 0;
+
+  // Hidden tab: steps stop advancing; shown again, training continues.
+  const steps = () => page.evaluate(() => Number(document.querySelector(".job-progress")?.dataset.steps ?? -1));
+  const setHidden = (hidden) => page.evaluate((h) => {
+    Object.defineProperty(document, "hidden", { value: h, configurable: true });
+    Object.defineProperty(document, "visibilityState", { value: h ? "hidden" : "visible", configurable: true });
+    document.dispatchEvent(new Event("visibilitychange"));
+  }, hidden);
+  await waitEnabled(page, "#pg-train");
+  await page.click("#pg-train");
+  await page.waitForFunction(() => Number(document.querySelector(".job-progress")?.dataset.steps ?? 0) > 20);
+  await setHidden(true);
+  await page.waitForTimeout(1500); // the last chunk in flight settles
+  const pausedAt = await steps();
+  await page.waitForTimeout(3000);
+  const stillAt = await steps();
+  assert(stillAt === pausedAt, `training went on in a hidden tab: ${pausedAt} → ${stillAt} steps`);
+  await setHidden(false);
+  await page.waitForFunction((n) => Number(document.querySelector(".job-progress")?.dataset.steps ?? 0) > n + 20, stillAt);
+
+  // Leaving the lesson mid-run: the job goes on, and another live piece cannot start.
+  await page.click(".pager a.previous");
+  await page.waitForSelector('article[data-lesson="l9"]');
+  const elsewhere = await steps();
+  await page.waitForFunction((n) => Number(document.querySelector(".job-progress")?.dataset.steps ?? 0) > n + 10, elsewhere);
+  assert(await page.isDisabled("#l9-clip-train"), "a second job could be started during the first");
+  await page.click(".pager a.next");
+  await page.waitForSelector('article[data-lesson="playground"]');
+  assert(await page.isDisabled("#pg-train"), "the playground's Train button is enabled during its own run");
+  // Stop in the middle: the run ends as stopped, the page stays usable.
+  await page.click(".job-progress .stop");
+  await waitForJobEnd(page, "#pg-train", "playground");
+  let rows = await runRows(page, "playground");
+  assert(rows.length === 1 && rows[0].status === "stopped", `after Stop: ${JSON.stringify(rows)}`);
+
+  // A reload mid-run: the stopped run is kept, the interrupted one marked so.
+  await page.click("#pg-train");
+  await page.waitForFunction(() => Number(document.querySelector(".job-progress")?.dataset.steps ?? 0) > 10);
+  await page.reload();
+  await page.waitForSelector('.run-panel[data-group="playground"] li.run');
+  rows = await runRows(page, "playground");
+  assert(rows.length === 2 && rows[0].status === "stopped" && rows[1].status.startsWith("interrupted"), `after a reload mid-run: ${JSON.stringify(rows)}`);
+
+  // Damaged storage: one mangled run is set aside with a message, the other kept.
+  await page.evaluate(() => {
+    const stored = JSON.parse(localStorage.getItem("normlab.runs"));
+    stored.runs[1].config.batch_size = "many";
+    localStorage.setItem("normlab.runs", JSON.stringify(stored));
+  });
+  await page.reload();
+  await page.waitForSelector('.run-panel[data-group="playground"] li.run');
+  rows = await runRows(page, "playground");
+  const notice = await page.textContent("body");
+  assert(rows.length === 1 && rows[0].status === "stopped", `after damaging one stored run: ${JSON.stringify(rows)}`);
+  assert(/1 stored run\(s\) were damaged and set aside/.test(notice), "no message about the damaged run");
+  assert((await page.evaluate(() => localStorage.getItem("normlab.runs.unreadable"))) !== null, "the damaged text was not kept aside");
+  await page.screenshot({ path: join(artifacts, "faults.png"), fullPage: true });
+  console.log(`     paused at ${pausedAt} steps; policy: ${policy.slice(0, 60)}…`);
+  assert(violations.length === 0, `policy violations: ${violations.join(" | ")}`);
+  assert(errors.length === 0, `console errors: ${errors.join(" | ")}`);
+  assert(foreign.length === 0, `requests left localhost: ${foreign.join(", ")}`);
+  await context.close();
+});
+
+await check("faults: a GPU device lost mid-run is reported, a new device is found, and the interrupted run trains again", async () => {
+  // Keep a handle on every device the page makes, to destroy one as a driver reset would.
+  const ctx = await lab.browser.newContext({ viewport: { width: 1280, height: 1000 }, locale: "en-US" });
+  await ctx.addInitScript(() => {
+    window.__gpuDevices = [];
+    const request = GPUAdapter.prototype.requestDevice;
+    GPUAdapter.prototype.requestDevice = async function (...args) {
+      const device = await request.apply(this, args);
+      window.__gpuDevices.push(device);
+      return device;
+    };
+  });
+  const { context, page, errors } = await lab.open("lesson=playground&lang=en&norm=batch&opt=adam&lr=0.001&batch=64&epochs=1&seed=5&batches=120", { context: ctx });
+  await waitEnabled(page, "#pg-train");
+  await page.click("#pg-train");
+  await page.waitForFunction(() => Number(document.querySelector(".job-progress")?.dataset.steps ?? 0) >= 8);
+  await page.evaluate(() => window.__gpuDevices.at(-1).destroy());
+  await waitForJobEnd(page, "#pg-train", "playground");
+  const alert = await page.textContent('.run-panel[data-group="playground"] .alert');
+  assert(/GPU device was lost/.test(alert), `message: ${alert}`);
+  let rows = await runRows(page, "playground");
+  assert(rows.length === 1 && rows[0].status.startsWith("failed"), `the interrupted run: ${JSON.stringify(rows)}`);
+  // A new device is found and the page offers to train the interrupted run again.
+  await page.waitForFunction(() => /WebGPU: .*new device/.test(document.querySelector("#device")?.textContent ?? ""), null, { timeout: 60_000 });
+  assert((await page.evaluate(() => window.__gpuDevices.length)) === 2, "no new device was made");
+  await waitEnabled(page, ".run-panel[data-group=\"playground\"] .restart");
+  await page.click('.run-panel[data-group="playground"] .restart');
+  await page.waitForFunction(() => document.querySelector(".job-progress") !== null);
+  await waitForJobEnd(page, "#pg-train", "playground");
+  rows = await runRows(page, "playground");
+  await page.screenshot({ path: join(artifacts, "device-lost.png"), fullPage: true });
+  assert(rows.length === 2 && rows[1].status.startsWith("test accuracy"), `after training again: ${JSON.stringify(rows)}`);
+  assert((await page.$$('.run-panel[data-group="playground"] .restart')).length === 0, "the restart offer stayed");
+  const unexpected = errors.filter((e) => !/lost|destroyed|Device/i.test(e));
+  assert(unexpected.length === 0, `console errors: ${unexpected.join(" | ")}`);
   await context.close();
 });
 

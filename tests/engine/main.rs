@@ -6,6 +6,7 @@
 //! | `cpu_vs_pytorch` | the CPU backend, op by op and as a whole MLP, against PyTorch's numbers | fixtures |
 //! | `gradcheck` | analytic gradients (whole MLPs; single ops: convolution, pooling, random ops) against central differences | nothing |
 //! | `gpu_vs_cpu` | every GPU kernel against the CPU reference (cases in `tests/common/gpu_cases.rs`) | a GPU adapter |
+//! | `parsers` | property tests: every parser of a student's input (URL, stored results, data files) returns a value in range or an error, never panics | nothing |
 //! | `training` | loss falls; one epoch reaches 80 %; GPU and CPU agree; divergence is reported | the shipped data |
 //!
 //! `cargo test --test engine` runs them. Without a GPU adapter the GPU tests print a loud
@@ -15,6 +16,7 @@ mod cpu_vs_pytorch;
 mod fixtures;
 mod gpu_vs_cpu;
 mod gradcheck;
+mod parsers;
 mod shaders;
 mod training;
 

@@ -211,3 +211,138 @@ fn character_model_trains_alike_on_both_backends_and_writes_names() {
     let first = mean(&losses[0][..5]);
     assert!(first > 3.0 && first < 3.8, "the first losses should be near ln 27 = 3.30: {first}");
 }
+
+/// Lesson 7's measurements, checked against a computation written out here from the
+/// public API: after the same 8 training steps, the loss and gradient at w and at
+/// w − η·g on the last batch, by hand.
+#[test]
+fn landscape_and_covariate_shift_probes_match_a_direct_computation() {
+    use normlab::experiment::ProbeSpec;
+    use normlab::nn::Phase;
+    let config = ExperimentConfig {
+        architecture: Architecture::Mlp { hidden: vec![16, 16] },
+        optimizer: Optimizer::Sgd { momentum: 0.0, weight_decay: 0.0 },
+        learning_rate: 0.1,
+        max_batches_per_epoch: Some(16),
+        batch_size: 32,
+        ..ExperimentConfig::default()
+    };
+    let multiples = vec![0.5, 2.0];
+    let spec =
+        ProbeSpec { every_steps: 8, landscape: Some(multiples.clone()), covariate_shift: true, ..ProbeSpec::default() };
+    let data = fashion_mnist();
+    let mut probed = Run::new(CpuBackend::new(), &config, data).expect("valid");
+    probed.set_probes(spec);
+    let mut recorder = Recorder::default();
+    pollster::block_on(probed.train(&mut recorder)).expect("trains");
+    let report = recorder
+        .events
+        .iter()
+        .find_map(|e| match e {
+            Event::Probe(p) => Some(p.clone()),
+            _ => None,
+        })
+        .expect("one probe after 8 steps");
+    let landscape = report.landscape.expect("measured");
+
+    // The same 8 steps by hand, then the measurements.
+    let mut run = Run::new(CpuBackend::new(), &config, data).expect("valid");
+    let order = normlab::data::epoch_order(data.train.len, config.seed, 0);
+    for step in 0..8 {
+        run.record_train_step(&order[step * 32..(step + 1) * 32], step).unwrap();
+    }
+    let last: Vec<f32> = order[7 * 32..8 * 32].iter().map(|&r| r as f32).collect();
+    let features = data.features();
+    let x: Vec<f32> = last
+        .iter()
+        .flat_map(|&r| data.train.images[r as usize * features..(r as usize + 1) * features].to_vec())
+        .collect();
+    let y: Vec<f32> = last.iter().map(|&r| data.train.labels[r as usize]).collect();
+    let xs = run.backend.alloc(x.len(), "x").unwrap();
+    let ys = run.backend.alloc(y.len(), "y").unwrap();
+    let metrics = run.backend.alloc(4, "m").unwrap();
+    run.backend.upload(xs, &x);
+    run.backend.upload(ys, &y);
+    let params = run.model.params();
+    let read = |run: &mut Run<CpuBackend>, t| pollster::block_on(run.backend.read_later(t)).unwrap();
+    let loss_and_grad = |run: &mut Run<CpuBackend>| {
+        let logits = run.model.forward(&mut run.backend, xs, 32, Phase::BatchStats).unwrap();
+        let dlogits = run.model.dlogits;
+        run.backend.cross_entropy(logits, ys, Some(dlogits), metrics, 0, 32, 10);
+        run.model.backward(&mut run.backend, 32);
+        let loss = read(run, metrics)[0];
+        let grads: Vec<Vec<f32>> = params.iter().map(|p| read(run, p.grad)).collect();
+        (loss, grads)
+    };
+    let values: Vec<Vec<f32>> = params.iter().map(|p| read(&mut run, p.value)).collect();
+    let (loss, g) = loss_and_grad(&mut run);
+    let flat = |v: &[Vec<f32>]| v.concat();
+    let norm = |v: &[f32]| v.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
+    let mut losses = vec![loss];
+    let (mut change, mut beta) = (0.0f64, 0.0f64);
+    for m in &multiples {
+        let eta = 0.1 * m;
+        for (i, p) in params.iter().enumerate() {
+            let moved: Vec<f32> = values[i].iter().zip(&g[i]).map(|(w, d)| w - eta * d).collect();
+            run.backend.upload(p.value, &moved);
+        }
+        let (l, g2) = loss_and_grad(&mut run);
+        losses.push(l);
+        let diff: Vec<f32> = flat(&g).iter().zip(flat(&g2)).map(|(a, b)| a - b).collect();
+        change = change.max(norm(&diff));
+        beta = beta.max(norm(&diff) / (eta as f64 * norm(&flat(&g))));
+    }
+    let close = |a: f32, b: f64, what: &str| {
+        assert!((a as f64 - b).abs() <= 1e-4 * b.abs().max(1.0), "{what}: probe {a}, direct {b}")
+    };
+    close(landscape.loss_min, losses.iter().copied().fold(f32::INFINITY, f32::min) as f64, "lowest loss");
+    close(landscape.loss_max, losses.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64, "highest loss");
+    close(landscape.gradient_change, change, "gradient change");
+    close(landscape.beta_smoothness, beta, "β-smoothness");
+    // Covariate shift: the first weight layer has nothing before it.
+    assert_eq!(report.covariate_shift.len(), 3);
+    assert!((report.covariate_shift[0].cosine - 1.0).abs() < 1e-5 && report.covariate_shift[0].l2_distance < 1e-6);
+    assert!(report.covariate_shift[2].l2_distance > 0.0);
+
+    // Measuring puts the parameters back: the probed run trains exactly like a plain one.
+    let mut plain = Recorder::default();
+    pollster::block_on(Run::new(CpuBackend::new(), &config, data).unwrap().train(&mut plain)).unwrap();
+    assert_eq!(recorder.losses(), plain.losses(), "the probes changed the training");
+}
+
+/// Every lesson experiment the runner and the page can start, at its smoke preset, trains
+/// to the end on the CPU with its probes on: no setting of a lesson panics or is refused.
+#[test]
+fn every_named_experiment_runs_its_smoke_preset() {
+    use normlab::data::{toy, DatasetId, Source};
+    use normlab::experiment::presets::{self, EXPERIMENTS};
+    let names = names();
+    for experiment in EXPERIMENTS {
+        for (config, probes) in presets::named(&format!("{experiment}-smoke")).expect("named") {
+            let other;
+            let data = match config.dataset.source() {
+                Source::Shipped(_) if config.dataset == DatasetId::Names => &names,
+                Source::Shipped(_) if config.dataset == DatasetId::FashionMnist => fashion_mnist(),
+                Source::Shipped(file) => {
+                    let path = format!("{}/www/data/{file}", env!("CARGO_MANIFEST_DIR"));
+                    other = Dataset::from_file_bytes(config.dataset, &std::fs::read(&path).unwrap()).unwrap();
+                    &other
+                }
+                Source::Generated(shape) => {
+                    other = toy::generate(shape);
+                    &other
+                }
+                Source::UserFile => panic!("{experiment}: a lesson needs the student's file"),
+            };
+            let mut run = Run::new(CpuBackend::new(), &config, data)
+                .unwrap_or_else(|e| panic!("{experiment} {}: {e}", config.to_query()));
+            if let Some(spec) = probes {
+                run.set_probes(spec);
+            }
+            let mut recorder = Recorder::default();
+            pollster::block_on(run.train(&mut recorder))
+                .unwrap_or_else(|e| panic!("{experiment} {}: {e}", config.to_query()));
+            assert!(!recorder.losses().is_empty(), "{experiment}: no losses");
+        }
+    }
+}

@@ -431,7 +431,18 @@ impl Backend for GpuBackend {
             }
             match mapped {
                 Ok(Ok(())) => {}
-                Ok(Err(e)) => return Err(NormlabError::Gpu(format!("reading a result back failed: {e}"))),
+                Ok(Err(e)) => {
+                    // A mapping fails when the device is gone; its lost callback may still be
+                    // on its way, and says why. With no other fault reported, the failed
+                    // mapping itself is the sign of a lost device.
+                    for _ in 0..10 {
+                        crate::platform::yield_now().await;
+                        if let Some(fault) = ctx.take_fault() {
+                            return Err(fault);
+                        }
+                    }
+                    return Err(NormlabError::DeviceLost(format!("reading a result back failed: {e}")));
+                }
                 Err(_) => return Err(NormlabError::DeviceLost("the read-back was cancelled".into())),
             }
             let data = {

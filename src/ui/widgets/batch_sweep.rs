@@ -4,13 +4,12 @@
 
 use leptos::prelude::*;
 
-use super::PresetChoice;
+use super::{PresetChoice, TrainButton};
 use crate::chart::{draw_line_plot, Line, LinePlot, LineStyle, Scale};
 use crate::experiment::presets::{self, Preset, SWEEP_NORMS};
 use crate::nn::NormKind;
 use crate::records::RunRecord;
 use crate::ui::chart_canvas::{CanvasArea, ChartCanvas};
-use crate::ui::device::DeviceState;
 use crate::ui::i18n::*;
 use crate::ui::run_panel::RunPanel;
 use crate::ui::runs::RunStore;
@@ -51,7 +50,6 @@ fn accuracy(r: &RunRecord) -> Option<f64> {
 #[component]
 pub fn BatchSweep() -> impl IntoView {
     let trainer = expect_context::<Trainer>();
-    let device = expect_context::<DeviceState>();
     let store = expect_context::<RunStore>();
     let lang = lang();
     let preset = RwSignal::new(Preset::Quick);
@@ -149,10 +147,7 @@ pub fn BatchSweep() -> impl IntoView {
         <div class="widget batch-sweep">
             <div class="controls">
                 <PresetChoice name="l5-preset" value=preset />
-                <div class="buttons">
-                    <button class="train" id="l5-train" on:click=train
-                        prop:disabled=move || trainer.is_busy() || !device.ready()>{tr(RUN_ALL)}</button>
-                </div>
+                <TrainButton id="l5-train" label=RUN_ALL on_click=train />
             </div>
             <ChartCanvas id="l5-accuracy" draw=draw_accuracy height=380 label=Signal::derive(move || ACCURACY.get(lang.get()).to_string()) />
             <ChartCanvas id="l5-noise" draw=draw_noise height=340 label=Signal::derive(move || NOISE.get(lang.get()).to_string()) />

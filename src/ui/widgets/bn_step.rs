@@ -7,9 +7,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::backend::cpu::CpuBackend;
-use crate::backend::{Backend, NormGrads, NormMode, NormTensors, RunningStats};
-use crate::error::NormlabError;
-use crate::nn::NormKind;
+use crate::experiment::demos::{batch_norm_step, BatchNormStep as Results};
 use crate::ui::i18n::*;
 
 const LAYOUT: Msg = Msg { en: "Layout", zh: "布局" };
@@ -69,83 +67,6 @@ impl Layout {
     }
 }
 
-/// Everything the widget shows, read back from the backend.
-#[derive(Clone, Default, PartialEq)]
-struct Results {
-    mean: Vec<f32>,
-    var: Vec<f32>,
-    rstd: Vec<f32>,
-    x_hat: Vec<f32>,
-    y: Vec<f32>,
-    dx: Vec<f32>,
-    dgamma: Vec<f32>,
-    dbeta: Vec<f32>,
-    running_mean: Vec<f32>,
-    running_var: Vec<f32>,
-}
-
-/// One training-mode forward and backward pass of BatchNorm through the [`Backend`] trait.
-async fn compute(
-    layout: Layout,
-    x: Vec<f32>,
-    gamma: Vec<f32>,
-    beta: Vec<f32>,
-    dy: Vec<f32>,
-) -> Result<Results, NormlabError> {
-    let (n, c, s) = layout.shape();
-    let geometry = NormKind::Batch.geometry(n, c, s, true)?.expect("BatchNorm has a geometry");
-    let mut b = CpuBackend::new();
-    let len = n * c * s;
-    let mut tensor = |size: usize, data: Option<&[f32]>, label: &str| -> Result<_, NormlabError> {
-        let t = b.alloc(size, label)?;
-        if let Some(d) = data {
-            b.upload(t, d);
-        }
-        Ok(t)
-    };
-    let ones = vec![1.0; c];
-    let tensors = NormTensors {
-        x: tensor(len, Some(&x), "x")?,
-        y: tensor(len, None, "y")?,
-        gamma: tensor(c, Some(&gamma), "gamma")?,
-        beta: tensor(c, Some(&beta), "beta")?,
-        mean: tensor(c, None, "mean")?,
-        rstd: tensor(c, None, "rstd")?,
-        running: Some(RunningStats {
-            mean: tensor(c, None, "running_mean")?,
-            var: tensor(c, Some(&ones), "running_var")?,
-            batches_tracked: tensor(1, None, "num_batches_tracked")?,
-        }),
-    };
-    let grads = NormGrads {
-        dy: tensor(len, Some(&dy), "dy")?,
-        dx: tensor(len, None, "dx")?,
-        dgamma: tensor(c, None, "dgamma")?,
-        dbeta: tensor(c, None, "dbeta")?,
-        stat_grad: tensor(geometry.stat_grad_len(), None, "stat_grad")?,
-    };
-    let mode = NormMode::Train { momentum: Some(0.1) };
-    b.norm_forward(&geometry, mode, &tensors);
-    b.norm_backward(&geometry, mode, &tensors, &grads);
-    let running = tensors.running.expect("made above");
-    let mean = b.read_later(tensors.mean).await?;
-    let rstd = b.read_later(tensors.rstd).await?;
-    let y = b.read_later(tensors.y).await?;
-    let x_hat = (0..len).map(|i| (x[i] - mean[(i / s) % c]) * rstd[(i / s) % c]).collect();
-    Ok(Results {
-        var: rstd.iter().map(|r| 1.0 / (r * r) - geometry.eps).collect(),
-        mean,
-        rstd,
-        x_hat,
-        y,
-        dx: b.read_later(grads.dx).await?,
-        dgamma: b.read_later(grads.dgamma).await?,
-        dbeta: b.read_later(grads.dbeta).await?,
-        running_mean: b.read_later(running.mean).await?,
-        running_var: b.read_later(running.var).await?,
-    })
-}
-
 fn number(v: f32) -> String {
     if v.abs() < 5e-7 {
         "0".into()
@@ -181,7 +102,7 @@ pub fn BnStep() -> impl IntoView {
         let (_, c, _) = l.shape();
         let (g, b) = if affine.get() { (gamma.get(), beta.get()) } else { (vec![1.0; c], vec![0.0; c]) };
         spawn_local(async move {
-            match compute(l, xs, g, b, dys).await {
+            match batch_norm_step(&mut CpuBackend::new(), l.shape(), &xs, &g, &b, &dys).await {
                 Ok(r) => {
                     results.set(Some(r));
                     error.set(None);

@@ -3,12 +3,11 @@
 
 use leptos::prelude::*;
 
-use super::{PresetChoice, TrainingChart};
+use super::{PresetChoice, TrainButton, TrainingChart};
 use crate::chart::{draw_histogram_grid, draw_line_plot, histograms::HistogramCell, Line, LinePlot, LineStyle, Scale};
 use crate::experiment::presets::{self, BadInit, Preset};
 use crate::experiment::ProbeReport;
 use crate::ui::chart_canvas::{CanvasArea, ChartCanvas};
-use crate::ui::device::DeviceState;
 use crate::ui::i18n::*;
 use crate::ui::run_panel::RunPanel;
 use crate::ui::runs::RunStore;
@@ -39,7 +38,6 @@ const WAITING: Msg = Msg {
 #[component]
 pub fn DeepMlp() -> impl IntoView {
     let trainer = expect_context::<Trainer>();
-    let device = expect_context::<DeviceState>();
     let store = expect_context::<RunStore>();
     let lang = lang();
     let init = RwSignal::new(BadInit::TooSmall);
@@ -158,10 +156,7 @@ pub fn DeepMlp() -> impl IntoView {
                     {pick_init(BadInit::TooLarge, TOO_LARGE)}
                 </fieldset>
                 <PresetChoice name="l1-preset" value=preset />
-                <div class="buttons">
-                    <button class="train" id="l1-train" on:click=train
-                        prop:disabled=move || trainer.is_busy() || !device.ready()>{tr(RUN_BOTH)}</button>
-                </div>
+                <TrainButton id="l1-train" label=RUN_BOTH on_click=train />
             </div>
             <Show when=waiting>
                 <p class="muted">{tr(WAITING)}</p>

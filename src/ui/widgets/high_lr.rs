@@ -3,11 +3,10 @@
 
 use leptos::prelude::*;
 
-use super::{BatchSizeSlider, EpochsInput, LearningRateSlider, PresetChoice, TrainingChart};
+use super::{BatchSizeSlider, EpochsInput, LearningRateSlider, PresetChoice, TrainButton, TrainingChart};
 use crate::data::DatasetId;
 use crate::experiment::presets::{self, Preset};
 use crate::experiment::ExperimentConfig;
-use crate::ui::device::DeviceState;
 use crate::ui::i18n::*;
 use crate::ui::run_panel::RunPanel;
 use crate::ui::trainer::{RunRequest, Trainer};
@@ -24,7 +23,6 @@ const TITLE: Msg = Msg {
 pub fn HighLr(lesson: &'static str) -> impl IntoView {
     let page = expect_context::<Page>();
     let trainer = expect_context::<Trainer>();
-    let device = expect_context::<DeviceState>();
     let lang = lang();
 
     let query = page.initial_query(lesson).unwrap_or_default();
@@ -111,10 +109,7 @@ pub fn HighLr(lesson: &'static str) -> impl IntoView {
                         <option value="mnist">"MNIST"</option>
                     </select>
                 </div>
-                <div class="buttons">
-                    <button class="train" id="l4-train" on:click=train
-                        prop:disabled=move || trainer.is_busy() || !device.ready()>{tr(RUN_BOTH)}</button>
-                </div>
+                <TrainButton id="l4-train" label=RUN_BOTH on_click=train />
             </div>
             <TrainingChart group=GROUP id="l4-chart" title=TITLE />
             <RunPanel group=GROUP />

@@ -4,10 +4,16 @@
 mod batch_stats;
 mod batch_sweep;
 mod bn_step;
+mod comparison;
 mod deep_mlp;
+mod family;
 mod high_lr;
 mod names;
+mod noise_vs_mask;
 mod playground;
+mod practice;
+mod regularizers;
+mod why_bn;
 
 use leptos::prelude::*;
 
@@ -27,6 +33,17 @@ pub fn live(name: &str, lesson: &'static str) -> AnyView {
         "high-lr" => view! { <high_lr::HighLr lesson=lesson /> }.into_any(),
         "batch-stats-spread" => view! { <batch_stats::BatchStatsSpread /> }.into_any(),
         "batch-sweep" => view! { <batch_sweep::BatchSweep /> }.into_any(),
+        "regularizers" => view! { <regularizers::Regularizers /> }.into_any(),
+        "noise-vs-mask" => view! { <noise_vs_mask::NoiseVsMask /> }.into_any(),
+        "noisy-bn" => view! { <why_bn::NoisyBn /> }.into_any(),
+        "ics" => view! { <why_bn::CovariateShift /> }.into_any(),
+        "smoothness" => view! { <why_bn::Smoothness /> }.into_any(),
+        "lp-norm" => view! { <why_bn::LpNorm /> }.into_any(),
+        "norm-axes" => view! { <family::NormAxes /> }.into_any(),
+        "family-table" => view! { <family::FamilyTable /> }.into_any(),
+        "placement" => view! { <practice::Placement /> }.into_any(),
+        "redundant-bias" => view! { <practice::RedundantBias /> }.into_any(),
+        "clipping" => view! { <practice::Clipping /> }.into_any(),
         "playground" => view! { <playground::Playground lesson=lesson /> }.into_any(),
         other => view! { <p class="alert">"Unknown live piece: " {other.to_string()}</p> }.into_any(),
     }
@@ -148,6 +165,20 @@ pub fn EpochsInput(id: &'static str, value: RwSignal<usize>) -> impl IntoView {
                         value.set(v.clamp(EPOCHS_RANGE.0, EPOCHS_RANGE.1));
                     }
                 } />
+        </div>
+    }
+}
+
+/// A live piece's Train button: disabled while any job trains (one job at a time) and
+/// until the compute device is known.
+#[component]
+pub fn TrainButton(id: &'static str, label: Msg, on_click: impl Fn(leptos::ev::MouseEvent) + 'static) -> impl IntoView {
+    let trainer = expect_context::<super::trainer::Trainer>();
+    let device = expect_context::<super::device::DeviceState>();
+    view! {
+        <div class="buttons">
+            <button class="train" id=id on:click=on_click
+                prop:disabled=move || trainer.is_busy() || !device.ready()>{tr(label)}</button>
         </div>
     }
 }

@@ -4,12 +4,11 @@
 
 use leptos::prelude::*;
 
-use super::{PresetChoice, TrainingChart};
+use super::{PresetChoice, TrainButton, TrainingChart};
 use crate::chart::{draw_line_plot, Line, LinePlot, LineStyle, Scale};
 use crate::experiment::presets::{self, Preset};
 use crate::experiment::ProbeReport;
 use crate::ui::chart_canvas::{CanvasArea, ChartCanvas};
-use crate::ui::device::DeviceState;
 use crate::ui::i18n::*;
 use crate::ui::run_panel::RunPanel;
 use crate::ui::runs::RunStore;
@@ -47,7 +46,6 @@ fn momentum_label(i: usize) -> String {
 #[component]
 pub fn NamesModel() -> impl IntoView {
     let trainer = expect_context::<Trainer>();
-    let device = expect_context::<DeviceState>();
     let store = expect_context::<RunStore>();
     let lang = lang();
     let preset = RwSignal::new(Preset::Quick);
@@ -77,6 +75,7 @@ pub fn NamesModel() -> impl IntoView {
             }
             JobEvent::Probe { run, report } => history.update(|h| h[run.min(1)].push(report)),
             JobEvent::Names { run, names: n } => names.update(|all| all[run.min(1)] = n),
+            JobEvent::Boundary { .. } => {}
         });
     };
 
@@ -196,10 +195,7 @@ pub fn NamesModel() -> impl IntoView {
                         {(0..4).map(|u| view! { <option value=u.to_string()>{u.to_string()}</option> }).collect_view()}
                     </select>
                 </div>
-                <div class="buttons">
-                    <button class="train" id="l3-train" on:click=train
-                        prop:disabled=move || trainer.is_busy() || !device.ready()>{tr(RUN_BOTH)}</button>
-                </div>
+                <TrainButton id="l3-train" label=RUN_BOTH on_click=train />
             </div>
             <TrainingChart group=GROUP id="l3-chart" title=TITLE />
             <ChartCanvas id="l3-running-mean" draw=draw_means height=340

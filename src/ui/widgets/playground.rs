@@ -4,16 +4,30 @@
 
 use leptos::prelude::*;
 
-use super::{BatchSizeSlider, EpochsInput, LearningRateSlider, TrainingChart};
+use super::{BatchSizeSlider, EpochsInput, LearningRateSlider, TrainButton, TrainingChart};
 use crate::backend::GradClip;
+use crate::chart::draw_decision_boundary;
 use crate::data::DatasetId;
 use crate::experiment::ExperimentConfig;
 use crate::nn::{Architecture, NormKind, Optimizer, Placement};
-use crate::ui::device::DeviceState;
+use crate::ui::chart_canvas::{CanvasArea, ChartCanvas};
+use crate::ui::fetch::{load_dataset, use_file};
 use crate::ui::i18n::*;
 use crate::ui::run_panel::RunPanel;
-use crate::ui::trainer::{RunRequest, Trainer};
+use crate::ui::trainer::{JobEvent, RunRequest, Trainer, BOUNDARY_EXTENT, BOUNDARY_RESOLUTION};
 use crate::ui::Page;
+
+const YOUR_FILE: Msg = Msg { en: "Your CIFAR-10 batch file", zh: "你自己的 CIFAR-10 批文件" };
+const FILE_HINT: Msg = Msg {
+    en: "The binary version (data_batch_1.bin …): it is read here in your browser and never sent anywhere.",
+    zh: "二进制版本（data_batch_1.bin 等）：文件只在你的浏览器里读取，不会发送到任何地方。",
+};
+const BOUNDARY: Msg = Msg {
+    en: "Decision regions of the last run, with the test points",
+    zh: "最近一次运行的决策区域，以及测试点",
+};
+/// A batch file is 30.7 MB; anything far larger is refused before it is read.
+const MAX_FILE_BYTES: f64 = 200.0 * 1024.0 * 1024.0;
 
 const GROUP: &str = "playground";
 const TITLE: Msg =
@@ -45,7 +59,6 @@ const NORMS: [(&str, &str); 9] = [
 pub fn Playground(lesson: &'static str) -> impl IntoView {
     let page = expect_context::<Page>();
     let trainer = expect_context::<Trainer>();
-    let device = expect_context::<DeviceState>();
     let lang = lang();
     let (opened, problems) = ExperimentConfig::from_query(&page.initial_query(lesson).unwrap_or_default());
     // Keys of the page itself are not experiment settings.
@@ -79,10 +92,93 @@ pub fn Playground(lesson: &'static str) -> impl IntoView {
         GradClip::Value { clip } => clip,
     };
 
+    // The decision regions of the last run on 2-D data, and that data's test points.
+    let boundary: RwSignal<Option<Vec<(usize, f32)>>> = RwSignal::new(None);
+    let points: RwSignal<Vec<(f32, f32, usize)>> = RwSignal::new(Vec::new());
+    let file_status: RwSignal<Option<(String, bool)>> = RwSignal::new(None);
+    let toy = move || config.with(|c| matches!(c.dataset, DatasetId::Moons | DatasetId::Circles | DatasetId::Spirals));
     let train = move |_| {
         let c = config.get_untracked();
         page.set_settings_query(&c.to_query());
-        trainer.start(GROUP, vec![RunRequest::new(c.clone(), c.label())], |_| {});
+        let mut request = RunRequest::new(c.clone(), format!("{} · {}", c.dataset.title(), c.label()));
+        request.boundary = toy();
+        if request.boundary {
+            let id = c.dataset;
+            leptos::task::spawn_local(async move {
+                if let Ok(data) = load_dataset(id).await {
+                    let t = &data.test;
+                    points.set(
+                        (0..t.len).map(|i| (t.images[2 * i], t.images[2 * i + 1], t.labels[i] as usize)).collect(),
+                    );
+                }
+            });
+        }
+        trainer.start(GROUP, vec![request], move |event| {
+            if let JobEvent::Boundary { cells, .. } = event {
+                boundary.set(Some(cells));
+            }
+        });
+    };
+    let read_file = move |ev: leptos::ev::Event| {
+        use wasm_bindgen::JsCast;
+        let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
+        let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
+        let l = lang.get_untracked();
+        if file.size() > MAX_FILE_BYTES {
+            file_status.set(Some((
+                pick(
+                    l,
+                    format!(
+                        "{} is {:.0} MB, far more than a CIFAR-10 batch file (31 MB); it was not read.",
+                        file.name(),
+                        file.size() / 1e6
+                    ),
+                    format!(
+                        "{} 有 {:.0} MB，远大于一个 CIFAR-10 批文件（31 MB）；没有读取它。",
+                        file.name(),
+                        file.size() / 1e6
+                    ),
+                ),
+                true,
+            )));
+            return;
+        }
+        let name = file.name();
+        leptos::task::spawn_local(async move {
+            let bytes = match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
+                Ok(buffer) => js_sys::Uint8Array::new(&buffer).to_vec(),
+                Err(e) => {
+                    file_status.set(Some((format!("{name}: {e:?}"), true)));
+                    return;
+                }
+            };
+            match use_file(DatasetId::Cifar10, &bytes) {
+                Ok(data) => {
+                    file_status.set(Some((
+                        pick(
+                            l,
+                            format!("{name}: {} images for training, {} for testing.", data.train.len, data.test.len),
+                            format!("{name}：{} 张用于训练，{} 张用于测试。", data.train.len, data.test.len),
+                        ),
+                        false,
+                    )));
+                    config.update(|c| c.dataset = DatasetId::Cifar10);
+                }
+                Err(e) => file_status.set(Some((format!("{name}: {e}"), true))),
+            }
+        });
+    };
+    let draw_boundary = move |root: &CanvasArea| {
+        let Some(cells) = boundary.get() else { return Ok(String::new()) };
+        draw_decision_boundary(
+            root,
+            BOUNDARY.get(lang.get()),
+            BOUNDARY_EXTENT,
+            BOUNDARY_RESOLUTION,
+            &cells,
+            &points.get(),
+        )?;
+        Ok(serde_json::json!({ "cells": cells.len() }).to_string())
     };
     view! {
         <div class="widget playground">
@@ -98,9 +194,14 @@ pub fn Playground(lesson: &'static str) -> impl IntoView {
                                 set(Box::new(move |c| c.dataset = d));
                             }
                         }>
-                        <option value="fashion-mnist">"Fashion-MNIST"</option>
-                        <option value="mnist">"MNIST"</option>
+                        {[DatasetId::FashionMnist, DatasetId::Mnist, DatasetId::Moons, DatasetId::Circles, DatasetId::Spirals, DatasetId::Cifar10]
+                            .map(|d| view! { <option value=d.name()>{d.title()}</option> })
+                            .collect_view()}
                     </select>
+                </div>
+                <div class="control file">
+                    <label for="pg-file">{tr(YOUR_FILE)}</label>
+                    <input id="pg-file" type="file" accept=".bin,application/octet-stream" on:change=read_file />
                 </div>
                 <div class="control">
                     <label for="pg-model">{tr(MODEL)}</label>
@@ -110,7 +211,7 @@ pub fn Playground(lesson: &'static str) -> impl IntoView {
                             let cnn = event_target_value(&ev) == "cnn";
                             set(Box::new(move |c| c.architecture = if cnn { Architecture::notes_cnn() } else { Architecture::Mlp { hidden: vec![256, 256] } }));
                         }>
-                        <option value="mlp">"MLP 784-256-256-10"</option>
+                        <option value="mlp">"MLP (256-256)"</option>
                         <option value="cnn">"CNN (conv 32, conv 64, linear 128)"</option>
                     </select>
                 </div>
@@ -119,7 +220,18 @@ pub fn Playground(lesson: &'static str) -> impl IntoView {
                     <select id="pg-norm" prop:value=norm_name
                         on:change=move |ev| {
                             if let Some(kind) = NormKind::parse(&event_target_value(&ev)) {
-                                set(Box::new(move |c| c.norms = vec![kind]));
+                                // InstanceNorm needs positions: in the CNN it goes on the conv
+                                // blocks only, as nn.InstanceNorm2d would.
+                                set(Box::new(move |c| {
+                                    c.norms = match (&c.architecture, kind) {
+                                        (Architecture::Cnn { channels, .. }, NormKind::Instance) => {
+                                            let mut norms = vec![kind; channels.len()];
+                                            norms.push(NormKind::None);
+                                            norms
+                                        }
+                                        _ => vec![kind],
+                                    }
+                                }));
                             }
                         }>
                         {NORMS.iter().map(|(value, label)| {
@@ -210,12 +322,17 @@ pub fn Playground(lesson: &'static str) -> impl IntoView {
                         } />
                 </div>
                 <p class="muted settings" id="pg-summary">{move || config.with(|c| c.label())}</p>
-                <div class="buttons">
-                    <button class="train" id="pg-train" on:click=train
-                        prop:disabled=move || trainer.is_busy() || !device.ready()>{tr(TRAIN)}</button>
-                </div>
+                <TrainButton id="pg-train" label=TRAIN on_click=train />
             </div>
+            <p class="muted">{tr(FILE_HINT)}</p>
+            {move || file_status.get().map(|(text, error)| view! {
+                <p class=if error { "alert" } else { "note" } role=if error { "alert" } else { "status" } id="pg-file-status">{text}</p>
+            })}
             <TrainingChart group=GROUP id="pg-chart" title=TITLE />
+            <Show when=move || toy() && boundary.with(|b| b.is_some())>
+                <ChartCanvas id="pg-boundary" draw=draw_boundary width=520 height=520
+                    label=Signal::derive(move || BOUNDARY.get(lang.get()).to_string()) />
+            </Show>
             <RunPanel group=GROUP />
         </div>
     }
