@@ -77,6 +77,20 @@ pub struct GpuBackend {
     clip_scratch: Option<clip::ClipScratch>,
 }
 
+/// Frees the run's GPU memory as soon as the run is over. wgpu on the web does not destroy
+/// a buffer when its handle is dropped; the memory would wait for the browser's garbage
+/// collector, and run after run it piles up (the soak test counts live buffers). Work
+/// already submitted still completes: WebGPU defers the release until then.
+impl Drop for GpuBackend {
+    fn drop(&mut self) {
+        for buffer in &self.tensors {
+            buffer.destroy();
+        }
+        self.uniform_arena.destroy();
+        self.step_uniform.destroy();
+    }
+}
+
 impl GpuBackend {
     pub fn new(ctx: GpuContext) -> Self {
         let pipelines = Pipelines::new(&ctx.device);
@@ -452,6 +466,7 @@ impl Backend for GpuBackend {
                 bytemuck::cast_slice::<u8, f32>(&view).to_vec()
             };
             staging.unmap();
+            staging.destroy();
             Ok(data)
         })
     }
