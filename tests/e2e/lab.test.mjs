@@ -615,4 +615,22 @@ await check("faults: a GPU device lost mid-run is reported, a new device is foun
   await context.close();
 });
 
+await check("faults: a model too large for the device is refused in words, and the page keeps working", async () => {
+  // Eight hidden layers of 4 096 with Adam: over 2 GiB of tensors, past the CPU backend's
+  // budget for a tab's wasm memory.
+  const wide = Array(8).fill(4096).join("-");
+  const { context, page, errors } = await lab.open(`lesson=playground&lang=en&hidden=${wide}&norm=batch&opt=adam&lr=0.001&batch=64&epochs=1&backend=cpu`);
+  await trainToEnd(page, "#pg-train", "playground");
+  const alert = await page.textContent('.run-panel[data-group="playground"] .alert');
+  assert(/needs \d+ bytes, more than this device allows \(\d+ bytes\)/.test(alert), `message: ${alert}`);
+  // Refused before allocating: the tab did not run out of memory, and it stays usable
+  // (the lesson switch still works and Train is enabled again).
+  assert(!(await page.isDisabled("#pg-train")), "Train stayed disabled after the refusal");
+  await page.click(".pager a.previous");
+  await page.waitForSelector('article[data-lesson="l9"]');
+  console.log(`     ${alert}`);
+  assert(errors.length === 0, `console errors: ${errors.join(" | ")}`);
+  await context.close();
+});
+
 await lab.finish();

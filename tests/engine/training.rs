@@ -146,6 +146,23 @@ fn absurd_learning_rate_is_reported_as_divergence() {
     assert!(recorder.epochs().is_empty(), "no epoch summary after divergence");
 }
 
+/// A model past the CPU backend's memory budget is refused before allocating, naming both
+/// numbers (in the page the budget keeps the tab's wasm memory from running out).
+#[test]
+fn a_model_past_the_memory_budget_is_refused_in_words() {
+    let config = ExperimentConfig::default();
+    let budget = 1u64 << 20;
+    match Run::new(CpuBackend::with_memory_budget(budget), &config, fashion_mnist()) {
+        Err(NormlabError::TooLarge { requested, limit, what }) => {
+            assert_eq!(limit, budget);
+            assert!(requested > budget && what.contains("tensors together"), "{what}: {requested}");
+        }
+        Err(other) => panic!("expected TooLarge, got {other}"),
+        Ok(_) => panic!("a model of several MB fit in a 1 MB budget"),
+    }
+    assert!(Run::new(CpuBackend::new(), &config, fashion_mnist()).is_ok());
+}
+
 #[test]
 fn batch_norm_with_batch_of_one_is_refused() {
     let config = ExperimentConfig { batch_size: 1, ..ExperimentConfig::default() };

@@ -40,6 +40,10 @@ const POOL_BLOCK_ELEMENTS: usize = 1 << 20;
 /// The largest tensor this backend allocates (1 GiB of f32), so that an impossible
 /// setting fails with a message instead of an out-of-memory abort.
 const MAX_TENSOR_ELEMENTS: usize = 1 << 28;
+/// All of one backend's tensors together. A browser tab's wasm memory ends at 4 GiB and
+/// holds the data sets and the page as well; a model past this budget is refused before
+/// its allocation could abort the page.
+pub const DEFAULT_MEMORY_BUDGET: u64 = if cfg!(target_arch = "wasm32") { 2 << 30 } else { 16 << 30 };
 
 #[derive(Default)]
 struct CpuState {
@@ -61,15 +65,28 @@ impl CpuState {
 }
 
 /// The CPU backend. Single-threaded, as in the browser.
-#[derive(Default)]
 pub struct CpuBackend {
     state: Rc<RefCell<CpuState>>,
     scalars: Option<StepScalars>,
+    /// Bytes of tensors allocated so far, and the most allowed.
+    allocated: u64,
+    budget: u64,
+}
+
+impl Default for CpuBackend {
+    fn default() -> Self {
+        Self::with_memory_budget(DEFAULT_MEMORY_BUDGET)
+    }
 }
 
 impl CpuBackend {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A backend whose tensors together may take at most `bytes`.
+    pub fn with_memory_budget(bytes: u64) -> Self {
+        CpuBackend { state: Rc::default(), scalars: None, allocated: 0, budget: bytes }
     }
 
     fn record(&mut self, command: impl FnOnce(&mut Vec<Vec<f32>>) + 'static) {
@@ -140,9 +157,24 @@ impl Backend for CpuBackend {
                 limit: MAX_TENSOR_ELEMENTS as u64 * 4,
             });
         }
-        let mut state = self.state.borrow_mut();
-        state.tensors.push(vec![0.0; len]);
-        Ok(TensorId(state.tensors.len() - 1))
+        let bytes = len as u64 * 4;
+        if self.allocated + bytes > self.budget {
+            return Err(NormlabError::TooLarge {
+                what: format!("the model's tensors together (up to '{label}')"),
+                requested: self.allocated + bytes,
+                limit: self.budget,
+            });
+        }
+        self.allocated += bytes;
+        // The memory itself is taken when the queued work first runs, so a model refused
+        // part-way through building (a later tensor past the budget) never takes any.
+        let id = {
+            let mut state = self.state.borrow_mut();
+            state.tensors.push(Vec::new());
+            state.tensors.len() - 1
+        };
+        self.record(move |t| t[id] = vec![0.0; len]);
+        Ok(TensorId(id))
     }
 
     fn upload(&mut self, tensor: TensorId, data: &[f32]) {
