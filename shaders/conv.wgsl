@@ -11,8 +11,8 @@
 // OH = ⌊(H + 2p − k)/s⌋ + 1, OW likewise. x is 0 outside the image.
 //
 // Each pass is one matrix product out[M, Ncol] = A[M, K] · B[K, Ncol], an "implicit GEMM":
-// the operands are read straight from the tensors while the tiles are staged, so the
-// unrolled (im2col) matrix that the CPU twin builds is never stored.
+// the operands are read straight from the tensors, so the unrolled (im2col) matrix that
+// the CPU twin builds is never stored.
 //
 //   pass             rows M        summed K       columns Ncol   A[row, k]              B[k, col]
 //   forward          (n, oh, ow)   (ci, kh, kw)   co             x under the window     w[co, k]
@@ -22,16 +22,19 @@
 // backward_input is a gather: each dx element sums what it received from every output
 // position, so no two threads write one element and no (float) atomics are needed.
 //
-// Tiling as in matmul.wgsl: a workgroup of 16×16 threads computes a 64×64 block of out,
-// each thread a 4×4 sub-block, walking K in slices of 16 staged in workgroup memory. Each
-// thread stages one K index for four rows of A and four columns of B; it splits those
-// rows and columns into coordinates once, before the K loop, and the K index once per
-// slice, so that the integer divisions stay out of the inner loop. Anything outside the
-// matrices reads 0, so any sizes work. The row blocks run along y, folded into z when
-// there are more than 65 535 of them.
+// Tiling in registers, as in matmul.wgsl: each thread computes a 4×4 block of out (four
+// rows, four columns), a workgroup of 8×8 threads a 32×32 block; nothing is staged in
+// workgroup memory and there is no barrier (software GPUs pay for every barrier by
+// switching between all of a workgroup's threads). Each thread splits its rows and
+// columns into coordinates once, then walks the summed index as nested loops over its
+// coordinates: the input passes take the kernel's taps outside and the channels inside,
+// so where a tap lands (and whether it falls in the padding) is worked out once per tap,
+// and the inner loop has no integer division and no branch (`select` zeroes what lies
+// outside). Rows or columns past the matrix are read clamped and never written. The row
+// blocks run along y, folded into z when there are more than 65 535 of them.
 //
 // Bindings: 0 params, 1 x, 2 weight, 3 dy, 4 out (y, dx or dw). Each pass reads two of
-// x, weight and dy; the host binds a spare buffer to the third.
+// x, weight and dy, and its entry point's layout holds only those.
 // Keep in sync with `ConvParams` in src/backend/gpu/conv.rs.
 
 struct Params {
@@ -59,26 +62,6 @@ struct Params {
 @group(0) @binding(3) var<storage, read> dy: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 
-const FORWARD: u32 = 0u;
-const BACKWARD_INPUT: u32 = 1u;
-const BACKWARD_WEIGHT: u32 = 2u;
-
-const TILE_M: u32 = 64u;
-const TILE_N: u32 = 64u;
-const TILE_K: u32 = 16u;
-// Tiles are stored k-major; rows are padded by one so that the staging writes, which are
-// 64 floats apart, do not all land in the same workgroup memory bank.
-const STRIDE_A: u32 = 65u;
-const STRIDE_B: u32 = 65u;
-
-var<workgroup> tile_a: array<f32, 1040>; // [TILE_K][STRIDE_A]
-var<workgroup> tile_b: array<f32, 1040>; // [TILE_K][STRIDE_B]
-
-// The four rows of A and four columns of B this thread stages, as (offset, h, w); an
-// offset of −1 marks a row or column outside the matrix.
-var<private> a_rows: array<vec3<i32>, 4>;
-var<private> b_cols: array<vec3<i32>, 4>;
-
 fn image_len() -> u32 {
     return p.height * p.width;
 }
@@ -91,238 +74,206 @@ fn taps() -> u32 {
     return p.kernel * p.kernel;
 }
 
-const OUTSIDE: vec3<i32> = vec3<i32>(-1, 0, 0);
-
-// Row r of A: where its part of the operand starts, and its 2-D position.
-fn a_row(mode: u32, r: u32) -> vec3<i32> {
-    if (r >= p.m) {
-        return OUTSIDE;
-    }
-    let s = i32(p.stride);
-    let pad = i32(p.padding);
-    switch mode {
-        case FORWARD: {
-            // r = (n, oh, ow): sample n of x, window corner (oh·s − p, ow·s − p).
-            let n = r / out_image_len();
-            let o = r % out_image_len();
-            let base = n * p.in_channels * image_len();
-            return vec3<i32>(i32(base), i32(o / p.out_width) * s - pad, i32(o % p.out_width) * s - pad);
-        }
-        case BACKWARD_INPUT: {
-            // r = (n, ih, iw): sample n of dy, pixel position in the padded image.
-            let n = r / image_len();
-            let i = r % image_len();
-            let base = n * p.out_channels * out_image_len();
-            return vec3<i32>(i32(base), i32(i / p.width) + pad, i32(i % p.width) + pad);
-        }
-        default: {
-            // r = co: channel co of dy (within each sample).
-            return vec3<i32>(i32(r * out_image_len()), 0, 0);
-        }
-    }
+// The first of this thread's four rows: row blocks of 32 run along y, folded into z.
+fn first_row(lid: vec3<u32>, wid: vec3<u32>, groups: vec3<u32>) -> u32 {
+    return ((wid.y + wid.z * groups.y) * 8u + lid.y) * 4u;
 }
 
-// Column c of B: where its part of the operand starts, and its kernel offset.
-fn b_col(mode: u32, c: u32) -> vec3<i32> {
-    if (c >= p.n) {
-        return OUTSIDE;
-    }
-    switch mode {
-        case FORWARD: {
-            // c = co: filter co is row co of w viewed as [CO, K].
-            return vec3<i32>(i32(c * p.k), 0, 0);
-        }
-        case BACKWARD_INPUT: {
-            // c = ci: w[0, ci, 0, 0].
-            return vec3<i32>(i32(c * taps()), 0, 0);
-        }
-        default: {
-            // c = (ci, kh, kw): channel ci of x (within each sample), tap (kh − p, kw − p).
-            let ci = c / taps();
-            let t = c % taps();
-            let pad = i32(p.padding);
-            return vec3<i32>(i32(ci * image_len()), i32(t / p.kernel) - pad, i32(t % p.kernel) - pad);
-        }
-    }
+// x[base + ih·W + iw], or 0 in the zero padding.
+fn x_at(base: i32, ih: i32, iw: i32) -> f32 {
+    let inside = ih >= 0 && iw >= 0 && ih < i32(p.height) && iw < i32(p.width);
+    return select(0.0, x[select(0, base + ih * i32(p.width) + iw, inside)], inside);
 }
 
-// The summed index split into coordinates: (ci or co, kh, kw), or (n, oh, ow) for the
-// weight gradient; x = −1 past the end.
-fn split_k(mode: u32, k: u32) -> vec3<i32> {
-    if (k >= p.k) {
-        return OUTSIDE;
-    }
-    if (mode == BACKWARD_WEIGHT) {
-        let o = k % out_image_len();
-        return vec3<i32>(i32(k / out_image_len()), i32(o / p.out_width), i32(o % p.out_width));
-    }
-    let t = k % taps();
-    return vec3<i32>(i32(k / taps()), i32(t / p.kernel), i32(t % p.kernel));
-}
-
-// x[offset + ih·W + iw], or 0 in the zero padding.
-fn x_at(offset: i32, ih: i32, iw: i32) -> f32 {
-    if (ih < 0 || iw < 0 || ih >= i32(p.height) || iw >= i32(p.width)) {
-        return 0.0;
-    }
-    return x[offset + ih * i32(p.width) + iw];
-}
-
-// A[row, k] with `row` from a_row and `kk` from split_k.
-fn load_a(mode: u32, row: vec3<i32>, kk: vec3<i32>) -> f32 {
-    if (row.x < 0 || kk.x < 0) {
-        return 0.0;
-    }
-    switch mode {
-        case FORWARD: {
-            // x[n, ci, oh·s − p + kh, ow·s − p + kw]
-            return x_at(row.x + kk.x * i32(image_len()), row.y + kk.y, row.z + kk.z);
-        }
-        case BACKWARD_INPUT: {
-            // dy[n, co, oh, ow] with oh·s = ih + p − kh, ow·s = iw + p − kw, if such a tap exists.
-            let s = i32(p.stride);
-            let th = row.y - kk.y;
-            let tw = row.z - kk.z;
-            if (th < 0 || tw < 0) {
-                return 0.0;
-            }
-            let oh = th / s;
-            let ow = tw / s;
-            if (oh * s != th || ow * s != tw || oh >= i32(p.out_height) || ow >= i32(p.out_width)) {
-                return 0.0;
-            }
-            return dy[row.x + kk.x * i32(out_image_len()) + oh * i32(p.out_width) + ow];
-        }
-        default: {
-            // dy[n, co, oh, ow]
-            let sample = kk.x * i32(p.out_channels * out_image_len());
-            return dy[sample + row.x + kk.y * i32(p.out_width) + kk.z];
-        }
-    }
-}
-
-// B[k, col] with `col` from b_col, `kk` from split_k and `k` the flat summed index.
-fn load_b(mode: u32, col: vec3<i32>, kk: vec3<i32>, k: u32) -> f32 {
-    if (col.x < 0 || kk.x < 0) {
-        return 0.0;
-    }
-    switch mode {
-        case FORWARD: {
-            // w[co, k]
-            return weight[col.x + i32(k)];
-        }
-        case BACKWARD_INPUT: {
-            // w[co, ci, kh, kw]
-            let w_co = kk.x * i32(p.in_channels * taps());
-            return weight[w_co + col.x + kk.y * i32(p.kernel) + kk.z];
-        }
-        default: {
-            // x[n, ci, oh·s − p + kh, ow·s − p + kw]
-            let s = i32(p.stride);
-            let sample = kk.x * i32(p.in_channels * image_len());
-            return x_at(sample + col.x, kk.y * s + col.y, kk.z * s + col.z);
-        }
-    }
-}
-
-// out[row, col] to its place in y, dx or dw.
-fn store(mode: u32, row: u32, col: u32, value: f32) {
-    if (row >= p.m || col >= p.n) {
-        return;
-    }
-    switch mode {
-        case FORWARD: {
-            // row = (n, oh, ow), col = co
-            let n = row / out_image_len();
-            out[(n * p.out_channels + col) * out_image_len() + row % out_image_len()] = value;
-        }
-        case BACKWARD_INPUT: {
-            // row = (n, ih, iw), col = ci
-            let n = row / image_len();
-            out[(n * p.in_channels + col) * image_len() + row % image_len()] = value;
-        }
-        default: {
-            // row = co, col = (ci, kh, kw): dw is stored [CO, CI·k·k]
-            out[row * p.n + col] = value;
-        }
-    }
-}
-
-// The tiled product shared by the three entry points.
-fn conv_gemm(mode: u32, lid: vec3<u32>, wid: vec3<u32>, groups: vec3<u32>) {
-    let row0 = (wid.y + wid.z * groups.y) * TILE_M;
-    let col0 = wid.x * TILE_N;
-    // A folded grid may have a few blocks past the end (the whole workgroup leaves).
-    if (row0 >= p.m) {
-        return;
-    }
-    let thread = lid.y * 16u + lid.x;
-    // This thread stages K index k0 + stage_k for rows / columns stage_r + 16·i.
-    let stage_k = thread % TILE_K;
-    let stage_r = thread / TILE_K;
-    for (var i = 0u; i < 4u; i++) {
-        a_rows[i] = a_row(mode, row0 + stage_r + 16u * i);
-        b_cols[i] = b_col(mode, col0 + stage_r + 16u * i);
-    }
-    var acc: array<f32, 16>;
-    for (var i = 0u; i < 16u; i++) {
-        acc[i] = 0.0;
-    }
-
-    for (var k0 = 0u; k0 < p.k; k0 += TILE_K) {
-        let k = k0 + stage_k;
-        let kk = split_k(mode, k);
-        for (var i = 0u; i < 4u; i++) {
-            tile_a[stage_k * STRIDE_A + stage_r + 16u * i] = load_a(mode, a_rows[i], kk);
-            tile_b[stage_k * STRIDE_B + stage_r + 16u * i] = load_b(mode, b_cols[i], kk, k);
-        }
-        workgroupBarrier();
-        for (var t = 0u; t < TILE_K; t++) {
-            var av: array<f32, 4>;
-            var bv: array<f32, 4>;
-            for (var i = 0u; i < 4u; i++) {
-                av[i] = tile_a[t * STRIDE_A + lid.y * 4u + i];
-                bv[i] = tile_b[t * STRIDE_B + lid.x * 4u + i];
-            }
-            for (var i = 0u; i < 4u; i++) {
-                for (var j = 0u; j < 4u; j++) {
-                    acc[i * 4u + j] += av[i] * bv[j];
-                }
-            }
-        }
-        workgroupBarrier();
-    }
-
-    for (var i = 0u; i < 4u; i++) {
-        for (var j = 0u; j < 4u; j++) {
-            store(mode, row0 + lid.y * 4u + i, col0 + lid.x * 4u + j, acc[i * 4u + j]);
-        }
-    }
-}
-
-@compute @workgroup_size(16, 16, 1)
+@compute @workgroup_size(8, 8, 1)
 fn conv_forward(
     @builtin(local_invocation_id) lid: vec3<u32>,
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) groups: vec3<u32>,
 ) {
-    conv_gemm(FORWARD, lid, wid, groups);
+    let row0 = first_row(lid, wid, groups);
+    let col0 = (wid.x * 8u + lid.x) * 4u;
+    if (row0 >= p.m || col0 >= p.n) {
+        return;
+    }
+    let s = i32(p.stride);
+    let pad = i32(p.padding);
+    // Rows (n, oh, ow): sample n's x, and the window's corner (oh·s − p, ow·s − p).
+    var x_base: array<i32, 4>;
+    var ih0: array<i32, 4>;
+    var iw0: array<i32, 4>;
+    for (var i = 0u; i < 4u; i++) {
+        let r = min(row0 + i, p.m - 1u);
+        let o = r % out_image_len();
+        x_base[i] = i32((r / out_image_len()) * p.in_channels * image_len());
+        ih0[i] = i32(o / p.out_width) * s - pad;
+        iw0[i] = i32(o % p.out_width) * s - pad;
+    }
+    // Columns co: filter co is row co of w viewed as [CO, K].
+    let w0 = min(col0, p.n - 1u) * p.k;
+    let w1 = min(col0 + 1u, p.n - 1u) * p.k;
+    let w2 = min(col0 + 2u, p.n - 1u) * p.k;
+    let w3 = min(col0 + 3u, p.n - 1u) * p.k;
+    var acc: array<vec4<f32>, 4>;
+    var tap = 0u;
+    for (var kh = 0; kh < i32(p.kernel); kh++) {
+        for (var kw = 0; kw < i32(p.kernel); kw++) {
+            // Where each row's window puts this tap in channel 0, and whether it is inside.
+            var at: array<i32, 4>;
+            var inside: array<bool, 4>;
+            for (var i = 0u; i < 4u; i++) {
+                let ih = ih0[i] + kh;
+                let iw = iw0[i] + kw;
+                inside[i] = ih >= 0 && iw >= 0 && ih < i32(p.height) && iw < i32(p.width);
+                at[i] = select(0, x_base[i] + ih * i32(p.width) + iw, inside[i]);
+            }
+            // w[co, ci, kh, kw] = weight[co·K + ci·k² + tap]
+            for (var ci = 0u; ci < p.in_channels; ci++) {
+                let k = ci * taps() + tap;
+                let bv = vec4<f32>(weight[w0 + k], weight[w1 + k], weight[w2 + k], weight[w3 + k]);
+                let channel = i32(ci * image_len());
+                for (var i = 0u; i < 4u; i++) {
+                    acc[i] += select(0.0, x[at[i] + channel], inside[i]) * bv;
+                }
+            }
+            tap++;
+        }
+    }
+    for (var i = 0u; i < 4u; i++) {
+        let r = row0 + i;
+        let n = r / out_image_len();
+        let o = r % out_image_len();
+        for (var j = 0u; j < 4u; j++) {
+            let co = col0 + j;
+            if (r < p.m && co < p.n) {
+                out[(n * p.out_channels + co) * out_image_len() + o] = acc[i][j];
+            }
+        }
+    }
 }
 
-@compute @workgroup_size(16, 16, 1)
+@compute @workgroup_size(8, 8, 1)
 fn conv_backward_input(
     @builtin(local_invocation_id) lid: vec3<u32>,
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) groups: vec3<u32>,
 ) {
-    conv_gemm(BACKWARD_INPUT, lid, wid, groups);
+    let row0 = first_row(lid, wid, groups);
+    let col0 = (wid.x * 8u + lid.x) * 4u;
+    if (row0 >= p.m || col0 >= p.n) {
+        return;
+    }
+    let s = i32(p.stride);
+    let pad = i32(p.padding);
+    // Rows (n, ih, iw): sample n's dy, and the pixel's position in the padded image.
+    var dy_base: array<i32, 4>;
+    var th0: array<i32, 4>;
+    var tw0: array<i32, 4>;
+    for (var i = 0u; i < 4u; i++) {
+        let r = min(row0 + i, p.m - 1u);
+        let pixel = r % image_len();
+        dy_base[i] = i32((r / image_len()) * p.out_channels * out_image_len());
+        th0[i] = i32(pixel / p.width) + pad;
+        tw0[i] = i32(pixel % p.width) + pad;
+    }
+    // Columns ci: w[co, ci, kh, kw] = weight[(co·CI + ci)·k² + kh·k + kw].
+    let w0 = min(col0, p.n - 1u) * taps();
+    let w1 = min(col0 + 1u, p.n - 1u) * taps();
+    let w2 = min(col0 + 2u, p.n - 1u) * taps();
+    let w3 = min(col0 + 3u, p.n - 1u) * taps();
+    var acc: array<vec4<f32>, 4>;
+    var tap = 0u;
+    for (var kh = 0; kh < i32(p.kernel); kh++) {
+        for (var kw = 0; kw < i32(p.kernel); kw++) {
+            // The output position whose window puts this tap on each row's pixel, if any.
+            var at: array<i32, 4>;
+            var hit: array<bool, 4>;
+            for (var i = 0u; i < 4u; i++) {
+                let th = th0[i] - kh;
+                let tw = tw0[i] - kw;
+                let oh = th / s;
+                let ow = tw / s;
+                hit[i] = th >= 0 && tw >= 0 && oh * s == th && ow * s == tw && oh < i32(p.out_height)
+                    && ow < i32(p.out_width);
+                at[i] = select(0, dy_base[i] + oh * i32(p.out_width) + ow, hit[i]);
+            }
+            for (var co = 0u; co < p.out_channels; co++) {
+                let k = co * p.in_channels * taps() + tap;
+                let bv = vec4<f32>(weight[w0 + k], weight[w1 + k], weight[w2 + k], weight[w3 + k]);
+                let channel = i32(co * out_image_len());
+                for (var i = 0u; i < 4u; i++) {
+                    acc[i] += select(0.0, dy[at[i] + channel], hit[i]) * bv;
+                }
+            }
+            tap++;
+        }
+    }
+    for (var i = 0u; i < 4u; i++) {
+        let r = row0 + i;
+        let n = r / image_len();
+        let pixel = r % image_len();
+        for (var j = 0u; j < 4u; j++) {
+            let ci = col0 + j;
+            if (r < p.m && ci < p.n) {
+                out[(n * p.in_channels + ci) * image_len() + pixel] = acc[i][j];
+            }
+        }
+    }
 }
 
-@compute @workgroup_size(16, 16, 1)
+@compute @workgroup_size(8, 8, 1)
 fn conv_backward_weight(
     @builtin(local_invocation_id) lid: vec3<u32>,
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) groups: vec3<u32>,
 ) {
-    conv_gemm(BACKWARD_WEIGHT, lid, wid, groups);
+    let row0 = first_row(lid, wid, groups);
+    let col0 = (wid.x * 8u + lid.x) * 4u;
+    if (row0 >= p.m || col0 >= p.n) {
+        return;
+    }
+    let s = i32(p.stride);
+    let pad = i32(p.padding);
+    // Rows co: channel co of dy, within each sample.
+    let dy0 = min(row0, p.m - 1u) * out_image_len();
+    let dy1 = min(row0 + 1u, p.m - 1u) * out_image_len();
+    let dy2 = min(row0 + 2u, p.m - 1u) * out_image_len();
+    let dy3 = min(row0 + 3u, p.m - 1u) * out_image_len();
+    // Columns (ci, kh, kw): channel ci of x, within each sample, and the tap's offset.
+    var x_channel: array<i32, 4>;
+    var dh: array<i32, 4>;
+    var dw: array<i32, 4>;
+    for (var j = 0u; j < 4u; j++) {
+        let c = min(col0 + j, p.n - 1u);
+        let tap = c % taps();
+        x_channel[j] = i32((c / taps()) * image_len());
+        dh[j] = i32(tap / p.kernel) - pad;
+        dw[j] = i32(tap % p.kernel) - pad;
+    }
+    var acc: array<vec4<f32>, 4>;
+    for (var n = 0u; n < p.batch; n++) {
+        let dy_sample = n * p.out_channels * out_image_len();
+        let x_sample = i32(n * p.in_channels * image_len());
+        for (var oh = 0u; oh < p.out_height; oh++) {
+            for (var ow = 0u; ow < p.out_width; ow++) {
+                let o = dy_sample + oh * p.out_width + ow;
+                var bv: vec4<f32>;
+                for (var j = 0u; j < 4u; j++) {
+                    bv[j] = x_at(x_sample + x_channel[j], i32(oh) * s + dh[j], i32(ow) * s + dw[j]);
+                }
+                acc[0] += dy[o + dy0] * bv;
+                acc[1] += dy[o + dy1] * bv;
+                acc[2] += dy[o + dy2] * bv;
+                acc[3] += dy[o + dy3] * bv;
+            }
+        }
+    }
+    // dw is stored [CO, CI·k·k]: row co, column (ci, kh, kw).
+    for (var i = 0u; i < 4u; i++) {
+        for (var j = 0u; j < 4u; j++) {
+            if (row0 + i < p.m && col0 + j < p.n) {
+                out[(row0 + i) * p.n + col0 + j] = acc[i][j];
+            }
+        }
+    }
 }

@@ -3,10 +3,17 @@
 // One kernel serves a linear layer's forward product (y = x·Wᵀ, trans_b) and both
 // backward products (dx = dy·W, plain; dW = dyᵀ·x, trans_a).
 //
-// Tiling: each workgroup of 16×16 threads computes a 64×64 block of `out`, each thread a
-// 4×4 sub-block. The K dimension is walked in slices of 16: a 64×16 slice of op(a) and a
-// 16×64 slice of op(b) are staged in workgroup memory, so every global value is read once
-// per block instead of once per output. Loads outside the matrix read 0, so any m, k, n work.
+// Tiling in registers: each thread computes a 4×4 block of `out`, so every value it loads
+// from op(a) and op(b) serves four multiply-adds; a workgroup of 8×8 threads covers a
+// 32×32 block. There is no staging in workgroup memory and no barrier. Staging pays on a
+// large product, where many threads reuse a tile; the lab's products are small
+// (K ≤ 3 136, M and N ≤ a few hundred), and the software GPUs a student may run on
+// (SwiftShader in Chrome without a GPU, lavapipe) pay for each barrier by switching
+// between every thread of the workgroup: this form runs their training step several
+// times faster, and a GPU's caches serve the repeated loads.
+//
+// Rows and columns past the matrix are read clamped to its last row or column and never
+// written, so any m, k, n work without a branch in the inner loop.
 //
 // Bindings: 0 params (uniform), 1 a, 2 b, 3 out.
 // Keep in sync with `MatmulParams` in src/backend/gpu/matmul.rs.
@@ -27,80 +34,52 @@ struct Params {
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
-const TILE_M: u32 = 64u;
-const TILE_N: u32 = 64u;
-const TILE_K: u32 = 16u;
-
-// Stored k-major so that the inner loop reads consecutive rows/columns.
-var<workgroup> tile_a: array<f32, 1024>; // [TILE_K][TILE_M]
-var<workgroup> tile_b: array<f32, 1024>; // [TILE_K][TILE_N]
-
-// op(a)[row, col], zero outside the matrix.
-fn load_a(row: u32, col: u32) -> f32 {
-    if (row >= p.m || col >= p.k) {
-        return 0.0;
+@compute @workgroup_size(8, 8, 1)
+fn matmul_tiled(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let row0 = gid.y * 4u;
+    let col0 = gid.x * 4u;
+    if (row0 >= p.m || col0 >= p.n) {
+        return;
     }
+    // Strides of op(a)[row, k] and op(b)[k, col] as stored.
+    var a_row_stride = p.k;
+    var a_k_stride = 1u;
     if (p.trans_a == 1u) {
-        return a[col * p.m + row];
+        a_row_stride = 1u;
+        a_k_stride = p.m;
     }
-    return a[row * p.k + col];
-}
-
-// op(b)[row, col], zero outside the matrix.
-fn load_b(row: u32, col: u32) -> f32 {
-    if (row >= p.k || col >= p.n) {
-        return 0.0;
-    }
+    var b_k_stride = p.n;
+    var b_col_stride = 1u;
     if (p.trans_b == 1u) {
-        return b[col * p.k + row];
+        b_k_stride = 1u;
+        b_col_stride = p.k;
     }
-    return b[row * p.n + col];
-}
-
-@compute @workgroup_size(16, 16, 1)
-fn matmul_tiled(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
-    let thread = lid.y * 16u + lid.x;
-    let row0 = wid.y * TILE_M;
-    let col0 = wid.x * TILE_N;
-    var acc: array<f32, 16>;
-    for (var i = 0u; i < 16u; i++) {
-        acc[i] = 0.0;
+    // Where rows row0..row0+3 of op(a) and columns col0..col0+3 of op(b) start.
+    let a0 = min(row0, p.m - 1u) * a_row_stride;
+    let a1 = min(row0 + 1u, p.m - 1u) * a_row_stride;
+    let a2 = min(row0 + 2u, p.m - 1u) * a_row_stride;
+    let a3 = min(row0 + 3u, p.m - 1u) * a_row_stride;
+    let b0 = min(col0, p.n - 1u) * b_col_stride;
+    let b1 = min(col0 + 1u, p.n - 1u) * b_col_stride;
+    let b2 = min(col0 + 2u, p.n - 1u) * b_col_stride;
+    let b3 = min(col0 + 3u, p.n - 1u) * b_col_stride;
+    // acc[i] holds out[row0 + i, col0..col0+3]: four vector multiply-adds per k.
+    var acc: array<vec4<f32>, 4>;
+    for (var kk = 0u; kk < p.k; kk++) {
+        let a_k = kk * a_k_stride;
+        let b_k = kk * b_k_stride;
+        let bv = vec4<f32>(b[b0 + b_k], b[b1 + b_k], b[b2 + b_k], b[b3 + b_k]);
+        acc[0] += a[a0 + a_k] * bv;
+        acc[1] += a[a1 + a_k] * bv;
+        acc[2] += a[a2 + a_k] * bv;
+        acc[3] += a[a3 + a_k] * bv;
     }
-
-    for (var k0 = 0u; k0 < p.k; k0 += TILE_K) {
-        // 256 threads stage 1024 values of each tile, four apiece.
-        for (var i = 0u; i < 4u; i++) {
-            let e = thread + i * 256u;
-            let ar = e / TILE_K;
-            let ac = e % TILE_K;
-            tile_a[ac * TILE_M + ar] = load_a(row0 + ar, k0 + ac);
-            let br = e / TILE_N;
-            let bc = e % TILE_N;
-            tile_b[br * TILE_N + bc] = load_b(k0 + br, col0 + bc);
-        }
-        workgroupBarrier();
-        for (var kk = 0u; kk < TILE_K; kk++) {
-            var av: array<f32, 4>;
-            var bv: array<f32, 4>;
-            for (var i = 0u; i < 4u; i++) {
-                av[i] = tile_a[kk * TILE_M + lid.y * 4u + i];
-                bv[i] = tile_b[kk * TILE_N + lid.x * 4u + i];
-            }
-            for (var i = 0u; i < 4u; i++) {
-                for (var j = 0u; j < 4u; j++) {
-                    acc[i * 4u + j] += av[i] * bv[j];
-                }
-            }
-        }
-        workgroupBarrier();
-    }
-
     for (var i = 0u; i < 4u; i++) {
-        let row = row0 + lid.y * 4u + i;
+        let row = row0 + i;
         for (var j = 0u; j < 4u; j++) {
-            let col = col0 + lid.x * 4u + j;
+            let col = col0 + j;
             if (row < p.m && col < p.n) {
-                out[row * p.n + col] = acc[i * 4u + j];
+                out[row * p.n + col] = acc[i][j];
             }
         }
     }

@@ -82,9 +82,18 @@ const STAT_GRAD_WIDTH: u32 = 5u;
 // One element, shared by every statistic of the layer.
 @group(0) @binding(16) var<storage, read_write> batches_tracked: array<f32>;
 
+// Element-wise entry points use 256-thread workgroups. The reductions use 64 threads and
+// finish in two short serial steps (8 threads sum 8 partials each, then one thread sums
+// those 8) instead of a log₂ tree: three barriers instead of seven. A GPU hardly notices
+// at these sizes; a software one (SwiftShader, lavapipe), which pays for every barrier by
+// switching between all of the workgroup's threads, runs these kernels many times faster.
 const WG: u32 = 256u;
-var<workgroup> scratch_a: array<f32, 256>;
-var<workgroup> scratch_b: array<f32, 256>;
+const WG_REDUCE: u32 = 64u;
+const FAN: u32 = 8u; // FAN · FAN = WG_REDUCE
+var<workgroup> scratch_a: array<f32, 64>;
+var<workgroup> scratch_b: array<f32, 64>;
+var<workgroup> level2_a: array<f32, 8>;
+var<workgroup> level2_b: array<f32, 8>;
 
 fn channels_per_group() -> u32 {
     return p.channels / p.groups;
@@ -135,15 +144,25 @@ fn flat_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
     return gid.x + gid.y * groups.x * WG;
 }
 
-// Tree max of scratch_a across the workgroup; the result lands in [0].
+// Max of scratch_a across the workgroup; the result lands in scratch_a[0].
 fn reduce_max(lid: u32) {
     workgroupBarrier();
-    for (var stride = WG / 2u; stride > 0u; stride = stride / 2u) {
-        if (lid < stride) {
-            scratch_a[lid] = max(scratch_a[lid], scratch_a[lid + stride]);
+    if (lid < FAN) {
+        var m = scratch_a[lid * FAN];
+        for (var k = 1u; k < FAN; k++) {
+            m = max(m, scratch_a[lid * FAN + k]);
         }
-        workgroupBarrier();
+        level2_a[lid] = m;
     }
+    workgroupBarrier();
+    if (lid == 0u) {
+        var m = level2_a[0];
+        for (var k = 1u; k < FAN; k++) {
+            m = max(m, level2_a[k]);
+        }
+        scratch_a[0] = m;
+    }
+    workgroupBarrier();
 }
 
 // The spread s of statistic `stat` around `mu` (not for the standard spread, whose s² the
@@ -152,7 +171,7 @@ fn reduce_max(lid: u32) {
 fn lp_spread(stat: u32, mu: f32, lid: u32) -> f32 {
     let count = elements_per_stat();
     var acc = 0.0;
-    for (var j = lid; j < count; j += WG) {
+    for (var j = lid; j < count; j += WG_REDUCE) {
         let a = abs(x[stat_element(stat, j)] - mu);
         if (p.spread == SPREAD_MAX_ABS) {
             acc = max(acc, a);
@@ -179,19 +198,34 @@ fn moves_spread(d: f32, s: f32) -> bool {
     return p.spread == SPREAD_MEAN_ABS || abs(d) == s;
 }
 
-// Tree sum of scratch_a (and scratch_b) across the workgroup; the result lands in [0].
+// Sums of scratch_a and scratch_b across the workgroup; the results land in [0].
 fn reduce_pair(lid: u32) {
     workgroupBarrier();
-    for (var stride = WG / 2u; stride > 0u; stride = stride / 2u) {
-        if (lid < stride) {
-            scratch_a[lid] += scratch_a[lid + stride];
-            scratch_b[lid] += scratch_b[lid + stride];
+    if (lid < FAN) {
+        var a = 0.0;
+        var b = 0.0;
+        for (var k = 0u; k < FAN; k++) {
+            a += scratch_a[lid * FAN + k];
+            b += scratch_b[lid * FAN + k];
         }
-        workgroupBarrier();
+        level2_a[lid] = a;
+        level2_b[lid] = b;
     }
+    workgroupBarrier();
+    if (lid == 0u) {
+        var a = 0.0;
+        var b = 0.0;
+        for (var k = 0u; k < FAN; k++) {
+            a += level2_a[k];
+            b += level2_b[k];
+        }
+        scratch_a[0] = a;
+        scratch_b[0] = b;
+    }
+    workgroupBarrier();
 }
 
-@compute @workgroup_size(256, 1, 1)
+@compute @workgroup_size(64, 1, 1)
 fn norm_stats(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
     let stat = wid.x;
     let count = elements_per_stat();
@@ -206,7 +240,7 @@ fn norm_stats(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_i
     // the inputs sit far from zero.
     var sum = 0.0;
     if (p.subtract_mean == 1u) {
-        for (var j = lid.x; j < count; j += WG) {
+        for (var j = lid.x; j < count; j += WG_REDUCE) {
             sum += x[stat_element(stat, j)];
         }
     }
@@ -218,7 +252,7 @@ fn norm_stats(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_i
     var spread_sq: f32;
     if (p.spread == SPREAD_STD) {
         var sq = 0.0;
-        for (var j = lid.x; j < count; j += WG) {
+        for (var j = lid.x; j < count; j += WG_REDUCE) {
             let d = x[stat_element(stat, j)] - mu;
             sq += d * d;
         }
@@ -261,13 +295,13 @@ fn norm_apply(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
     y[i] = (x[i] - mean_in[s]) * rstd_in[s] * gamma[a] + beta[a];
 }
 
-@compute @workgroup_size(256, 1, 1)
+@compute @workgroup_size(64, 1, 1)
 fn norm_backward_stats(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
     let stat = wid.x;
     let count = elements_per_stat();
     var sum_g = 0.0;
     var sum_g_xhat = 0.0;
-    for (var j = lid.x; j < count; j += WG) {
+    for (var j = lid.x; j < count; j += WG_REDUCE) {
         let i = stat_element(stat, j);
         let g = dy[i] * gamma[affine_of(i)];
         sum_g += g;
@@ -289,7 +323,7 @@ fn norm_backward_stats(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(wo
     let s = lp_spread(stat, mu, lid.x);
     var sign_sum = 0.0;
     var movers = 0.0;
-    for (var j = lid.x; j < count; j += WG) {
+    for (var j = lid.x; j < count; j += WG_REDUCE) {
         let d = x[stat_element(stat, j)] - mu;
         if (moves_spread(d, s)) {
             sign_sum += sign(d);
@@ -342,7 +376,7 @@ fn norm_backward_apply(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(n
     dx[i] = rstd_in[s] * centred;
 }
 
-@compute @workgroup_size(256, 1, 1)
+@compute @workgroup_size(64, 1, 1)
 fn norm_param_grad(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
     let a = wid.x;
     // Elements sharing γ[a]: per channel, every (n, s) of channel a; per element, every n.
@@ -352,7 +386,7 @@ fn norm_param_grad(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgr
     }
     var sum_dy = 0.0;
     var sum_dy_xhat = 0.0;
-    for (var j = lid.x; j < count; j += WG) {
+    for (var j = lid.x; j < count; j += WG_REDUCE) {
         var i: u32;
         if (p.affine_per_element == 1u) {
             i = j * p.channels * p.spatial + a;

@@ -1,12 +1,17 @@
-//! normlab-bench: how fast a training step is, on each backend this machine has.
+//! normlab-bench: how fast a training step is on each native backend this machine has.
 //!
 //! ```text
-//! cargo run --release --bin normlab-bench [-- --steps 20 --only cpu|gpu]
+//! cargo run --release --bin normlab-bench [-- --steps 10 --blocks 5 --only cpu|gpu --models cnn,mlp
+//!                                             --batches 64,256 --json FILE]
 //! ```
 //! For the CNN of the notes and the MLP 784-256-256-10, both with BatchNorm and Adam, at
-//! batch 64 and 256: milliseconds per step (median of several timed blocks after warm-up),
-//! images per second, and on the GPU the queue submissions and dispatches per step.
-//! This is a measurement, not a test: it prints figures and never fails on them.
+//! batch 64 and 256: milliseconds per step (the median of timed blocks after a warm-up,
+//! see `normlab::experiment::benchmark`), images per second, on the CPU backend with one
+//! thread (as in the browser) and with every core; on the GPU also the queue
+//! submissions and dispatches per step and, where the driver has timestamp queries, how
+//! long each kernel runs and the share of the step the GPU is busy. `--json FILE` appends
+//! one JSON object per figure, which `scripts/bench.sh` sets beside PyTorch's and
+//! TensorFlow.js's. This is a measurement, not a test: it never fails on the figures.
 
 #[cfg(target_arch = "wasm32")]
 fn main() {}
@@ -18,106 +23,93 @@ fn main() -> std::process::ExitCode {
 
 #[cfg(not(target_arch = "wasm32"))]
 mod native {
+    use std::io::Write;
     use std::process::ExitCode;
 
     use normlab::backend::cpu::CpuBackend;
     use normlab::backend::gpu::{GpuBackend, GpuContext};
-    use normlab::backend::Backend;
-    use normlab::data::{epoch_order, Dataset};
-    use normlab::experiment::{ExperimentConfig, Run};
-    use normlab::nn::Architecture;
-    use normlab::platform::now_millis;
+    use normlab::data::Dataset;
+    use normlab::experiment::benchmark::{
+        profile_kernels, time_training_steps, BenchModel, BenchSchedule, KernelShare, StepTiming,
+    };
+    use normlab::experiment::Run;
     use normlab::NormlabError;
+    use serde_json::json;
 
-    const BLOCKS: usize = 5;
-
-    struct Figures {
-        ms_per_step: f64,
-        submissions_per_step: Option<f64>,
-        dispatches_per_step: Option<f64>,
+    struct Options {
+        schedule: BenchSchedule,
+        only: Option<String>,
+        models: Vec<BenchModel>,
+        batches: Vec<usize>,
+        json: Option<String>,
     }
 
-    /// Times `steps` training steps in each of several blocks (after a warm-up block) and
-    /// returns the median block's time per step. Every block ends with a read-back, so
-    /// GPU work is included.
-    async fn time_steps<B: Backend>(
-        run: &mut Run<B>,
-        steps: usize,
-        counters: impl Fn(&Run<B>) -> Option<(u64, u64)>,
-    ) -> Result<Figures, NormlabError> {
-        let order = epoch_order(10_000, 1, 0);
-        let batch = run.config.batch_size;
-        let rows = |i: usize| {
-            let start = (i * batch) % (order.len() - batch);
-            order[start..start + batch].to_vec()
+    fn parse_options() -> Result<Options, String> {
+        let mut options = Options {
+            schedule: BenchSchedule { steps_per_block: 10, blocks: 5 },
+            only: None,
+            models: BenchModel::ALL.to_vec(),
+            batches: vec![64, 256],
+            json: None,
         };
-        let mut block_ms = Vec::new();
-        let mut counts = None;
-        for block in 0..=BLOCKS {
-            let before = counters(run);
-            let started = now_millis();
-            for i in 0..steps {
-                run.record_train_step(&rows(block * steps + i), i % 8)?;
-            }
-            run.read_metrics().await?;
-            let elapsed = now_millis() - started;
-            if block > 0 {
-                block_ms.push(elapsed / steps as f64);
-            }
-            if let (Some(a), Some(b)) = (before, counters(run)) {
-                // The read-back adds one submission per block; count only the steps'.
-                counts = Some(((b.0 - a.0 - 1) as f64 / steps as f64, (b.1 - a.1) as f64 / steps as f64));
+        let mut args = std::env::args().skip(1);
+        while let Some(arg) = args.next() {
+            let value = args.next().ok_or_else(|| format!("{arg} needs a value"))?;
+            let number = |v: &str| v.parse::<usize>().map_err(|_| format!("{arg}: '{v}' is not a whole number"));
+            match arg.as_str() {
+                "--steps" => options.schedule.steps_per_block = number(&value)?.max(1),
+                "--blocks" => options.schedule.blocks = number(&value)?.max(1),
+                "--only" if value == "cpu" || value == "gpu" => options.only = Some(value),
+                "--models" => {
+                    options.models = value
+                        .split(',')
+                        .map(|m| match m {
+                            "cnn" => Ok(BenchModel::Cnn),
+                            "mlp" => Ok(BenchModel::Mlp),
+                            other => Err(format!("unknown model '{other}' (cnn, mlp)")),
+                        })
+                        .collect::<Result<_, _>>()?
+                }
+                "--batches" => options.batches = value.split(',').map(number).collect::<Result<_, _>>()?,
+                "--json" => options.json = Some(value),
+                _ => return Err(format!("unknown option {arg}")),
             }
         }
-        block_ms.sort_by(f64::total_cmp);
-        Ok(Figures {
-            ms_per_step: block_ms[block_ms.len() / 2],
-            submissions_per_step: counts.map(|c| c.0),
-            dispatches_per_step: counts.map(|c| c.1),
-        })
+        Ok(options)
     }
 
-    fn configs() -> Vec<(&'static str, ExperimentConfig)> {
-        let mut out = Vec::new();
-        for batch in [64, 256] {
-            out.push(("CNN+BN", ExperimentConfig { batch_size: batch, ..ExperimentConfig::notes_cnn() }));
-            out.push((
-                "MLP+BN",
-                ExperimentConfig {
-                    batch_size: batch,
-                    architecture: Architecture::Mlp { hidden: vec![256, 256] },
-                    ..ExperimentConfig::default()
-                },
-            ));
-        }
-        out
-    }
-
-    fn row(backend: &str, model: &str, batch: usize, f: &Figures) {
+    /// `busy`: the share of a (profiled) step the GPU spends in kernels.
+    fn print_row(backend: &str, model: BenchModel, batch: usize, t: &StepTiming, busy: Option<f64>) {
         let per_step = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.1}"));
         println!(
-            "| {backend:<28} | {model:<7} | {batch:>5} | {:>9.2} | {:>9.0} | {:>11} | {:>10} |",
-            f.ms_per_step,
-            batch as f64 / (f.ms_per_step / 1000.0),
-            per_step(f.submissions_per_step),
-            per_step(f.dispatches_per_step),
+            "| {backend:<30} | {:<7} | {batch:>5} | {:>9.2} | {:>9.0} | {:>7} | {:>10} | {:>8} |",
+            model.label(),
+            t.ms_per_step,
+            t.images_per_s,
+            per_step(t.submissions_per_step),
+            per_step(t.dispatches_per_step),
+            busy.map_or("-".to_string(), |b| format!("{:.0} %", 100.0 * b)),
         );
     }
 
-    pub fn main() -> ExitCode {
-        let mut steps = 10;
-        let mut only: Option<String> = None;
-        let mut args = std::env::args().skip(1);
-        while let Some(arg) = args.next() {
-            match (arg.as_str(), args.next()) {
-                ("--steps", Some(v)) => steps = v.parse().unwrap_or(steps),
-                ("--only", Some(v)) => only = Some(v),
-                _ => {
-                    eprintln!("usage: normlab-bench [--steps N] [--only cpu|gpu]");
-                    return ExitCode::from(2);
-                }
-            }
+    fn model_key(model: BenchModel) -> &'static str {
+        match model {
+            BenchModel::Cnn => "cnn",
+            BenchModel::Mlp => "mlp",
         }
+    }
+
+    pub fn main() -> ExitCode {
+        let options = match parse_options() {
+            Ok(o) => o,
+            Err(e) => {
+                eprintln!("normlab-bench: {e}");
+                eprintln!(
+                    "usage: normlab-bench [--steps N] [--blocks N] [--only cpu|gpu] [--models cnn,mlp] [--batches 64,256] [--json FILE]"
+                );
+                return ExitCode::from(2);
+            }
+        };
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/www/data/fashion-mnist.nlds.gz");
         let dataset = match std::fs::read(path)
             .map_err(|e| e.to_string())
@@ -129,42 +121,136 @@ mod native {
                 return ExitCode::FAILURE;
             }
         };
-        println!("normlab-bench: {steps} steps per block, median of {BLOCKS} blocks after one warm-up block; Adam");
-        println!("| backend                      | model   | batch | ms/step   | images/s  | submits/step | dispatches/step |");
-        println!(
-            "|------------------------------|---------|-------|-----------|-----------|-------------|------------|"
-        );
-        let gpu = if only.as_deref() == Some("cpu") {
+        let mut json_out = match &options.json {
+            Some(p) => match std::fs::OpenOptions::new().create(true).append(true).open(p) {
+                Ok(f) => Some(f),
+                Err(e) => {
+                    eprintln!("error: {p}: {e}");
+                    return ExitCode::FAILURE;
+                }
+            },
+            None => None,
+        };
+        let mut emit = |value: serde_json::Value| {
+            if let Some(f) = json_out.as_mut() {
+                let _ = writeln!(f, "{value}");
+            }
+        };
+        let BenchSchedule { steps_per_block, blocks } = options.schedule;
+        println!("normlab-bench: {steps_per_block} steps per block, median of {blocks} blocks after one warm-up block; Adam lr 1e-3");
+        println!("| backend                        | model   | batch | ms/step   | images/s  | submits | dispatches | GPU busy |");
+        println!("|--------------------------------|---------|-------|-----------|-----------|---------|------------|----------|");
+        let gpu = if options.only.as_deref() == Some("cpu") {
             None
         } else {
-            pollster::block_on(GpuContext::new()).map_err(|e| eprintln!("no GPU: {e}")).ok()
+            pollster::block_on(GpuContext::for_profiling()).map_err(|e| eprintln!("no GPU: {e}")).ok()
         };
-        for (model, config) in configs() {
-            if only.as_deref() != Some("gpu") {
-                let result = pollster::block_on(async {
-                    let mut run = Run::new(CpuBackend::new(), &config, &dataset)?;
-                    time_steps(&mut run, steps, |_| None).await
-                });
-                match result {
-                    Ok(f) => row("CPU (1 thread)", model, config.batch_size, &f),
-                    Err(e) => eprintln!("CPU {model}: {e}"),
-                }
-            }
-            if let Some(ctx) = &gpu {
-                let name = ctx.adapter.description.clone();
-                let result = pollster::block_on(async {
-                    let mut run = Run::new(GpuBackend::new(ctx.clone()), &config, &dataset)?;
-                    time_steps(&mut run, steps, |r| Some((r.backend.submission_count(), r.backend.dispatch_count())))
-                        .await
-                });
-                match result {
-                    Ok(f) => {
-                        row(&format!("GPU {}", name.chars().take(24).collect::<String>()), model, config.batch_size, &f)
+        let cpu_name = cpu_model_name();
+        // Single-threaded as in the browser, and with every core.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let cpu_threads: Vec<usize> = if cores > 1 { vec![1, cores] } else { vec![1] };
+        let mut profiles = Vec::new();
+        for &batch in &options.batches {
+            for &model in &options.models {
+                let config = model.config(batch);
+                let base =
+                    json!({"suite": "native", "framework": "normlab", "model": model_key(model), "batch": batch});
+                if options.only.as_deref() != Some("gpu") {
+                    for &threads in &cpu_threads {
+                        let result = pollster::block_on(async {
+                            let mut run = Run::new(CpuBackend::with_threads(threads)?, &config, &dataset)?;
+                            time_training_steps(&mut run, options.schedule, |_| None).await
+                        });
+                        match result {
+                            Ok(t) => {
+                                let label = if threads == 1 {
+                                    "CPU (1 thread)".into()
+                                } else {
+                                    format!("CPU ({threads} threads)")
+                                };
+                                print_row(&label, model, batch, &t, None);
+                                let mut v = base.clone();
+                                merge(&mut v, json!({"backend": "cpu", "threads": threads, "device": cpu_name}));
+                                merge(&mut v, serde_json::to_value(&t).unwrap_or_default());
+                                emit(v);
+                            }
+                            Err(e) => eprintln!("CPU {}: {e}", model.label()),
+                        }
                     }
-                    Err(e) => eprintln!("GPU {model}: {e}"),
+                }
+                if let Some(ctx) = &gpu {
+                    let name = ctx.adapter.description.clone();
+                    let result = pollster::block_on(async {
+                        let mut run = Run::new(GpuBackend::new(ctx.clone()), &config, &dataset)?;
+                        let timing = time_training_steps(&mut run, options.schedule, |r| {
+                            Some((r.backend.submission_count(), r.backend.dispatch_count()))
+                        })
+                        .await?;
+                        let profile = profile_kernels(&mut run, options.schedule.steps_per_block)
+                            .await
+                            .map_err(|e| eprintln!("no per-kernel times: {e}"))
+                            .ok();
+                        Ok::<_, NormlabError>((timing, profile))
+                    });
+                    match result {
+                        Ok((t, profile)) => {
+                            let label = format!("GPU {}", name.chars().take(26).collect::<String>());
+                            let busy = profile.as_ref().map(|p| p.busy_ms_per_step / p.wall_ms_per_step);
+                            print_row(&label, model, batch, &t, busy);
+                            let mut v = base.clone();
+                            merge(&mut v, json!({"backend": "vulkan", "device": name}));
+                            merge(&mut v, serde_json::to_value(&t).unwrap_or_default());
+                            if let Some(p) = &profile {
+                                merge(
+                                    &mut v,
+                                    json!({"gpu_busy_ms_per_step": p.busy_ms_per_step,
+                                           "profiled_ms_per_step": p.wall_ms_per_step,
+                                           "gpu_busy_share": p.busy_ms_per_step / p.wall_ms_per_step,
+                                           "kernels": p.kernels}),
+                                );
+                                profiles.push((model, batch, p.kernels.clone(), p.wall_ms_per_step));
+                            }
+                            emit(v);
+                        }
+                        Err(e) => eprintln!("GPU {}: {e}", model.label()),
+                    }
                 }
             }
         }
+        for (model, batch, kernels, step_ms) in profiles {
+            println!();
+            println!(
+                "GPU time per kernel, {} at batch {batch} (a profiled step: {step_ms:.2} ms wall):",
+                model.label()
+            );
+            println!("| kernel                     | ms/step | share of step | dispatches/step |");
+            println!("|----------------------------|---------|---------------|-----------------|");
+            for KernelShare { kernel, ms_per_step, dispatches_per_step } in kernels.iter().take(12) {
+                println!(
+                    "| {kernel:<26} | {ms_per_step:>7.3} | {:>11.1} % | {dispatches_per_step:>15.1} |",
+                    100.0 * ms_per_step / step_ms
+                );
+            }
+        }
         ExitCode::SUCCESS
+    }
+
+    fn merge(into: &mut serde_json::Value, from: serde_json::Value) {
+        if let (Some(a), serde_json::Value::Object(b)) = (into.as_object_mut(), from) {
+            a.extend(b);
+        }
+    }
+
+    fn cpu_model_name() -> String {
+        std::fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(|info| {
+                info.lines()
+                    .find(|l| l.starts_with("model name"))
+                    .and_then(|l| l.split(':').nth(1))
+                    .map(str::trim)
+                    .map(String::from)
+            })
+            .unwrap_or_else(|| std::env::consts::ARCH.to_string())
     }
 }

@@ -2,7 +2,7 @@
 //! native GPU backend (Vulkan), with the same configuration as the page and its URL.
 //!
 //! ```text
-//! normlab-run [--backend cpu|gpu] [--url 'http://…/?norm=batch&lr=0.001'] [--KEY VALUE]… [--data-dir www/data]
+//! normlab-run [--backend cpu|gpu] [--threads N] [--url 'http://…/?norm=batch&lr=0.001'] [--KEY VALUE]… [--data-dir www/data]
 //! normlab-run [--backend cpu|gpu] --preset high-lr-full
 //! ```
 //! Every `--KEY VALUE` is a URL parameter of the page (data, norm, opt, lr, batch, epochs,
@@ -62,8 +62,9 @@ mod native {
         }
     }
 
-    const USAGE: &str = "usage: normlab-run [--backend cpu|gpu] [--url URL] [--data-dir DIR] [--KEY VALUE]...
-       normlab-run [--backend cpu|gpu] [--data-dir DIR] --preset EXPERIMENT-(smoke|quick|full)
+    const USAGE: &str = "usage: normlab-run [--backend cpu|gpu] [--threads N] [--url URL] [--data-dir DIR] [--KEY VALUE]...
+       normlab-run [--backend cpu|gpu] [--threads N] [--data-dir DIR] --preset EXPERIMENT-(smoke|quick|full)
+  --threads N: the CPU backend's threads (default 1, as in the browser; results depend slightly on N)
   --cifar-file PATH: a CIFAR-10 binary batch file, for data=cifar10
   KEY is a page URL parameter:
     data (fashion-mnist|mnist|names|moons|circles|spirals|cifar10)  train (subset size)  arch (mlp|cnn|char)  hidden (256-256)
@@ -80,6 +81,7 @@ mod native {
 
     pub fn main() -> ExitCode {
         let mut backend = "cpu".to_string();
+        let mut threads = 1;
         let mut query = String::new();
         let mut preset: Option<String> = None;
         let mut cifar_file: Option<PathBuf> = None;
@@ -100,6 +102,13 @@ mod native {
             };
             match key {
                 "backend" => backend = value,
+                "threads" => match value.parse::<usize>() {
+                    Ok(n) if (1..=256).contains(&n) => threads = n,
+                    _ => {
+                        eprintln!("--threads takes a whole number from 1 to 256, not {value:?}");
+                        return ExitCode::from(2);
+                    }
+                },
                 "data-dir" => data_dir = PathBuf::from(value),
                 "preset" => preset = Some(value),
                 "cifar-file" => cifar_file = Some(PathBuf::from(value)),
@@ -129,7 +138,7 @@ mod native {
         };
         let mut table = Vec::new();
         for (config, probes) in &runs {
-            match pollster::block_on(run(&backend, config, probes.clone(), &data_dir, cifar_file.as_deref())) {
+            match pollster::block_on(run(&backend, threads, config, probes.clone(), &data_dir, cifar_file.as_deref())) {
                 Ok((outcome, losses)) => {
                     let noise = loss_noise(&losses);
                     println!(
@@ -164,6 +173,7 @@ mod native {
 
     async fn run(
         backend: &str,
+        threads: usize,
         config: &ExperimentConfig,
         probes: Option<ProbeSpec>,
         data_dir: &Path,
@@ -182,7 +192,7 @@ mod native {
             },
         };
         match backend {
-            "cpu" => train(CpuBackend::new(), config, probes, &dataset).await,
+            "cpu" => train(CpuBackend::with_threads(threads)?, config, probes, &dataset).await,
             "gpu" => train(GpuBackend::new(GpuContext::new().await?), config, probes, &dataset).await,
             other => Err(NormlabError::InvalidConfig(format!("unknown backend {other:?} (cpu or gpu)"))),
         }

@@ -10,6 +10,7 @@
 //! read of one chunk overlaps the recording of the next, so the GPU never waits on the
 //! page and the page never blocks on the GPU.
 
+pub mod benchmark;
 pub mod config;
 pub mod demos;
 pub mod presets;

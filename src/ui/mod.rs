@@ -5,6 +5,7 @@
 //! The address bar always says where the student is: `?lesson=<id>&lang=<en|zh>` plus the
 //! settings of the lesson's live piece, so a reload or a shared link opens the same view.
 
+mod benchmark;
 mod browser;
 mod chart_canvas;
 mod course;
@@ -17,6 +18,8 @@ mod trainer;
 mod widgets;
 
 use leptos::prelude::*;
+
+pub use benchmark::benchmark_training_step;
 
 use crate::course::{Lang, Lesson, LESSONS};
 use device::{DevicePanel, DeviceState};

@@ -363,3 +363,28 @@ fn every_named_experiment_runs_its_smoke_preset() {
         }
     }
 }
+
+#[test]
+fn cpu_backend_on_three_threads_trains_like_one_thread() {
+    // The notes' CNN exercises every op that spreads over threads (convolutions, pooling,
+    // BatchNorm over channels, matrix rows). Three threads split 64 samples unevenly.
+    // Only the order of a few sums changes (the conv weight gradient adds three partial
+    // sums), so with SGD the losses agree to rounding, and a thread count gives the same
+    // losses on every run.
+    let config = ExperimentConfig {
+        architecture: Architecture::notes_cnn(),
+        optimizer: Optimizer::sgd_momentum(),
+        learning_rate: 0.05,
+        max_batches_per_epoch: Some(6),
+        ..ExperimentConfig::default()
+    };
+    let (_, one) = train(CpuBackend::new(), &config);
+    let three_threads = || CpuBackend::with_threads(3).expect("three threads start");
+    assert_eq!(three_threads().describe(), "CPU (pure Rust, 3 threads)");
+    let (_, three) = train(three_threads(), &config);
+    let (_, again) = train(three_threads(), &config);
+    let (one, three, again) = (one.losses(), three.losses(), again.losses());
+    assert_eq!(one.len(), 6);
+    assert_close("CPU losses, 3 threads vs 1", &three, &one, 1e-5, 0.0);
+    assert_eq!(three, again, "the same thread count gives the same losses");
+}

@@ -1,11 +1,18 @@
 //! CPU twin of `shaders/bias.wgsl`: a per-channel bias on `[N, C, S]` (S = 1 after a
 //! linear layer, H·W after a convolution).
 
+use super::parallel;
+
 /// `y[n, c, s] += bias[c]`.
 pub fn bias_add(y: &mut [f32], bias: &[f32], (batch, channels, spatial): (usize, usize, usize)) {
-    for (i, v) in y[..batch * channels * spatial].iter_mut().enumerate() {
-        *v += bias[(i / spatial) % channels];
-    }
+    // Row r of the [N·C, S] view belongs to channel r mod C.
+    let spatial = spatial.max(1);
+    parallel::for_each_share_mut(&mut y[..batch * channels * spatial], spatial, spatial, |first, rows| {
+        for (i, values) in rows.chunks_exact_mut(spatial).enumerate() {
+            let b = bias[(first + i) % channels];
+            values.iter_mut().for_each(|v| *v += b);
+        }
+    });
 }
 
 /// `dbias[c] = Σ_{n, s} dy[n, c, s]`.

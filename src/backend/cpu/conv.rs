@@ -23,6 +23,7 @@
 use std::ops::Range;
 
 use super::matmul::matmul;
+use super::parallel;
 use crate::backend::{ConvShape, MatmulShape};
 
 /// Rows of the unrolled matrix: CI·k·k.
@@ -40,27 +41,34 @@ pub fn sample_blocks(shape: ConvShape, block_macs: usize) -> Vec<Range<usize>> {
     (0..shape.batch.max(1)).step_by(per_block).map(|start| start..(start + per_block).min(shape.batch)).collect()
 }
 
-/// Calls `f(row, column, Some(input_index))` for every entry of one sample's unrolled
-/// matrix, or `None` where the entry lies in the zero padding. im2col reads through it,
+/// One output-image row of one row of the unrolled matrix: the `out_w` entries from
+/// `entry` on. Entry `entry + ow` reads the input at `source + (ow − first)·stride` for
+/// `ow` in `first..end`; the others lie in the zero padding (all of them when `source` is
+/// None: the input row is padding, or no column of it is reached).
+struct Segment {
+    entry: usize,
+    source: Option<usize>,
+    first: usize,
+    end: usize,
+}
+
+/// Calls `f` for every segment of one sample's unrolled matrix. im2col reads through it,
 /// col2im writes back through it, so the two are each other's adjoint by construction.
-fn for_each_unrolled(shape: ConvShape, mut f: impl FnMut(usize, Option<usize>)) {
+fn for_each_segment(shape: ConvShape, mut f: impl FnMut(Segment)) {
     let ConvShape { in_channels, height, width, kernel, stride, padding, .. } = shape;
     let (out_h, out_w) = (shape.out_height(), shape.out_width());
     for ci in 0..in_channels {
         for kh in 0..kernel {
             for kw in 0..kernel {
                 let row = (ci * kernel + kh) * kernel + kw;
+                // Output column ow reads image column ow·s + kw − p: valid for ow in first..end.
+                let first = padding.saturating_sub(kw).div_ceil(stride).min(out_w);
+                let end = ((width + padding).saturating_sub(kw).div_ceil(stride)).clamp(first, out_w);
                 for oh in 0..out_h {
                     // The padded coordinate oh·s + kh is the image row oh·s + kh − p.
-                    let ih = (oh * stride + kh).checked_sub(padding).filter(|&ih| ih < height);
-                    for ow in 0..out_w {
-                        let iw = (ow * stride + kw).checked_sub(padding).filter(|&iw| iw < width);
-                        let source = match (ih, iw) {
-                            (Some(ih), Some(iw)) => Some((ci * height + ih) * width + iw),
-                            _ => None,
-                        };
-                        f(row * out_h * out_w + oh * out_w + ow, source);
-                    }
+                    let ih = (oh * stride + kh).checked_sub(padding).filter(|&ih| ih < height && first < end);
+                    let source = ih.map(|ih| (ci * height + ih) * width + first * stride + kw - padding);
+                    f(Segment { entry: row * out_h * out_w + oh * out_w, source, first, end });
                 }
             }
         }
@@ -69,16 +77,36 @@ fn for_each_unrolled(shape: ConvShape, mut f: impl FnMut(usize, Option<usize>)) 
 
 /// `cols[K, OH·OW]` of one sample `x_n[CI, H, W]`.
 fn im2col(x_n: &[f32], shape: ConvShape, cols: &mut [f32]) {
-    for_each_unrolled(shape, |entry, source| cols[entry] = source.map_or(0.0, |i| x_n[i]));
+    let (out_w, stride) = (shape.out_width(), shape.stride);
+    for_each_segment(shape, |Segment { entry, source, first, end }| {
+        let out = &mut cols[entry..entry + out_w];
+        let Some(source) = source else {
+            out.fill(0.0);
+            return;
+        };
+        out[..first].fill(0.0);
+        out[end..].fill(0.0);
+        let inside = &mut out[first..end];
+        if stride == 1 {
+            inside.copy_from_slice(&x_n[source..source + inside.len()]);
+        } else {
+            for (j, v) in inside.iter_mut().enumerate() {
+                *v = x_n[source + j * stride];
+            }
+        }
+    });
 }
 
 /// `dx_n[CI, H, W] = Σ` of the entries of `dcols` unrolled from each pixel (the adjoint
 /// of [`im2col`]); padding entries are dropped.
 fn col2im(dcols: &[f32], shape: ConvShape, dx_n: &mut [f32]) {
     dx_n.fill(0.0);
-    for_each_unrolled(shape, |entry, source| {
-        if let Some(i) = source {
-            dx_n[i] += dcols[entry];
+    let stride = shape.stride;
+    for_each_segment(shape, |Segment { entry, source, first, end }| {
+        if let Some(source) = source {
+            for (j, &d) in dcols[entry + first..entry + end].iter().enumerate() {
+                dx_n[source + j * stride] += d;
+            }
         }
     });
 }
@@ -96,12 +124,17 @@ pub fn conv2d_forward(x: &[f32], weight: &[f32], y: &mut [f32], shape: ConvShape
     let k = unrolled_rows(shape);
     let out_spatial = shape.out_height() * shape.out_width();
     let (in_per, out_per) = (shape.input_len() / shape.batch.max(1), shape.out_channels * out_spatial);
-    let mut cols = vec![0.0; k * out_spatial];
-    for n in samples {
-        im2col(&x[n * in_per..(n + 1) * in_per], shape, &mut cols);
-        let product = MatmulShape { m: shape.out_channels, k, n: out_spatial, trans_a: false, trans_b: false };
-        matmul(weight, &cols, &mut y[n * out_per..(n + 1) * out_per], product);
-    }
+    let product = MatmulShape { m: shape.out_channels, k, n: out_spatial, trans_a: false, trans_b: false };
+    let y = &mut y[samples.start * out_per..samples.end * out_per];
+    // Samples are independent: each thread takes a share, with its own unrolled matrix.
+    parallel::for_each_share_mut(y, out_per, out_per * k, |first, y_share| {
+        let mut cols = vec![0.0; k * out_spatial];
+        for (i, y_n) in y_share.chunks_exact_mut(out_per).enumerate() {
+            let n = samples.start + first + i;
+            im2col(&x[n * in_per..(n + 1) * in_per], shape, &mut cols);
+            matmul(weight, &cols, y_n, product);
+        }
+    });
 }
 
 /// Samples `samples` of `dx`, the gradient of `Σ y·dy` with respect to `x`.
@@ -110,13 +143,17 @@ pub fn conv2d_backward_input(dy: &[f32], weight: &[f32], dx: &mut [f32], shape: 
     let k = unrolled_rows(shape);
     let out_spatial = shape.out_height() * shape.out_width();
     let (in_per, out_per) = (shape.input_len() / shape.batch.max(1), shape.out_channels * out_spatial);
-    let mut dcols = vec![0.0; k * out_spatial];
-    for n in samples {
-        // W is stored [CO, K]; Wᵀ is the transposed operand.
-        let product = MatmulShape { m: k, k: shape.out_channels, n: out_spatial, trans_a: true, trans_b: false };
-        matmul(weight, &dy[n * out_per..(n + 1) * out_per], &mut dcols, product);
-        col2im(&dcols, shape, &mut dx[n * in_per..(n + 1) * in_per]);
-    }
+    // W is stored [CO, K]; Wᵀ is the transposed operand.
+    let product = MatmulShape { m: k, k: shape.out_channels, n: out_spatial, trans_a: true, trans_b: false };
+    let dx = &mut dx[samples.start * in_per..samples.end * in_per];
+    parallel::for_each_share_mut(dx, in_per, out_per * k, |first, dx_share| {
+        let mut dcols = vec![0.0; k * out_spatial];
+        for (i, dx_n) in dx_share.chunks_exact_mut(in_per).enumerate() {
+            let n = samples.start + first + i;
+            matmul(weight, &dy[n * out_per..(n + 1) * out_per], &mut dcols, product);
+            col2im(&dcols, shape, dx_n);
+        }
+    });
 }
 
 /// Adds the weight gradient of samples `samples` to `dweight`; the range that starts at
@@ -130,16 +167,22 @@ pub fn conv2d_backward_weight(dy: &[f32], x: &[f32], dweight: &mut [f32], shape:
     if samples.start == 0 {
         dweight.fill(0.0);
     }
-    let mut cols = vec![0.0; k * out_spatial];
-    let mut part = vec![0.0; shape.weight_len()];
-    for n in samples {
-        im2col(&x[n * in_per..(n + 1) * in_per], shape, &mut cols);
-        // cols is stored [K, OH·OW]; colsᵀ is the transposed operand.
-        let product = MatmulShape { m: shape.out_channels, k: out_spatial, n: k, trans_a: false, trans_b: true };
-        matmul(&dy[n * out_per..(n + 1) * out_per], &cols, &mut part, product);
-        for (d, p) in dweight.iter_mut().zip(&part) {
-            *d += p;
+    // cols is stored [K, OH·OW]; colsᵀ is the transposed operand.
+    let product = MatmulShape { m: shape.out_channels, k: out_spatial, n: k, trans_a: false, trans_b: true };
+    // Each thread sums its share of the samples; the shares are then added in order.
+    let sums = parallel::map_shares(samples.len(), out_per * k, |share| {
+        let mut cols = vec![0.0; k * out_spatial];
+        let mut part = vec![0.0; shape.weight_len()];
+        let mut sum = vec![0.0; shape.weight_len()];
+        for n in share.start + samples.start..share.end + samples.start {
+            im2col(&x[n * in_per..(n + 1) * in_per], shape, &mut cols);
+            matmul(&dy[n * out_per..(n + 1) * out_per], &cols, &mut part, product);
+            sum.iter_mut().zip(&part).for_each(|(s, p)| *s += p);
         }
+        sum
+    });
+    for sum in sums {
+        dweight.iter_mut().zip(&sum).for_each(|(d, s)| *d += s);
     }
 }
 

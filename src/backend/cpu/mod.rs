@@ -15,6 +15,7 @@ pub mod gather;
 pub mod matmul;
 pub mod norm;
 pub mod optim;
+pub mod parallel;
 pub mod pool;
 pub mod random;
 
@@ -33,10 +34,12 @@ type Command = Box<dyn FnOnce(&mut Vec<Vec<f32>>)>;
 
 /// How long queued work may run before the executor yields to the browser.
 const SLICE_MILLIS: f64 = 12.0;
-/// Matrix products are split into row blocks of about this many multiply-adds.
-const MATMUL_BLOCK_MACS: usize = 1 << 21;
-/// Pooling is split into sample ranges of about this many input elements.
-const POOL_BLOCK_ELEMENTS: usize = 1 << 20;
+/// Matrix products are split into row blocks of about this many multiply-adds, so that
+/// the browser gets its turn between them. Natively nothing waits on the work: one block
+/// per op, which the op may spread over the backend's threads.
+const MATMUL_BLOCK_MACS: usize = if cfg!(target_arch = "wasm32") { 1 << 21 } else { 1 << 40 };
+/// Pooling is split into sample ranges of about this many input elements (likewise).
+const POOL_BLOCK_ELEMENTS: usize = if cfg!(target_arch = "wasm32") { 1 << 20 } else { 1 << 40 };
 /// The largest tensor this backend allocates (1 GiB of f32), so that an impossible
 /// setting fails with a message instead of an out-of-memory abort.
 const MAX_TENSOR_ELEMENTS: usize = 1 << 28;
@@ -49,11 +52,24 @@ pub const DEFAULT_MEMORY_BUDGET: u64 = if cfg!(target_arch = "wasm32") { 2 << 30
 struct CpuState {
     tensors: Vec<Vec<f32>>,
     pending: VecDeque<Command>,
+    /// Natively, the threads an op may spread over (none: the calling thread alone).
+    #[cfg(not(target_arch = "wasm32"))]
+    pool: Option<std::sync::Arc<parallel::ThreadPool>>,
 }
 
 impl CpuState {
     /// Runs queued work until it is done or `budget_millis` have passed (None: no limit).
     fn run_for(&mut self, budget_millis: Option<f64>) {
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let pool = self.pool.clone();
+            parallel::with_pool(pool.as_ref(), || self.run_queued(budget_millis))
+        }
+        #[cfg(target_arch = "wasm32")]
+        self.run_queued(budget_millis)
+    }
+
+    fn run_queued(&mut self, budget_millis: Option<f64>) {
         let start = platform::now_millis();
         while let Some(command) = self.pending.pop_front() {
             command(&mut self.tensors);
@@ -64,7 +80,8 @@ impl CpuState {
     }
 }
 
-/// The CPU backend. Single-threaded, as in the browser.
+/// The CPU backend. Single-threaded, as in the browser, unless made natively
+/// [`with_threads`](CpuBackend::with_threads).
 pub struct CpuBackend {
     state: Rc<RefCell<CpuState>>,
     scalars: Option<StepScalars>,
@@ -87,6 +104,30 @@ impl CpuBackend {
     /// A backend whose tensors together may take at most `bytes`.
     pub fn with_memory_budget(bytes: u64) -> Self {
         CpuBackend { state: Rc::default(), scalars: None, allocated: 0, budget: bytes }
+    }
+
+    /// Natively: a backend whose ops spread over `threads` threads of their own. Results
+    /// are deterministic for a given thread count (each thread sums a fixed share).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn with_threads(threads: usize) -> Result<Self, NormlabError> {
+        let backend = Self::default();
+        if threads > 1 {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .thread_name(|i| format!("normlab-cpu-{i}"))
+                .build()
+                .map_err(|e| NormlabError::InvalidConfig(format!("could not start {threads} threads: {e}")))?;
+            backend.state.borrow_mut().pool = Some(std::sync::Arc::new(pool));
+        }
+        Ok(backend)
+    }
+
+    /// The threads an op may use.
+    pub fn threads(&self) -> usize {
+        #[cfg(not(target_arch = "wasm32"))]
+        return self.state.borrow().pool.as_ref().map_or(1, |p| p.current_num_threads());
+        #[cfg(target_arch = "wasm32")]
+        1
     }
 
     fn record(&mut self, command: impl FnOnce(&mut Vec<Vec<f32>>) + 'static) {
@@ -146,7 +187,10 @@ fn with_outputs<const K: usize>(
 
 impl Backend for CpuBackend {
     fn describe(&self) -> String {
-        "CPU (pure Rust, one thread)".to_string()
+        match self.threads() {
+            1 => "CPU (pure Rust, one thread)".to_string(),
+            n => format!("CPU (pure Rust, {n} threads)"),
+        }
     }
 
     fn alloc(&mut self, len: usize, label: &str) -> Result<TensorId, NormlabError> {

@@ -5,6 +5,7 @@
 //! Layout is `[N, C, S]` with S = H·W (S = 1 for a fully connected layer).
 //! Sums are accumulated in f64: this is the reference the GPU is measured against.
 
+use super::parallel;
 use crate::backend::Spread;
 
 /// What the forward pass leaves for the backward pass: per statistic, the mean and
@@ -39,19 +40,35 @@ pub fn batch_norm_train(
     eps: f32,
 ) {
     let count = n * s;
-    let mut batch_var = vec![0.0f64; c];
-    for ch in 0..c {
-        let values = || (0..n).flat_map(move |i| (0..s).map(move |p| (i * c + ch) * s + p));
-        let mean = values().map(|i| x[i] as f64).sum::<f64>() / count as f64;
-        let var = values().map(|i| (x[i] as f64 - mean).powi(2)).sum::<f64>() / count as f64;
+    // Channel ch's values: row (i, ch) of the [N·C, S] view, for every sample i.
+    let rows = |ch: usize| (0..n).map(move |i| (i * c + ch) * s..(i * c + ch + 1) * s);
+    // Per channel, the mean and biased variance (each thread sums a share of the channels).
+    let moments: Vec<(f64, f64)> = parallel::map_shares(c, 2 * n * s, |channels| {
+        channels
+            .map(|ch| {
+                let mean = rows(ch).map(|r| x[r].iter().map(|&v| v as f64).sum::<f64>()).sum::<f64>() / count as f64;
+                let var = rows(ch).map(|r| x[r].iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>()).sum::<f64>()
+                    / count as f64;
+                (mean, var)
+            })
+            .collect::<Vec<_>>()
+    })
+    .concat();
+    for (ch, &(mean, var)) in moments.iter().enumerate() {
         cache.mean[ch] = mean as f32;
         cache.rstd[ch] = (1.0 / (var + eps as f64).sqrt()) as f32;
-        batch_var[ch] = var;
-        for i in values() {
-            let x_hat = (x[i] - cache.mean[ch]) * cache.rstd[ch];
-            y[i] = x_hat * gamma[ch] + beta[ch];
-        }
     }
+    let (mean, rstd) = (&*cache.mean, &*cache.rstd);
+    // Row r of the [N·C, S] view belongs to channel r mod C.
+    parallel::for_each_share_mut(&mut y[..n * c * s], s, s, |first, y_rows| {
+        for (i, y_row) in y_rows.chunks_exact_mut(s).enumerate() {
+            let (r, ch) = (first + i, (first + i) % c);
+            for (out, &v) in y_row.iter_mut().zip(&x[r * s..(r + 1) * s]) {
+                *out = (v - mean[ch]) * rstd[ch] * gamma[ch] + beta[ch];
+            }
+        }
+    });
+    let batch_var: Vec<f64> = moments.iter().map(|m| m.1).collect();
     if let Some(running) = running {
         *running.batches_tracked += 1.0;
         let momentum = running.momentum.unwrap_or(1.0 / *running.batches_tracked);
@@ -104,24 +121,38 @@ pub fn batch_norm_backward(
     (n, c, s): (usize, usize, usize),
 ) {
     let count = (n * s) as f64;
-    for ch in 0..c {
-        let values = || (0..n).flat_map(move |i| (0..s).map(move |p| (i * c + ch) * s + p));
-        let x_hat = |i: usize| ((x[i] - mean[ch]) * rstd[ch]) as f64;
-        let sum_dy: f64 = values().map(|i| dy[i] as f64).sum();
-        let sum_dy_xhat: f64 = values().map(|i| dy[i] as f64 * x_hat(i)).sum();
+    // Channel ch's values: row (i, ch) of the [N·C, S] view, for every sample i.
+    let rows = |ch: usize| (0..n).map(move |i| (i * c + ch) * s..(i * c + ch + 1) * s);
+    let x_hat = |v: f32, ch: usize| ((v - mean[ch]) * rstd[ch]) as f64;
+    // Per channel, Σ dy and Σ dy·x̂ (each thread sums a share of the channels).
+    let sums: Vec<(f64, f64)> = parallel::map_shares(c, 2 * n * s, |channels| {
+        channels
+            .map(|ch| {
+                let sum_dy: f64 = rows(ch).map(|r| dy[r].iter().map(|&g| g as f64).sum::<f64>()).sum();
+                let sum_dy_xhat: f64 = rows(ch)
+                    .map(|r| dy[r.clone()].iter().zip(&x[r]).map(|(&g, &v)| g as f64 * x_hat(v, ch)).sum::<f64>())
+                    .sum();
+                (sum_dy, sum_dy_xhat)
+            })
+            .collect::<Vec<_>>()
+    })
+    .concat();
+    for (ch, &(sum_dy, sum_dy_xhat)) in sums.iter().enumerate() {
         dgamma[ch] = sum_dy_xhat as f32;
         dbeta[ch] = sum_dy as f32;
-        let g_mean = gamma[ch] as f64 * sum_dy / count;
-        let gx_mean = gamma[ch] as f64 * sum_dy_xhat / count;
-        for i in values() {
-            let g = dy[i] as f64 * gamma[ch] as f64;
-            dx[i] = if training {
-                (rstd[ch] as f64 * (g - g_mean - x_hat(i) * gx_mean)) as f32
-            } else {
-                (g * rstd[ch] as f64) as f32
-            };
-        }
     }
+    // Row r of the [N·C, S] view belongs to channel r mod C.
+    parallel::for_each_share_mut(&mut dx[..n * c * s], s, s, |first, dx_rows| {
+        for (i, dx_row) in dx_rows.chunks_exact_mut(s).enumerate() {
+            let (r, ch) = (first + i, (first + i) % c);
+            let (g_mean, gx_mean) = (gamma[ch] as f64 * sums[ch].0 / count, gamma[ch] as f64 * sums[ch].1 / count);
+            let (gamma, rstd) = (gamma[ch] as f64, rstd[ch] as f64);
+            for ((out, &g), &v) in dx_row.iter_mut().zip(&dy[r * s..(r + 1) * s]).zip(&x[r * s..(r + 1) * s]) {
+                let g = g as f64 * gamma;
+                *out = if training { (rstd * (g - g_mean - x_hat(v, ch) * gx_mean)) as f32 } else { (g * rstd) as f32 };
+            }
+        }
+    });
 }
 
 /// Mean and `1/sqrt(var + eps)` of one run of values (biased variance; RMSNorm passes

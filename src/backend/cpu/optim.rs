@@ -1,5 +1,6 @@
 //! CPU twin of `shaders/optim.wgsl`: the update rules of `torch.optim.SGD` and `torch.optim.Adam`.
 
+use super::parallel;
 use crate::backend::{AdamHyper, SgdHyper, StepScalars};
 
 /// SGD with momentum (dampening 0, no Nesterov). PyTorch starts the momentum buffer at the
@@ -27,11 +28,22 @@ pub fn adam_step(
     let bias_correction2 = 1.0 - hyper.beta2.powi(t);
     let step_size = scalars.learning_rate / bias_correction1;
     let bias_correction2_sqrt = bias_correction2.sqrt();
-    for i in 0..param.len() {
-        let g = grad[i] + hyper.weight_decay * param[i];
-        m[i] = hyper.beta1 * m[i] + (1.0 - hyper.beta1) * g;
-        v[i] = hyper.beta2 * v[i] + (1.0 - hyper.beta2) * g * g;
-        let denom = v[i].sqrt() / bias_correction2_sqrt + hyper.eps;
-        param[i] -= step_size * m[i] / denom;
-    }
+    // Each coordinate is independent: threads take consecutive shares of them.
+    let shares = parallel::shares(param.len(), 8);
+    let jobs: Vec<_> = shares
+        .iter()
+        .map(|s| s.start)
+        .zip(parallel::split_shares(param, &shares, 1))
+        .zip(parallel::split_shares(m, &shares, 1))
+        .zip(parallel::split_shares(v, &shares, 1))
+        .collect();
+    parallel::for_each_job(jobs, |(((first, param), m), v)| {
+        for (i, ((p, m), v)) in param.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()).enumerate() {
+            let g = grad[first + i] + hyper.weight_decay * *p;
+            *m = hyper.beta1 * *m + (1.0 - hyper.beta1) * g;
+            *v = hyper.beta2 * *v + (1.0 - hyper.beta2) * g * g;
+            let denom = v.sqrt() / bias_correction2_sqrt + hyper.eps;
+            *p -= step_size * *m / denom;
+        }
+    });
 }

@@ -17,6 +17,7 @@
 
 use std::ops::Range;
 
+use super::parallel;
 use crate::backend::{PoolKind, PoolShape};
 
 /// Consecutive ranges of samples of about `block_elements` input elements each (one
@@ -33,27 +34,52 @@ fn planes(shape: PoolShape, samples: Range<usize>) -> Range<usize> {
 }
 
 /// Samples `samples` of `y` (and, for max pooling, `argmax`).
-pub fn pool_forward(x: &[f32], y: &mut [f32], mut argmax: Option<&mut [f32]>, shape: PoolShape, samples: Range<usize>) {
+pub fn pool_forward(x: &[f32], y: &mut [f32], argmax: Option<&mut [f32]>, shape: PoolShape, samples: Range<usize>) {
     assert!(x.len() >= shape.input_len() && y.len() >= shape.output_len(), "pool operands too small for {shape:?}");
+    // Planes are independent: each thread takes a share of them.
+    let planes = planes(shape, samples);
+    let out_len = shape.out_height() * shape.out_width();
+    let shares: Vec<Range<usize>> = parallel::shares(planes.len(), shape.height * shape.width)
+        .into_iter()
+        .map(|s| s.start + planes.start..s.end + planes.start)
+        .collect();
+    let y_shares = parallel::split_shares(&mut y[planes.start * out_len..planes.end * out_len], &shares, out_len);
+    let argmax_shares: Vec<Option<&mut [f32]>> = match argmax {
+        Some(a) => parallel::split_shares(&mut a[planes.start * out_len..planes.end * out_len], &shares, out_len)
+            .into_iter()
+            .map(Some)
+            .collect(),
+        None => shares.iter().map(|_| None).collect(),
+    };
+    let jobs: Vec<_> = shares.into_iter().zip(y_shares).zip(argmax_shares).collect();
+    parallel::for_each_job(jobs, |((planes, y), argmax)| pool_planes(x, y, argmax, shape, planes));
+}
+
+/// Planes `planes` of the pooling; `y` and `argmax` hold exactly those planes' outputs.
+fn pool_planes(x: &[f32], y: &mut [f32], mut argmax: Option<&mut [f32]>, shape: PoolShape, planes: Range<usize>) {
     let PoolShape { kind, height, width, kernel, stride, .. } = shape;
     let (out_h, out_w) = (shape.out_height(), shape.out_width());
-    for plane in planes(shape, samples) {
+    let first_plane = planes.start;
+    for plane in planes {
         let x_plane = &x[plane * height * width..(plane + 1) * height * width];
         for oh in 0..out_h {
             for ow in 0..out_w {
-                let o = (plane * out_h + oh) * out_w + ow;
-                let window =
-                    (0..kernel).flat_map(|kh| (0..kernel).map(move |kw| (oh * stride + kh) * width + ow * stride + kw));
+                let o = ((plane - first_plane) * out_h + oh) * out_w + ow;
+                // The window: `kernel` rows of `kernel` consecutive values, row-major.
+                let window_row = |kh: usize| (oh * stride + kh) * width + ow * stride;
                 match kind {
                     PoolKind::Max => {
                         // As PyTorch: start below every number, keep the first of equal
                         // maxima, and let a NaN win (it propagates instead of vanishing).
-                        let first = (oh * stride) * width + ow * stride;
-                        let (mut best, mut best_at) = (f32::NEG_INFINITY, first);
-                        for i in window {
-                            let v = x_plane[i];
-                            if v > best || v.is_nan() {
-                                (best, best_at) = (v, i);
+                        let (mut best, mut best_at) = (f32::NEG_INFINITY, window_row(0));
+                        for kh in 0..kernel {
+                            let start = window_row(kh);
+                            for (kw, &v) in x_plane[start..start + kernel].iter().enumerate() {
+                                // Selects rather than branches: which value wins is random
+                                // data, and a mispredicted branch per value costs more.
+                                let better = (v > best) | v.is_nan();
+                                best = if better { v } else { best };
+                                best_at = if better { start + kw } else { best_at };
                             }
                         }
                         y[o] = best;
@@ -62,7 +88,9 @@ pub fn pool_forward(x: &[f32], y: &mut [f32], mut argmax: Option<&mut [f32]>, sh
                         }
                     }
                     PoolKind::Avg => {
-                        let sum: f32 = window.map(|i| x_plane[i]).sum();
+                        let sum: f32 = (0..kernel)
+                            .map(|kh| x_plane[window_row(kh)..window_row(kh) + kernel].iter().sum::<f32>())
+                            .sum();
                         y[o] = sum / (kernel * kernel) as f32;
                     }
                 }
@@ -77,31 +105,36 @@ pub fn pool_backward(dy: &[f32], argmax: &[f32], dx: &mut [f32], shape: PoolShap
     let PoolShape { kind, height, width, kernel, stride, .. } = shape;
     let (out_h, out_w) = (shape.out_height(), shape.out_width());
     let plane_len = height * width;
-    for plane in planes(shape, samples) {
-        let dx_plane = &mut dx[plane * plane_len..(plane + 1) * plane_len];
-        dx_plane.fill(0.0);
-        for oh in 0..out_h {
-            for ow in 0..out_w {
-                let o = (plane * out_h + oh) * out_w + ow;
-                match kind {
-                    PoolKind::Max => {
-                        let i = argmax[o] as usize;
-                        assert!(i < plane_len, "argmax[{o}] = {} is outside its {height}×{width} plane", argmax[o]);
-                        dx_plane[i] += dy[o];
-                    }
-                    PoolKind::Avg => {
-                        let share = dy[o] / (kernel * kernel) as f32;
-                        for kh in 0..kernel {
-                            let row = (oh * stride + kh) * width + ow * stride;
-                            for v in &mut dx_plane[row..row + kernel] {
-                                *v += share;
+    let planes = planes(shape, samples);
+    // Planes are independent: each thread takes a share of them.
+    let dx = &mut dx[planes.start * plane_len..planes.end * plane_len];
+    parallel::for_each_share_mut(dx, plane_len, plane_len, |first, dx_share| {
+        for (i, dx_plane) in dx_share.chunks_exact_mut(plane_len).enumerate() {
+            let plane = planes.start + first + i;
+            dx_plane.fill(0.0);
+            for oh in 0..out_h {
+                for ow in 0..out_w {
+                    let o = (plane * out_h + oh) * out_w + ow;
+                    match kind {
+                        PoolKind::Max => {
+                            let i = argmax[o] as usize;
+                            assert!(i < plane_len, "argmax[{o}] = {} is outside its {height}×{width} plane", argmax[o]);
+                            dx_plane[i] += dy[o];
+                        }
+                        PoolKind::Avg => {
+                            let share = dy[o] / (kernel * kernel) as f32;
+                            for kh in 0..kernel {
+                                let row = (oh * stride + kh) * width + ow * stride;
+                                for v in &mut dx_plane[row..row + kernel] {
+                                    *v += share;
+                                }
                             }
                         }
                     }
                 }
             }
         }
-    }
+    });
 }
 
 #[cfg(test)]

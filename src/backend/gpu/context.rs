@@ -41,6 +41,17 @@ impl GpuContext {
     /// Finds an adapter and opens a device with the adapter's own limits (a training run
     /// may need large storage buffers). In the browser this is WebGPU; natively Vulkan.
     pub async fn new() -> Result<Self, NormlabError> {
+        Self::with_features(wgpu::Features::empty()).await
+    }
+
+    /// Like [`GpuContext::new`], with timestamp queries where the adapter has them, so
+    /// that the benchmark can time each kernel (`GpuBackend::start_kernel_timing`).
+    pub async fn for_profiling() -> Result<Self, NormlabError> {
+        Self::with_features(wgpu::Features::TIMESTAMP_QUERY).await
+    }
+
+    /// `wanted` features are asked for where the adapter has them.
+    async fn with_features(wanted: wgpu::Features) -> Result<Self, NormlabError> {
         #[cfg(target_arch = "wasm32")]
         let browser_info = browser::adapter_description().await?;
 
@@ -58,10 +69,11 @@ impl GpuContext {
             .await
             .map_err(|e| NormlabError::NoGpu(format!("no adapter ({e})")))?;
         let limits = adapter.limits();
+        let required_features = adapter.features() & wanted;
         let (device, queue) = adapter
             .request_device(&wgpu::DeviceDescriptor {
                 label: Some("normlab"),
-                required_features: wgpu::Features::empty(),
+                required_features,
                 required_limits: limits.clone(),
                 experimental_features: wgpu::ExperimentalFeatures::disabled(),
                 memory_hints: wgpu::MemoryHints::Performance,

@@ -29,8 +29,8 @@ impl MatmulParams {
     }
 }
 
-/// The kernel's workgroups each cover a 64×64 block of the output.
-const BLOCK: usize = 64;
+/// The kernel's workgroups each cover a 32×32 block of the output.
+const BLOCK: usize = 32;
 
 pub(super) fn grid(shape: MatmulShape) -> [u32; 3] {
     [shape.n.div_ceil(BLOCK).max(1) as u32, shape.m.div_ceil(BLOCK).max(1) as u32, 1]

@@ -19,6 +19,7 @@ mod matmul;
 mod norm;
 mod optim;
 mod pool;
+mod profile;
 mod random;
 
 use std::collections::HashMap;
@@ -27,6 +28,7 @@ use bytemuck::Pod;
 
 pub use context::{AdapterDescription, GpuContext};
 use kernels::{Kernel, Pipelines};
+pub use profile::KernelTime;
 
 use super::{
     Activation, AdamHyper, Backend, ConvShape, GradClip, MatmulShape, NormGeometry, NormGrads, NormMode, NormTensors,
@@ -75,6 +77,8 @@ pub struct GpuBackend {
     dispatches: u64,
     /// Partial sums and the clip coefficient of `clip_gradients`, made on first use.
     clip_scratch: Option<clip::ClipScratch>,
+    /// Timestamps around each dispatch, when the benchmark asked for them.
+    kernel_timer: Option<profile::KernelTimer>,
 }
 
 /// Frees the run's GPU memory as soon as the run is over. wgpu on the web does not destroy
@@ -119,6 +123,7 @@ impl GpuBackend {
             submissions: 0,
             dispatches: 0,
             clip_scratch: None,
+            kernel_timer: None,
             spare: [TensorId(0); 3],
         };
         for (i, name) in ["spare 0", "spare 1", "spare 2"].into_iter().enumerate() {
@@ -138,6 +143,29 @@ impl GpuBackend {
 
     pub fn dispatch_count(&self) -> u64 {
         self.dispatches
+    }
+
+    /// From now on, time every dispatch on the GPU (the benchmark's per-kernel table).
+    /// Fails where the device has no timestamp queries.
+    pub fn start_kernel_timing(&mut self) -> Result<(), NormlabError> {
+        self.flush_before_write();
+        self.kernel_timer = Some(profile::KernelTimer::new(&self.ctx.device)?);
+        Ok(())
+    }
+
+    /// How long each dispatch since the last call (or since timing started) ran on the
+    /// GPU, in order. Waits for the work to finish.
+    pub async fn kernel_times(&mut self) -> Result<Vec<KernelTime>, NormlabError> {
+        let Some(mut timer) = self.kernel_timer.take() else {
+            return Err(NormlabError::Gpu("kernel timing was not started".into()));
+        };
+        let device = self.ctx.device.clone();
+        let (staging, kernels) = timer.take(&device, self.encoder());
+        self.submit();
+        self.kernel_timer = Some(timer);
+        let bytes = read_mapped(self.ctx.clone(), staging).await?;
+        let ticks = bytemuck::pod_collect_to_vec::<u8, u64>(&bytes);
+        Ok(profile::kernel_times(&ticks, &kernels, self.ctx.queue.get_timestamp_period()))
     }
 
     /// The first error the device reported, if any (validation, out of memory, lost).
@@ -206,8 +234,12 @@ impl GpuBackend {
         }
         let pipeline = self.pipelines.get(kernel).clone();
         let group = self.bind_groups[&key].clone();
-        let encoder = self.encoder();
-        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: None, timestamp_writes: None });
+        let device = &self.ctx.device;
+        let encoder = self
+            .encoder
+            .get_or_insert_with(|| device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None }));
+        let timestamp_writes = self.kernel_timer.as_mut().and_then(|timer| timer.next(kernel));
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: None, timestamp_writes });
         pass.set_pipeline(&pipeline);
         pass.set_bind_group(0, &group, &[]);
         pass.dispatch_workgroups(workgroups[0], workgroups[1], workgroups[2]);
@@ -429,45 +461,54 @@ impl Backend for GpuBackend {
         });
         self.encoder().copy_buffer_to_buffer(&source, 0, &staging, 0, size);
         self.submit();
-        let (sender, receiver) = futures_channel::oneshot::channel();
-        staging.map_async(wgpu::MapMode::Read, .., move |result| {
-            let _ = sender.send(result);
-        });
-        let ctx = self.ctx.clone();
-        Box::pin(async move {
-            #[cfg(not(target_arch = "wasm32"))]
-            ctx.device
-                .poll(wgpu::PollType::wait_indefinitely())
-                .map_err(|e| NormlabError::Gpu(format!("waiting for the GPU failed: {e}")))?;
-            let mapped = receiver.await;
-            if let Some(fault) = ctx.take_fault() {
-                return Err(fault);
-            }
-            match mapped {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => {
-                    // A mapping fails when the device is gone; its lost callback may still be
-                    // on its way, and says why. With no other fault reported, the failed
-                    // mapping itself is the sign of a lost device.
-                    for _ in 0..10 {
-                        crate::platform::yield_now().await;
-                        if let Some(fault) = ctx.take_fault() {
-                            return Err(fault);
-                        }
+        let bytes = read_mapped(self.ctx.clone(), staging);
+        Box::pin(async move { Ok(bytemuck::pod_collect_to_vec::<u8, f32>(&bytes.await?)) })
+    }
+}
+
+/// Maps `staging` (already holding its copy) for reading and returns its bytes; the buffer
+/// is destroyed afterwards. Failures say whether the device was lost.
+fn read_mapped(
+    ctx: GpuContext,
+    staging: wgpu::Buffer,
+) -> impl std::future::Future<Output = Result<Vec<u8>, NormlabError>> {
+    let (sender, receiver) = futures_channel::oneshot::channel();
+    staging.map_async(wgpu::MapMode::Read, .., move |result| {
+        let _ = sender.send(result);
+    });
+    async move {
+        #[cfg(not(target_arch = "wasm32"))]
+        ctx.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| NormlabError::Gpu(format!("waiting for the GPU failed: {e}")))?;
+        let mapped = receiver.await;
+        if let Some(fault) = ctx.take_fault() {
+            return Err(fault);
+        }
+        match mapped {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                // A mapping fails when the device is gone; its lost callback may still be
+                // on its way, and says why. With no other fault reported, the failed
+                // mapping itself is the sign of a lost device.
+                for _ in 0..10 {
+                    crate::platform::yield_now().await;
+                    if let Some(fault) = ctx.take_fault() {
+                        return Err(fault);
                     }
-                    return Err(NormlabError::DeviceLost(format!("reading a result back failed: {e}")));
                 }
-                Err(_) => return Err(NormlabError::DeviceLost("the read-back was cancelled".into())),
+                return Err(NormlabError::DeviceLost(format!("reading a result back failed: {e}")));
             }
-            let data = {
-                let view = staging
-                    .get_mapped_range(..)
-                    .map_err(|e| NormlabError::Gpu(format!("reading a result back failed: {e:?}")))?;
-                bytemuck::cast_slice::<u8, f32>(&view).to_vec()
-            };
-            staging.unmap();
-            staging.destroy();
-            Ok(data)
-        })
+            Err(_) => return Err(NormlabError::DeviceLost("the read-back was cancelled".into())),
+        }
+        let data = {
+            let view = staging
+                .get_mapped_range(..)
+                .map_err(|e| NormlabError::Gpu(format!("reading a result back failed: {e:?}")))?;
+            view.to_vec()
+        };
+        staging.unmap();
+        staging.destroy();
+        Ok(data)
     }
 }

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The benchmark: the lab against its peers, measured side by side in one invocation, and
+# one table at the end. Not a test: it prints figures and never fails on them.
+#
+#   bash scripts/bench.sh                  everything (about half an hour on 2 cores)
+#   BENCH_QUICK=1 bash scripts/bench.sh    batch 64 only, fewer steps (a few minutes)
+#
+# 1. native: normlab-bench (the CPU backend on one thread and on every core; native wgpu
+#    with per-kernel GPU timestamps) and PyTorch eager on the CPU with the same thread
+#    counts (and on CUDA where an NVIDIA GPU is present);
+# 2. in headless Chromium on one WebGPU adapter: the lab's training step against
+#    TensorFlow.js's WebGPU backend, the page's start-up time and its payload;
+# 3. tools/bench/report.py prints the table and checks it against the targets.
+#
+# The peers live outside the lab: PyTorch in its own virtual environment
+# (target/bench-venv, from PyPI, ~5 GB with its CUDA libraries), TensorFlow.js in
+# tools/bench/node_modules (npm). Raw figures: target/bench/results-*.jsonl.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh test
+
+say() { printf '\033[1m[bench]\033[0m %s\n' "$*" >&2; }
+
+TORCH_VERSION=2.15.0
+venv=target/bench-venv
+if ! "$venv/bin/python" -c "import torch" 2>/dev/null; then
+    say "installing PyTorch $TORCH_VERSION into $venv (PyPI; several GB)"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet "torch==$TORCH_VERSION"
+fi
+if [ ! -d tools/bench/node_modules/@tensorflow/tfjs-backend-webgpu ]; then
+    say "installing TensorFlow.js for the benchmark page (npm)"
+    (cd tools/bench && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+say "building normlab-bench and the page"
+cargo build --release --bin normlab-bench
+trunk build --release
+
+mkdir -p target/bench
+out="target/bench/results-$(date -u +%Y%m%dT%H%M%SZ).jsonl"
+if [ -n "${BENCH_QUICK:-}" ]; then
+    native_args=(--batches 64 --steps 5 --blocks 3)
+    torch_args=(--batches 64 --steps 5 --blocks 3)
+    browser_args=(--batches 64 --steps 2 --blocks 2 --loads 3)
+else
+    native_args=()
+    torch_args=()
+    browser_args=()
+fi
+
+say "native: the lab (CPU backend, native wgpu)"
+./target/release/normlab-bench --json "$out" "${native_args[@]}"
+say "native: PyTorch on the CPU"
+"$venv/bin/python" tools/bench/pytorch_bench.py --device cpu "${torch_args[@]}" >> "$out"
+if "$venv/bin/python" -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)" 2>/dev/null; then
+    say "native: PyTorch on CUDA"
+    "$venv/bin/python" tools/bench/pytorch_bench.py --device cuda "${torch_args[@]}" >> "$out"
+fi
+say "browser: the lab and TensorFlow.js on one WebGPU adapter; start-up; payload"
+node tools/bench/browser_bench.mjs --out "$out" "${browser_args[@]}" > /dev/null
+
+python3 tools/bench/report.py "$out"
