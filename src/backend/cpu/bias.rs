@@ -1,28 +1,31 @@
 //! CPU twin of `shaders/bias.wgsl`: a per-channel bias on `[N, C, S]` (S = 1 after a
 //! linear layer, H·W after a convolution).
 
-use super::parallel;
+use super::{parallel, per_channel};
 
 /// `y[n, c, s] += bias[c]`.
-pub fn bias_add(y: &mut [f32], bias: &[f32], (batch, channels, spatial): (usize, usize, usize)) {
-    // Row r of the [N·C, S] view belongs to channel r mod C.
-    let spatial = spatial.max(1);
-    parallel::for_each_share_mut(&mut y[..batch * channels * spatial], spatial, spatial, |first, rows| {
-        for (i, values) in rows.chunks_exact_mut(spatial).enumerate() {
-            let b = bias[(first + i) % channels];
-            values.iter_mut().for_each(|v| *v += b);
+pub fn bias_add(y: &mut [f32], bias: &[f32], (n, c, s): (usize, usize, usize)) {
+    let sample_len = c * s;
+    if sample_len == 0 {
+        return;
+    }
+    parallel::for_each_share_mut(&mut y[..n * sample_len], sample_len, sample_len, |_, samples| {
+        for sample in samples.chunks_exact_mut(sample_len) {
+            if s == 1 {
+                sample.iter_mut().zip(bias).for_each(|(v, b)| *v += b);
+            } else {
+                for (row, &b) in sample.chunks_exact_mut(s).zip(bias) {
+                    row.iter_mut().for_each(|v| *v += b);
+                }
+            }
         }
     });
 }
 
 /// `dbias[c] = Σ_{n, s} dy[n, c, s]`.
-pub fn bias_grad(dy: &[f32], dbias: &mut [f32], (batch, channels, spatial): (usize, usize, usize)) {
-    for (c, out) in dbias[..channels].iter_mut().enumerate() {
-        let mut sum = 0.0f64;
-        for n in 0..batch {
-            let start = (n * channels + c) * spatial;
-            sum += dy[start..start + spatial].iter().map(|&v| v as f64).sum::<f64>();
-        }
+pub fn bias_grad(dy: &[f32], dbias: &mut [f32], dims: (usize, usize, usize)) {
+    let sums = per_channel::sums_of_all(dims, dy, dy, &vec![(); dims.1], |_, g, _| g as f64);
+    for (out, sum) in dbias.iter_mut().zip(sums) {
         *out = sum as f32;
     }
 }

@@ -6,6 +6,7 @@
 //! `coef = min(1, max_norm / (‖g‖ + 1e-6))`, which keeps the update's direction; value
 //! clipping clamps each element on its own, which does not.
 
+use super::per_channel::interleaved_sum;
 use crate::backend::GradClip;
 
 /// PyTorch's `clip_grad_norm_` adds this to the norm before dividing (its `clip_coef`).
@@ -13,7 +14,7 @@ pub const CLIP_COEF_EPS: f32 = 1e-6;
 
 /// `Σ g[i]²`, summed in f64.
 pub fn sum_squares(g: &[f32]) -> f64 {
-    g.iter().map(|&v| v as f64 * v as f64).sum()
+    interleaved_sum(g, g, |v, _| v as f64 * v as f64)
 }
 
 /// The L2 norm of all the gradients together.

@@ -16,6 +16,7 @@ pub mod matmul;
 pub mod norm;
 pub mod optim;
 pub mod parallel;
+pub mod per_channel;
 pub mod pool;
 pub mod random;
 
@@ -112,12 +113,7 @@ impl CpuBackend {
     pub fn with_threads(threads: usize) -> Result<Self, NormlabError> {
         let backend = Self::default();
         if threads > 1 {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .thread_name(|i| format!("normlab-cpu-{i}"))
-                .build()
-                .map_err(|e| NormlabError::InvalidConfig(format!("could not start {threads} threads: {e}")))?;
-            backend.state.borrow_mut().pool = Some(std::sync::Arc::new(pool));
+            backend.state.borrow_mut().pool = Some(std::sync::Arc::new(parallel::ThreadPool::new(threads)));
         }
         Ok(backend)
     }
@@ -125,7 +121,7 @@ impl CpuBackend {
     /// The threads an op may use.
     pub fn threads(&self) -> usize {
         #[cfg(not(target_arch = "wasm32"))]
-        return self.state.borrow().pool.as_ref().map_or(1, |p| p.current_num_threads());
+        return self.state.borrow().pool.as_ref().map_or(1, |p| p.threads());
         #[cfg(target_arch = "wasm32")]
         1
     }

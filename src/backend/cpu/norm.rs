@@ -5,7 +5,7 @@
 //! Layout is `[N, C, S]` with S = H·W (S = 1 for a fully connected layer).
 //! Sums are accumulated in f64: this is the reference the GPU is measured against.
 
-use super::parallel;
+use super::{parallel, per_channel};
 use crate::backend::Spread;
 
 /// What the forward pass leaves for the backward pass: per statistic, the mean and
@@ -40,34 +40,21 @@ pub fn batch_norm_train(
     eps: f32,
 ) {
     let count = n * s;
-    // Channel ch's values: row (i, ch) of the [N·C, S] view, for every sample i.
-    let rows = |ch: usize| (0..n).map(move |i| (i * c + ch) * s..(i * c + ch + 1) * s);
+    let dims = (n, c, s);
     // Per channel, the mean and biased variance (each thread sums a share of the channels).
     let moments: Vec<(f64, f64)> = parallel::map_shares(c, 2 * n * s, |channels| {
-        channels
-            .map(|ch| {
-                let mean = rows(ch).map(|r| x[r].iter().map(|&v| v as f64).sum::<f64>()).sum::<f64>() / count as f64;
-                let var = rows(ch).map(|r| x[r].iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>()).sum::<f64>()
-                    / count as f64;
-                (mean, var)
-            })
-            .collect::<Vec<_>>()
+        let sums = per_channel::sums(channels.clone(), dims, x, x, &vec![(); c], |_, v, _| v as f64);
+        let mut means = vec![0.0f64; c];
+        means[channels.clone()].iter_mut().zip(&sums).for_each(|(mean, sum)| *mean = sum / count as f64);
+        let squares = per_channel::sums(channels.clone(), dims, x, x, &means, |&mean, v, _| (v as f64 - mean).powi(2));
+        means[channels].iter().zip(squares).map(|(&mean, sq)| (mean, sq / count as f64)).collect::<Vec<_>>()
     })
     .concat();
     for (ch, &(mean, var)) in moments.iter().enumerate() {
         cache.mean[ch] = mean as f32;
         cache.rstd[ch] = (1.0 / (var + eps as f64).sqrt()) as f32;
     }
-    let (mean, rstd) = (&*cache.mean, &*cache.rstd);
-    // Row r of the [N·C, S] view belongs to channel r mod C.
-    parallel::for_each_share_mut(&mut y[..n * c * s], s, s, |first, y_rows| {
-        for (i, y_row) in y_rows.chunks_exact_mut(s).enumerate() {
-            let (r, ch) = (first + i, (first + i) % c);
-            for (out, &v) in y_row.iter_mut().zip(&x[r * s..(r + 1) * s]) {
-                *out = (v - mean[ch]) * rstd[ch] * gamma[ch] + beta[ch];
-            }
-        }
-    });
+    apply_affine(x, y, gamma, beta, cache.mean, cache.rstd, dims);
     let batch_var: Vec<f64> = moments.iter().map(|m| m.1).collect();
     if let Some(running) = running {
         *running.batches_tracked += 1.0;
@@ -98,10 +85,21 @@ pub fn batch_norm_eval(
         cache.mean[ch] = running_mean[ch];
         cache.rstd[ch] = 1.0 / (running_var[ch] + eps).sqrt();
     }
-    for i in 0..n * c * s {
-        let ch = (i / s) % c;
-        y[i] = (x[i] - cache.mean[ch]) * cache.rstd[ch] * gamma[ch] + beta[ch];
-    }
+    apply_affine(x, y, gamma, beta, cache.mean, cache.rstd, (n, c, s));
+}
+
+/// `y = (x − mean)·rstd·γ + β` with one mean, rstd, γ and β per channel.
+fn apply_affine(
+    x: &[f32],
+    y: &mut [f32],
+    gamma: &[f32],
+    beta: &[f32],
+    mean: &[f32],
+    rstd: &[f32],
+    dims: per_channel::Dims,
+) {
+    let per_channel: Vec<[f32; 4]> = (0..dims.1).map(|ch| [mean[ch], rstd[ch], gamma[ch], beta[ch]]).collect();
+    per_channel::map(y, dims, x, x, &per_channel, |&[mean, rstd, gamma, beta], v, _| (v - mean) * rstd * gamma + beta);
 }
 
 /// Gradients of BatchNorm. In training the statistics depend on x, giving
@@ -121,36 +119,33 @@ pub fn batch_norm_backward(
     (n, c, s): (usize, usize, usize),
 ) {
     let count = (n * s) as f64;
-    // Channel ch's values: row (i, ch) of the [N·C, S] view, for every sample i.
-    let rows = |ch: usize| (0..n).map(move |i| (i * c + ch) * s..(i * c + ch + 1) * s);
-    let x_hat = |v: f32, ch: usize| ((v - mean[ch]) * rstd[ch]) as f64;
+    let dims = (n, c, s);
+    let stats: Vec<[f32; 2]> = mean.iter().zip(rstd).take(c).map(|(&mean, &rstd)| [mean, rstd]).collect();
+    let x_hat = |v: f32, &[mean, rstd]: &[f32; 2]| ((v - mean) * rstd) as f64;
     // Per channel, Σ dy and Σ dy·x̂ (each thread sums a share of the channels).
     let sums: Vec<(f64, f64)> = parallel::map_shares(c, 2 * n * s, |channels| {
-        channels
-            .map(|ch| {
-                let sum_dy: f64 = rows(ch).map(|r| dy[r].iter().map(|&g| g as f64).sum::<f64>()).sum();
-                let sum_dy_xhat: f64 = rows(ch)
-                    .map(|r| dy[r.clone()].iter().zip(&x[r]).map(|(&g, &v)| g as f64 * x_hat(v, ch)).sum::<f64>())
-                    .sum();
-                (sum_dy, sum_dy_xhat)
-            })
-            .collect::<Vec<_>>()
+        let sum_dy = per_channel::sums(channels.clone(), dims, dy, dy, &stats, |_, g, _| g as f64);
+        let sum_dy_xhat = per_channel::sums(channels, dims, dy, x, &stats, |st, g, v| g as f64 * x_hat(v, st));
+        sum_dy.into_iter().zip(sum_dy_xhat).collect::<Vec<_>>()
     })
     .concat();
     for (ch, &(sum_dy, sum_dy_xhat)) in sums.iter().enumerate() {
         dgamma[ch] = sum_dy_xhat as f32;
         dbeta[ch] = sum_dy as f32;
     }
-    // Row r of the [N·C, S] view belongs to channel r mod C.
-    parallel::for_each_share_mut(&mut dx[..n * c * s], s, s, |first, dx_rows| {
-        for (i, dx_row) in dx_rows.chunks_exact_mut(s).enumerate() {
-            let (r, ch) = (first + i, (first + i) % c);
-            let (g_mean, gx_mean) = (gamma[ch] as f64 * sums[ch].0 / count, gamma[ch] as f64 * sums[ch].1 / count);
+    // Per channel: the statistics, γ, rstd, γ·mean(dy) and γ·mean(dy·x̂).
+    let terms: Vec<([f32; 2], [f64; 4])> = (0..c)
+        .map(|ch| {
             let (gamma, rstd) = (gamma[ch] as f64, rstd[ch] as f64);
-            for ((out, &g), &v) in dx_row.iter_mut().zip(&dy[r * s..(r + 1) * s]).zip(&x[r * s..(r + 1) * s]) {
-                let g = g as f64 * gamma;
-                *out = if training { (rstd * (g - g_mean - x_hat(v, ch) * gx_mean)) as f32 } else { (g * rstd) as f32 };
-            }
+            (stats[ch], [gamma, rstd, gamma * sums[ch].0 / count, gamma * sums[ch].1 / count])
+        })
+        .collect();
+    per_channel::map(dx, dims, dy, x, &terms, |(st, [gamma, rstd, g_mean, gx_mean]), dy, v| {
+        let g = dy as f64 * gamma;
+        if training {
+            (rstd * (g - g_mean - x_hat(v, st) * gx_mean)) as f32
+        } else {
+            (g * rstd) as f32
         }
     });
 }

@@ -38,8 +38,9 @@ pub fn adam_step(
         .zip(parallel::split_shares(v, &shares, 1))
         .collect();
     parallel::for_each_job(jobs, |(((first, param), m), v)| {
-        for (i, ((p, m), v)) in param.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()).enumerate() {
-            let g = grad[first + i] + hyper.weight_decay * *p;
+        let grad = &grad[first..first + param.len()];
+        for (((p, m), v), &g) in param.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()).zip(grad) {
+            let g = g + hyper.weight_decay * *p;
             *m = hyper.beta1 * *m + (1.0 - hyper.beta1) * g;
             *v = hyper.beta2 * *v + (1.0 - hyper.beta2) * g * g;
             let denom = v.sqrt() / bias_correction2_sqrt + hyper.eps;

@@ -1,7 +1,13 @@
 //! Splitting an op's work across threads. Natively a [`CpuBackend`](super::CpuBackend)
-//! made `with_threads(n)` runs its queued work [`with_pool`] of its own n rayon threads,
-//! and these helpers hand each thread one contiguous share. Everywhere else (the browser,
-//! one thread) they run the same closures in order on the calling thread.
+//! made `with_threads(n)` runs its queued work [`with_pool`] of its own n threads (the
+//! calling one and n − 1 workers), and these helpers hand each thread one contiguous share.
+//! Everywhere else (the browser, one thread) they run the same closures in order on the
+//! calling thread.
+//!
+//! The workers come from `micropool`, not rayon: between two ops of a training step a
+//! rayon worker goes to sleep, and waking it costs more than a small op's share (on a
+//! 2-vCPU VM the MLP's step was slower on two threads than on one). micropool's workers
+//! spin a while before they sleep, as OpenMP's do under PyTorch.
 //!
 //! Each share is fixed by the thread count alone, never by work stealing, so a result
 //! summed from shares (a weight gradient) is the same on every run with that count.
@@ -83,7 +89,36 @@ mod native {
     use std::cell::RefCell;
     use std::sync::Arc;
 
-    pub use rayon::ThreadPool;
+    /// A pool of `threads − 1` workers: the thread that runs an op takes a share itself.
+    pub struct ThreadPool {
+        workers: micropool::ThreadPool,
+    }
+
+    /// How long (in pause instructions, about 20–40 ns each) a worker with nothing to do
+    /// keeps looking for work before it sleeps: longer than the gap between two ops of a
+    /// training step, so a step wakes each worker once, not once per op.
+    const IDLE_SPIN: usize = 1 << 15;
+
+    impl ThreadPool {
+        pub fn new(threads: usize) -> Self {
+            let workers = micropool::ThreadPoolBuilder::default()
+                .num_threads(threads.max(2) - 1)
+                .idle_spin_cycles(IDLE_SPIN)
+                .spawn_handler(|i, work| {
+                    std::thread::Builder::new()
+                        .name(format!("normlab-cpu-{}", i + 1))
+                        .spawn(work)
+                        .expect("the operating system starts a worker thread")
+                })
+                .build();
+            ThreadPool { workers }
+        }
+
+        /// Threads an op may use, the calling one included.
+        pub fn threads(&self) -> usize {
+            self.workers.num_threads() + 1
+        }
+    }
 
     thread_local! {
         /// The pool of the backend whose work runs on this thread now.
@@ -99,20 +134,24 @@ mod native {
     }
 
     pub fn pool_threads() -> usize {
-        CURRENT.with(|c| c.borrow().as_ref().map_or(1, |p| p.current_num_threads()))
+        CURRENT.with(|c| c.borrow().as_ref().map_or(1, |p| p.threads()))
     }
 
     pub fn for_each_job<J: Send>(jobs: Vec<J>, f: impl Fn(J) + Sync + Send) {
-        let Some(pool) = CURRENT.with(|c| c.borrow().clone()) else {
+        match CURRENT.with(|c| c.borrow().clone()) {
+            Some(pool) => run_halves(&pool.workers, jobs, &f),
+            None => jobs.into_iter().for_each(f),
+        }
+    }
+
+    /// Runs the two halves of `jobs` side by side, each split again until one job is left.
+    fn run_halves<J: Send>(workers: &micropool::ThreadPool, mut jobs: Vec<J>, f: &(impl Fn(J) + Sync)) {
+        if jobs.len() <= 1 {
             jobs.into_iter().for_each(f);
             return;
-        };
-        pool.in_place_scope(|scope| {
-            let f = &f;
-            for job in jobs {
-                scope.spawn(move |_| f(job));
-            }
-        });
+        }
+        let second = jobs.split_off(jobs.len() / 2);
+        workers.join(|| run_halves(workers, jobs, f), || run_halves(workers, second, f));
     }
 }
 
@@ -134,7 +173,7 @@ mod tests {
 
     #[test]
     fn inside_a_pool_shares_cover_the_items_in_order() {
-        let pool = std::sync::Arc::new(rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap());
+        let pool = std::sync::Arc::new(ThreadPool::new(3));
         with_pool(Some(&pool), || {
             let big = 1 << 20;
             assert_eq!(shares(10, big), vec![0..4, 4..8, 8..10]);
