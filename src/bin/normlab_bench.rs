@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release --bin normlab-bench [-- --steps 10 --blocks 5 --only cpu|gpu --models cnn,mlp
-//!                                             --batches 64,256 --json FILE]
+//!                                             --batches 64,256 --json FILE --data FILE]
 //! ```
 //! For the CNN of the notes and the MLP 784-256-256-10, both with BatchNorm and Adam, at
 //! batch 64 and 256: milliseconds per step (the median of timed blocks after a warm-up,
@@ -11,7 +11,9 @@
 //! submissions and dispatches per step and, where the driver has timestamp queries, how
 //! long each kernel runs and the share of the step the GPU is busy. `--json FILE` appends
 //! one JSON object per figure, which `scripts/bench.sh` sets beside PyTorch's and
-//! TensorFlow.js's. This is a measurement, not a test: it never fails on the figures.
+//! TensorFlow.js's. `--data` names the Fashion-MNIST subset (default: the repository's
+//! `www/data/fashion-mnist.nlds.gz`, where the binary was built), for a binary carried to
+//! another machine. This is a measurement, not a test: it never fails on the figures.
 
 #[cfg(target_arch = "wasm32")]
 fn main() {}
@@ -42,6 +44,7 @@ mod native {
         models: Vec<BenchModel>,
         batches: Vec<usize>,
         json: Option<String>,
+        data: String,
     }
 
     fn parse_options() -> Result<Options, String> {
@@ -51,6 +54,7 @@ mod native {
             models: BenchModel::ALL.to_vec(),
             batches: vec![64, 256],
             json: None,
+            data: concat!(env!("CARGO_MANIFEST_DIR"), "/www/data/fashion-mnist.nlds.gz").to_string(),
         };
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
@@ -72,6 +76,7 @@ mod native {
                 }
                 "--batches" => options.batches = value.split(',').map(number).collect::<Result<_, _>>()?,
                 "--json" => options.json = Some(value),
+                "--data" => options.data = value,
                 _ => return Err(format!("unknown option {arg}")),
             }
         }
@@ -105,12 +110,12 @@ mod native {
             Err(e) => {
                 eprintln!("normlab-bench: {e}");
                 eprintln!(
-                    "usage: normlab-bench [--steps N] [--blocks N] [--only cpu|gpu] [--models cnn,mlp] [--batches 64,256] [--json FILE]"
+                    "usage: normlab-bench [--steps N] [--blocks N] [--only cpu|gpu] [--models cnn,mlp] [--batches 64,256] [--json FILE] [--data FILE]"
                 );
                 return ExitCode::from(2);
             }
         };
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/www/data/fashion-mnist.nlds.gz");
+        let path = &options.data;
         let dataset = match std::fs::read(path)
             .map_err(|e| e.to_string())
             .and_then(|b| Dataset::from_nlds_gz(&b).map_err(|e| e.to_string()))

@@ -32,12 +32,12 @@
 // {"metric":"interactive_ms",...} and {"metric":"wasm_payload",...}. Progress goes to
 // stderr. Exits non-zero only on a real error: no build, a crashed page, no browser.
 
-import { createServer } from "node:http";
 import { readFile, readdir, appendFile, stat } from "node:fs/promises";
-import { extname, join, normalize, dirname } from "node:path";
+import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync, brotliCompressSync, constants as zlib } from "node:zlib";
 import { chromium } from "playwright-core";
+import { chromiumArgs, chromiumPath, inside, serveFiles } from "../local_chromium.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..", "..");
@@ -138,24 +138,8 @@ const progress = (message) => console.error(`[bench] ${message}`);
 
 // ---------------------------------------------------------------- static server
 
-const types = {
-  ".html": "text/html; charset=utf-8",
-  ".js": "text/javascript",
-  ".mjs": "text/javascript",
-  ".wasm": "application/wasm",
-  ".css": "text/css",
-  ".gz": "application/gzip",
-  ".txt": "text/plain; charset=utf-8",
-  ".woff2": "font/woff2",
-  ".json": "application/json",
-};
-
 /** dist/ at /, tools/bench/tfjs/ at /tfjs/, the two TensorFlow.js bundles at /tfjs/vendor/. */
 function resolvePath(path) {
-  const inside = (base, rel) => {
-    const file = normalize(join(base, rel));
-    return file === base || file.startsWith(base + "/") ? file : null;
-  };
   if (path.startsWith("/tfjs/vendor/")) return vendor[path.slice("/tfjs/vendor/".length)] ?? null;
   if (path === "/tfjs" || path === "/tfjs/") return join(tfjsPage, "index.html");
   if (path.startsWith("/tfjs/")) return inside(tfjsPage, path.slice("/tfjs/".length));
@@ -163,22 +147,7 @@ function resolvePath(path) {
 }
 
 function serve() {
-  const server = createServer(async (req, res) => {
-    const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
-    const file = resolvePath(path);
-    if (file === null) {
-      res.writeHead(404).end("not found");
-      return;
-    }
-    try {
-      const body = await readFile(file);
-      res.writeHead(200, { "content-type": types[extname(file)] ?? "application/octet-stream" });
-      res.end(body);
-    } catch {
-      res.writeHead(404).end("not found");
-    }
-  });
-  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
+  return serveFiles(resolvePath);
 }
 
 // ---------------------------------------------------------------- checks before starting
@@ -208,22 +177,11 @@ async function checkInputs(opts) {
 // ---------------------------------------------------------------- the browser
 
 async function launch(kernelTimes) {
-  // The flags of tests/e2e/harness.mjs: Debian's Chromium, WebGPU on SwiftShader. Playwright
-  // gives every launch a fresh temporary user data dir. Developer features make WebGPU's
-  // timestamps exact instead of rounded to 100 µs (for --kernel-times).
+  // The end-to-end tests' Chromium and flags (tools/local_chromium.mjs). Developer features
+  // make WebGPU's timestamps exact instead of rounded to 100 µs (for --kernel-times).
   return chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: [
-      ...(kernelTimes ? ["--enable-webgpu-developer-features"] : []),
-      "--no-sandbox",
-      "--enable-unsafe-webgpu",
-      "--use-webgpu-adapter=swiftshader",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-      "--disable-dev-shm-usage",
-    ],
+    executablePath: chromiumPath,
+    args: [...(kernelTimes ? ["--enable-webgpu-developer-features"] : []), ...chromiumArgs],
   });
 }
 

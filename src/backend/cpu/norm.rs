@@ -1,7 +1,9 @@
 //! CPU twin of `shaders/norm.wgsl`.
 //!
 //! The GPU has one kernel family parameterised by which elements share a statistic; here
-//! each kind is written out plainly, as a textbook would, so that the two check each other.
+//! BatchNorm (statistics across samples) and the span norms (statistics within a sample:
+//! LayerNorm, RMSNorm, InstanceNorm, GroupNorm) are written separately, each in the plain
+//! terms of its definition, so that the two implementations check each other.
 //! Layout is `[N, C, S]` with S = H·W (S = 1 for a fully connected layer).
 //! Sums are accumulated in f64: this is the reference the GPU is measured against.
 
@@ -150,22 +152,87 @@ pub fn batch_norm_backward(
     });
 }
 
-/// Mean and `1/sqrt(var + eps)` of one run of values (biased variance; RMSNorm passes
+// LayerNorm, RMSNorm, InstanceNorm and GroupNorm each take their statistics over one
+// contiguous span of a sample: all its C·S values (LayerNorm, RMSNorm), one group's C/G·S
+// (GroupNorm) or one channel's S (InstanceNorm). Within a span, γ and β change every
+// `run` values: per element for LayerNorm and RMSNorm (run 1), per channel for the others
+// (run S). The helpers below do one span; each norm says how its tensor splits into spans.
+
+/// Mean and `1/sqrt(var + eps)` of one span (biased variance; RMSNorm passes
 /// `centre = false`, giving `1/sqrt(mean(x²) + eps)` and a mean of 0).
-fn moments(values: impl Iterator<Item = f32> + Clone, centre: bool, eps: f32) -> (f32, f32) {
-    let count = values.clone().count() as f64;
-    let mean = if centre { values.clone().map(|v| v as f64).sum::<f64>() / count } else { 0.0 };
-    let var = values.map(|v| (v as f64 - mean).powi(2)).sum::<f64>() / count;
+fn moments(values: &[f32], centre: bool, eps: f32) -> (f32, f32) {
+    let count = values.len() as f64;
+    let mean = if centre { per_channel::interleaved_sum(values, values, |v, _| v as f64) / count } else { 0.0 };
+    let var = per_channel::interleaved_sum(values, values, |v, _| (v as f64 - mean).powi(2)) / count;
     (mean as f32, (1.0 / (var + eps as f64).sqrt()) as f32)
 }
 
-/// `dx = rstd · (g − mean(g) − x̂ · mean(g·x̂))` over one statistic's elements, with
-/// `g = dy·γ` given per element (`centre = false` drops the `mean(g)` term, for RMSNorm).
-fn standardize_backward(g: &[f64], x_hat: &[f64], rstd: f32, centre: bool) -> Vec<f32> {
-    let count = g.len() as f64;
-    let g_mean = if centre { g.iter().sum::<f64>() / count } else { 0.0 };
-    let gx_mean = g.iter().zip(x_hat).map(|(a, b)| a * b).sum::<f64>() / count;
-    g.iter().zip(x_hat).map(|(&gi, &xi)| (rstd as f64 * (gi - g_mean - xi * gx_mean)) as f32).collect()
+/// `y = (x − mean)·rstd·γ + β` over one span, γ and β changing every `run` values.
+fn span_forward(x: &[f32], y: &mut [f32], gamma: &[f32], beta: &[f32], run: usize, (mean, rstd): (f32, f32)) {
+    if run == 1 {
+        for (((out, &v), &g), &b) in y.iter_mut().zip(x).zip(gamma).zip(beta) {
+            *out = (v - mean) * rstd * g + b;
+        }
+        return;
+    }
+    for (((values, &g), &b), out) in x.chunks(run).zip(gamma).zip(beta).zip(y.chunks_mut(run)) {
+        for (out, &v) in out.iter_mut().zip(values) {
+            *out = (v - mean) * rstd * g + b;
+        }
+    }
+}
+
+/// Gradients over one span: `dx = rstd · (g − mean(g) − x̂ · mean(g·x̂))` with `g = dy·γ`
+/// and `x̂ = (x − mean)·rstd` (`centre = false` drops the `mean(g)` term, for RMSNorm);
+/// adds `Σ dy·x̂` and `Σ dy` of each run to `dgamma` and `dbeta`.
+#[allow(clippy::too_many_arguments)]
+fn span_backward(
+    x: &[f32],
+    dy: &[f32],
+    dx: &mut [f32],
+    gamma: &[f32],
+    run: usize,
+    (mean, rstd): (f32, f32),
+    centre: bool,
+    dgamma: &mut [f64],
+    dbeta: &mut [f64],
+) {
+    let x_hat = |v: f32| ((v - mean) * rstd) as f64;
+    // Per run: Σ dy and Σ dy·x̂ (γ's and β's gradients); over the span, Σ g and Σ g·x̂.
+    let (mut sum_g, mut sum_gx) = (0.0f64, 0.0f64);
+    let mut add_run = |dy_sum: f64, dy_xhat: f64, gm: f32, dg: &mut f64, db: &mut f64| {
+        *dg += dy_xhat;
+        *db += dy_sum;
+        sum_g += dy_sum * gm as f64;
+        sum_gx += dy_xhat * gm as f64;
+    };
+    let params = gamma.iter().zip(dgamma.iter_mut().zip(dbeta.iter_mut()));
+    if run == 1 {
+        for ((&v, &d), (&gm, (dg, db))) in x.iter().zip(dy).zip(params) {
+            add_run(d as f64, d as f64 * x_hat(v), gm, dg, db);
+        }
+    } else {
+        for ((values, grads), (&gm, (dg, db))) in x.chunks(run).zip(dy.chunks(run)).zip(params) {
+            let dy_sum = per_channel::interleaved_sum(grads, grads, |d, _| d as f64);
+            let dy_xhat = per_channel::interleaved_sum(grads, values, |d, v| d as f64 * x_hat(v));
+            add_run(dy_sum, dy_xhat, gm, dg, db);
+        }
+    }
+    let count = x.len() as f64;
+    let g_mean = if centre { sum_g / count } else { 0.0 };
+    let gx_mean = sum_gx / count;
+    let dx_of = |v: f32, d: f32, gm: f32| (rstd as f64 * (d as f64 * gm as f64 - g_mean - x_hat(v) * gx_mean)) as f32;
+    if run == 1 {
+        for (((out, &v), &d), &gm) in dx.iter_mut().zip(x).zip(dy).zip(gamma) {
+            *out = dx_of(v, d, gm);
+        }
+    } else {
+        for (((out, values), grads), &gm) in dx.chunks_mut(run).zip(x.chunks(run)).zip(dy.chunks(run)).zip(gamma) {
+            for ((out, &v), &d) in out.iter_mut().zip(values).zip(grads) {
+                *out = dx_of(v, d, gm);
+            }
+        }
+    }
 }
 
 /// `nn.LayerNorm((C, H, W))`: each sample's C·S values share one mean and variance;
@@ -181,14 +248,10 @@ pub fn layer_norm_forward(
     eps: f32,
 ) {
     let features = c * s;
-    for sample in 0..n {
-        let row = &x[sample * features..(sample + 1) * features];
-        let (mean, rstd) = moments(row.iter().copied(), true, eps);
-        cache.mean[sample] = mean;
-        cache.rstd[sample] = rstd;
-        for f in 0..features {
-            y[sample * features + f] = (row[f] - mean) * rstd * gamma[f] + beta[f];
-        }
+    for (sample, (row, out)) in x.chunks(features).zip(y.chunks_mut(features)).take(n).enumerate() {
+        let stats = moments(row, true, eps);
+        (cache.mean[sample], cache.rstd[sample]) = stats;
+        span_forward(row, out, gamma, beta, 1, stats);
     }
 }
 
@@ -208,14 +271,10 @@ pub fn layer_norm_backward(
     let mut dgamma_sum = vec![0.0f64; features];
     let mut dbeta_sum = vec![0.0f64; features];
     for sample in 0..n {
-        let at = |f: usize| sample * features + f;
-        let x_hat: Vec<f64> = (0..features).map(|f| ((x[at(f)] - mean[sample]) * rstd[sample]) as f64).collect();
-        let g: Vec<f64> = (0..features).map(|f| dy[at(f)] as f64 * gamma[f] as f64).collect();
-        for f in 0..features {
-            dgamma_sum[f] += dy[at(f)] as f64 * x_hat[f];
-            dbeta_sum[f] += dy[at(f)] as f64;
-        }
-        dx[at(0)..at(features)].copy_from_slice(&standardize_backward(&g, &x_hat, rstd[sample], true));
+        let span = sample * features..(sample + 1) * features;
+        let stats = (mean[sample], rstd[sample]);
+        let (x, dy, dx) = (&x[span.clone()], &dy[span.clone()], &mut dx[span]);
+        span_backward(x, dy, dx, gamma, 1, stats, true, &mut dgamma_sum, &mut dbeta_sum);
     }
     store(dgamma, &dgamma_sum);
     store(dbeta, &dbeta_sum);
@@ -234,14 +293,10 @@ pub fn rms_norm_forward(
     eps: f32,
 ) {
     let features = c * s;
-    for sample in 0..n {
-        let row = &x[sample * features..(sample + 1) * features];
-        let (_, rstd) = moments(row.iter().copied(), false, eps);
-        cache.mean[sample] = 0.0;
-        cache.rstd[sample] = rstd;
-        for f in 0..features {
-            y[sample * features + f] = row[f] * rstd * gamma[f] + beta[f];
-        }
+    for (sample, (row, out)) in x.chunks(features).zip(y.chunks_mut(features)).take(n).enumerate() {
+        let stats = moments(row, false, eps);
+        (cache.mean[sample], cache.rstd[sample]) = stats;
+        span_forward(row, out, gamma, beta, 1, stats);
     }
 }
 
@@ -260,14 +315,9 @@ pub fn rms_norm_backward(
     let mut dgamma_sum = vec![0.0f64; features];
     let mut dbeta_sum = vec![0.0f64; features];
     for (sample, &r) in rstd.iter().enumerate().take(n) {
-        let at = |f: usize| sample * features + f;
-        let x_hat: Vec<f64> = (0..features).map(|f| (x[at(f)] * r) as f64).collect();
-        let g: Vec<f64> = (0..features).map(|f| dy[at(f)] as f64 * gamma[f] as f64).collect();
-        for f in 0..features {
-            dgamma_sum[f] += dy[at(f)] as f64 * x_hat[f];
-            dbeta_sum[f] += dy[at(f)] as f64;
-        }
-        dx[at(0)..at(features)].copy_from_slice(&standardize_backward(&g, &x_hat, r, false));
+        let span = sample * features..(sample + 1) * features;
+        let (x, dy, dx) = (&x[span.clone()], &dy[span.clone()], &mut dx[span]);
+        span_backward(x, dy, dx, gamma, 1, (0.0, r), false, &mut dgamma_sum, &mut dbeta_sum);
     }
     store(dgamma, &dgamma_sum);
     store(dbeta, &dbeta_sum);
@@ -285,16 +335,12 @@ pub fn instance_norm_forward(
     (n, c, s): (usize, usize, usize),
     eps: f32,
 ) {
-    for sample in 0..n {
-        for ch in 0..c {
-            let plane = (sample * c + ch) * s;
-            let (mean, rstd) = moments(x[plane..plane + s].iter().copied(), true, eps);
-            cache.mean[sample * c + ch] = mean;
-            cache.rstd[sample * c + ch] = rstd;
-            for p in plane..plane + s {
-                y[p] = (x[p] - mean) * rstd * gamma[ch] + beta[ch];
-            }
-        }
+    let planes = x.chunks(s).zip(y.chunks_mut(s)).take(n * c);
+    for (stat, (plane, out)) in planes.enumerate() {
+        let stats = moments(plane, true, eps);
+        (cache.mean[stat], cache.rstd[stat]) = stats;
+        let ch = stat % c;
+        span_forward(plane, out, &gamma[ch..=ch], &beta[ch..=ch], s, stats);
     }
 }
 
@@ -312,18 +358,11 @@ pub fn instance_norm_backward(
 ) {
     let mut dgamma_sum = vec![0.0f64; c];
     let mut dbeta_sum = vec![0.0f64; c];
-    for sample in 0..n {
-        for ch in 0..c {
-            let stat = sample * c + ch;
-            let plane = stat * s;
-            let x_hat: Vec<f64> = (plane..plane + s).map(|p| ((x[p] - mean[stat]) * rstd[stat]) as f64).collect();
-            let g: Vec<f64> = (plane..plane + s).map(|p| dy[p] as f64 * gamma[ch] as f64).collect();
-            for (k, p) in (plane..plane + s).enumerate() {
-                dgamma_sum[ch] += dy[p] as f64 * x_hat[k];
-                dbeta_sum[ch] += dy[p] as f64;
-            }
-            dx[plane..plane + s].copy_from_slice(&standardize_backward(&g, &x_hat, rstd[stat], true));
-        }
+    for stat in 0..n * c {
+        let (ch, plane) = (stat % c, stat * s..(stat + 1) * s);
+        let (x, dy, dx) = (&x[plane.clone()], &dy[plane.clone()], &mut dx[plane]);
+        let (dg, db) = (&mut dgamma_sum[ch..=ch], &mut dbeta_sum[ch..=ch]);
+        span_backward(x, dy, dx, &gamma[ch..=ch], s, (mean[stat], rstd[stat]), true, dg, db);
     }
     store(dgamma, &dgamma_sum);
     store(dbeta, &dbeta_sum);
@@ -342,19 +381,13 @@ pub fn group_norm_forward(
     groups: usize,
     eps: f32,
 ) {
-    let span = c / groups * s;
-    for sample in 0..n {
-        for g in 0..groups {
-            let stat = sample * groups + g;
-            let start = stat * span;
-            let (mean, rstd) = moments(x[start..start + span].iter().copied(), true, eps);
-            cache.mean[stat] = mean;
-            cache.rstd[stat] = rstd;
-            for p in start..start + span {
-                let ch = (p / s) % c;
-                y[p] = (x[p] - mean) * rstd * gamma[ch] + beta[ch];
-            }
-        }
+    let per_group = c / groups;
+    let spans = x.chunks(per_group * s).zip(y.chunks_mut(per_group * s)).take(n * groups);
+    for (stat, (span, out)) in spans.enumerate() {
+        let stats = moments(span, true, eps);
+        (cache.mean[stat], cache.rstd[stat]) = stats;
+        let channels = (stat % groups) * per_group..(stat % groups + 1) * per_group;
+        span_forward(span, out, &gamma[channels.clone()], &beta[channels], s, stats);
     }
 }
 
@@ -371,18 +404,15 @@ pub fn group_norm_backward(
     (n, c, s): (usize, usize, usize),
     groups: usize,
 ) {
-    let span = c / groups * s;
+    let per_group = c / groups;
     let mut dgamma_sum = vec![0.0f64; c];
     let mut dbeta_sum = vec![0.0f64; c];
     for stat in 0..n * groups {
-        let start = stat * span;
-        let x_hat: Vec<f64> = (start..start + span).map(|p| ((x[p] - mean[stat]) * rstd[stat]) as f64).collect();
-        let g: Vec<f64> = (start..start + span).map(|p| dy[p] as f64 * gamma[(p / s) % c] as f64).collect();
-        for (k, p) in (start..start + span).enumerate() {
-            dgamma_sum[(p / s) % c] += dy[p] as f64 * x_hat[k];
-            dbeta_sum[(p / s) % c] += dy[p] as f64;
-        }
-        dx[start..start + span].copy_from_slice(&standardize_backward(&g, &x_hat, rstd[stat], true));
+        let span = stat * per_group * s..(stat + 1) * per_group * s;
+        let channels = (stat % groups) * per_group..(stat % groups + 1) * per_group;
+        let (x, dy, dx) = (&x[span.clone()], &dy[span.clone()], &mut dx[span]);
+        let (dg, db) = (&mut dgamma_sum[channels.clone()], &mut dbeta_sum[channels.clone()]);
+        span_backward(x, dy, dx, &gamma[channels], s, (mean[stat], rstd[stat]), true, dg, db);
     }
     store(dgamma, &dgamma_sum);
     store(dbeta, &dbeta_sum);

@@ -13,6 +13,10 @@ pub type Dims = (usize, usize, usize);
 /// For each channel of `channels`, the sum over its N·S elements of `term(&per_channel[ch], a, b)`,
 /// `a` and `b` being the element's values in `a` and `b` (both laid out as `[N, C, S]`;
 /// pass one tensor twice for a term of one). Accumulated in f64.
+///
+/// `per_channel` holds what the term needs of each channel (a mean, a scale; `&vec![(); c]`
+/// for nothing): handing it over beside the values, rather than indexing by channel inside
+/// the term, is what lets the S = 1 loop vectorize.
 pub fn sums<P>(
     channels: Range<usize>,
     (n, c, s): Dims,

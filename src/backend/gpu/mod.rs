@@ -163,8 +163,7 @@ impl GpuBackend {
         let (staging, kernels) = timer.take(&device, self.encoder());
         self.submit();
         self.kernel_timer = Some(timer);
-        let bytes = read_mapped(self.ctx.clone(), staging).await?;
-        let ticks = bytemuck::pod_collect_to_vec::<u8, u64>(&bytes);
+        let ticks: Vec<u64> = read_mapped(self.ctx.clone(), staging).await?;
         Ok(profile::kernel_times(&ticks, &kernels, self.ctx.queue.get_timestamp_period()))
     }
 
@@ -461,17 +460,17 @@ impl Backend for GpuBackend {
         });
         self.encoder().copy_buffer_to_buffer(&source, 0, &staging, 0, size);
         self.submit();
-        let bytes = read_mapped(self.ctx.clone(), staging);
-        Box::pin(async move { Ok(bytemuck::pod_collect_to_vec::<u8, f32>(&bytes.await?)) })
+        Box::pin(read_mapped::<f32>(self.ctx.clone(), staging))
     }
 }
 
-/// Maps `staging` (already holding its copy) for reading and returns its bytes; the buffer
-/// is destroyed afterwards. Failures say whether the device was lost.
-fn read_mapped(
+/// Maps `staging` (already holding its copy) for reading and returns its contents as
+/// values of `T`, copied once out of the mapping; the buffer is destroyed afterwards.
+/// Failures say whether the device was lost.
+fn read_mapped<T: bytemuck::Pod>(
     ctx: GpuContext,
     staging: wgpu::Buffer,
-) -> impl std::future::Future<Output = Result<Vec<u8>, NormlabError>> {
+) -> impl std::future::Future<Output = Result<Vec<T>, NormlabError>> {
     let (sender, receiver) = futures_channel::oneshot::channel();
     staging.map_async(wgpu::MapMode::Read, .., move |result| {
         let _ = sender.send(result);
@@ -505,7 +504,7 @@ fn read_mapped(
             let view = staging
                 .get_mapped_range(..)
                 .map_err(|e| NormlabError::Gpu(format!("reading a result back failed: {e:?}")))?;
-            view.to_vec()
+            bytemuck::pod_collect_to_vec::<u8, T>(&view)
         };
         staging.unmap();
         staging.destroy();
