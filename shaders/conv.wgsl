@@ -79,6 +79,28 @@ fn first_row(lid: vec3<u32>, wid: vec3<u32>, groups: vec3<u32>) -> u32 {
     return ((wid.y + wid.z * groups.y) * 8u + lid.y) * 4u;
 }
 
+// (first + j)·stride for j = 0..3, each index clamped to `last`: the tile's rows or
+// columns past the edge read the last one (and are never stored).
+fn clamped_offsets(first: u32, last: u32, stride: u32) -> vec4<u32> {
+    return min(vec4<u32>(first) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(last)) * stride;
+}
+
+// Stores a thread's 4×4 tile into an [N, C, L] tensor: row r is (n, position) =
+// (r / L, r % L), column j is channel col0 + j.
+fn store_tile(acc: array<vec4<f32>, 4>, row0: u32, col0: u32, len: u32, channels: u32) {
+    for (var i = 0u; i < 4u; i++) {
+        let r = row0 + i;
+        let n = r / len;
+        let position = r % len;
+        for (var j = 0u; j < 4u; j++) {
+            let c = col0 + j;
+            if (r < p.m && c < p.n) {
+                out[(n * channels + c) * len + position] = acc[i][j];
+            }
+        }
+    }
+}
+
 // x[base + ih·W + iw], or 0 in the zero padding.
 fn x_at(base: i32, ih: i32, iw: i32) -> f32 {
     let inside = ih >= 0 && iw >= 0 && ih < i32(p.height) && iw < i32(p.width);
@@ -110,10 +132,7 @@ fn conv_forward(
         iw0[i] = i32(o % p.out_width) * s - pad;
     }
     // Columns co: filter co is row co of w viewed as [CO, K].
-    let w0 = min(col0, p.n - 1u) * p.k;
-    let w1 = min(col0 + 1u, p.n - 1u) * p.k;
-    let w2 = min(col0 + 2u, p.n - 1u) * p.k;
-    let w3 = min(col0 + 3u, p.n - 1u) * p.k;
+    let w = clamped_offsets(col0, p.n - 1u, p.k);
     var acc: array<vec4<f32>, 4>;
     var tap = 0u;
     for (var kh = 0; kh < i32(p.kernel); kh++) {
@@ -130,7 +149,7 @@ fn conv_forward(
             // w[co, ci, kh, kw] = weight[co·K + ci·k² + tap]
             for (var ci = 0u; ci < p.in_channels; ci++) {
                 let k = ci * taps() + tap;
-                let bv = vec4<f32>(weight[w0 + k], weight[w1 + k], weight[w2 + k], weight[w3 + k]);
+                let bv = vec4<f32>(weight[w.x + k], weight[w.y + k], weight[w.z + k], weight[w.w + k]);
                 let channel = i32(ci * image_len());
                 for (var i = 0u; i < 4u; i++) {
                     acc[i] += select(0.0, x[at[i] + channel], inside[i]) * bv;
@@ -139,17 +158,7 @@ fn conv_forward(
             tap++;
         }
     }
-    for (var i = 0u; i < 4u; i++) {
-        let r = row0 + i;
-        let n = r / out_image_len();
-        let o = r % out_image_len();
-        for (var j = 0u; j < 4u; j++) {
-            let co = col0 + j;
-            if (r < p.m && co < p.n) {
-                out[(n * p.out_channels + co) * out_image_len() + o] = acc[i][j];
-            }
-        }
-    }
+    store_tile(acc, row0, col0, out_image_len(), p.out_channels);
 }
 
 @compute @workgroup_size(8, 8, 1)
@@ -177,10 +186,7 @@ fn conv_backward_input(
         tw0[i] = i32(pixel % p.width) + pad;
     }
     // Columns ci: w[co, ci, kh, kw] = weight[(co·CI + ci)·k² + kh·k + kw].
-    let w0 = min(col0, p.n - 1u) * taps();
-    let w1 = min(col0 + 1u, p.n - 1u) * taps();
-    let w2 = min(col0 + 2u, p.n - 1u) * taps();
-    let w3 = min(col0 + 3u, p.n - 1u) * taps();
+    let w = clamped_offsets(col0, p.n - 1u, taps());
     var acc: array<vec4<f32>, 4>;
     var tap = 0u;
     for (var kh = 0; kh < i32(p.kernel); kh++) {
@@ -199,7 +205,7 @@ fn conv_backward_input(
             }
             for (var co = 0u; co < p.out_channels; co++) {
                 let k = co * p.in_channels * taps() + tap;
-                let bv = vec4<f32>(weight[w0 + k], weight[w1 + k], weight[w2 + k], weight[w3 + k]);
+                let bv = vec4<f32>(weight[w.x + k], weight[w.y + k], weight[w.z + k], weight[w.w + k]);
                 let channel = i32(co * out_image_len());
                 for (var i = 0u; i < 4u; i++) {
                     acc[i] += select(0.0, dy[at[i] + channel], hit[i]) * bv;
@@ -208,17 +214,7 @@ fn conv_backward_input(
             tap++;
         }
     }
-    for (var i = 0u; i < 4u; i++) {
-        let r = row0 + i;
-        let n = r / image_len();
-        let pixel = r % image_len();
-        for (var j = 0u; j < 4u; j++) {
-            let ci = col0 + j;
-            if (r < p.m && ci < p.n) {
-                out[(n * p.in_channels + ci) * image_len() + pixel] = acc[i][j];
-            }
-        }
-    }
+    store_tile(acc, row0, col0, image_len(), p.in_channels);
 }
 
 @compute @workgroup_size(8, 8, 1)
@@ -235,10 +231,7 @@ fn conv_backward_weight(
     let s = i32(p.stride);
     let pad = i32(p.padding);
     // Rows co: channel co of dy, within each sample.
-    let dy0 = min(row0, p.m - 1u) * out_image_len();
-    let dy1 = min(row0 + 1u, p.m - 1u) * out_image_len();
-    let dy2 = min(row0 + 2u, p.m - 1u) * out_image_len();
-    let dy3 = min(row0 + 3u, p.m - 1u) * out_image_len();
+    let dy_rows = clamped_offsets(row0, p.m - 1u, out_image_len());
     // Columns (ci, kh, kw): channel ci of x, within each sample, and the tap's offset.
     var x_channel: array<i32, 4>;
     var dh: array<i32, 4>;
@@ -261,10 +254,10 @@ fn conv_backward_weight(
                 for (var j = 0u; j < 4u; j++) {
                     bv[j] = x_at(x_sample + x_channel[j], i32(oh) * s + dh[j], i32(ow) * s + dw[j]);
                 }
-                acc[0] += dy[o + dy0] * bv;
-                acc[1] += dy[o + dy1] * bv;
-                acc[2] += dy[o + dy2] * bv;
-                acc[3] += dy[o + dy3] * bv;
+                acc[0] += dy[o + dy_rows.x] * bv;
+                acc[1] += dy[o + dy_rows.y] * bv;
+                acc[2] += dy[o + dy_rows.z] * bv;
+                acc[3] += dy[o + dy_rows.w] * bv;
             }
         }
     }
