@@ -21,7 +21,9 @@ fi
 
 apt_packages=(binaryen)
 if [ "$purpose" = test ]; then
-    apt_packages+=(chromium chromium-driver mesa-vulkan-drivers libvulkan1)
+    # fonts-wqy-microhei: Chinese glyphs, so that the end-to-end screenshots of the
+    # Chinese page show characters rather than boxes.
+    apt_packages+=(chromium chromium-driver mesa-vulkan-drivers libvulkan1 fonts-wqy-microhei)
 fi
 missing=()
 for p in "${apt_packages[@]}"; do
@@ -44,7 +46,7 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGE
     cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
 
-if [ "$purpose" = test ] && [ ! -d tests/e2e/node_modules/playwright-core ]; then
+if [ "$purpose" = test ] && { [ ! -d tests/e2e/node_modules/playwright-core ] || [ ! -d tests/e2e/node_modules/axe-core ]; }; then
     say "installing the end-to-end test's npm packages"
     (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -71,6 +71,72 @@ pub fn paused_millis() -> f64 {
     0.0
 }
 
+/// Waits about `millis` milliseconds (a timer in the browser; natively at once).
+pub async fn sleep_millis(millis: i32) {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+            if let Some(window) = web_sys::window() {
+                let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, millis);
+            } else {
+                let _ = resolve.call0(&wasm_bindgen::JsValue::NULL);
+            }
+        });
+        let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    let _ = millis;
+}
+
+/// How often a wait in the browser looks whether the student has pressed Stop.
+#[cfg(target_arch = "wasm32")]
+const STOP_POLL_MILLIS: i32 = 40;
+
+/// Awaits `future`, unless `stop()` turns true first: then None, and the future is
+/// dropped (a read-back abandoned this way leaves the device's queued work to finish on
+/// its own, and the CPU backend's queued work is never run). In the browser `stop` is
+/// asked every few tens of milliseconds while the future waits; natively nothing waits on
+/// an event loop, so `stop` is asked once, before.
+#[cfg(target_arch = "wasm32")]
+pub async fn unless_stopped<F: std::future::Future>(future: F, stop: &dyn Fn() -> bool) -> Option<F::Output> {
+    use std::task::Poll;
+    let mut future = std::pin::pin!(future);
+    loop {
+        if stop() {
+            return None;
+        }
+        let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+            if let Some(window) = web_sys::window() {
+                let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, STOP_POLL_MILLIS);
+            } else {
+                let _ = resolve.call0(&wasm_bindgen::JsValue::NULL);
+            }
+        });
+        let mut timer = wasm_bindgen_futures::JsFuture::from(promise);
+        let done = std::future::poll_fn(|cx| {
+            if let Poll::Ready(value) = future.as_mut().poll(cx) {
+                return Poll::Ready(Some(value));
+            }
+            match std::future::Future::poll(std::pin::Pin::new(&mut timer), cx) {
+                Poll::Ready(_) => Poll::Ready(None),
+                Poll::Pending => Poll::Pending,
+            }
+        })
+        .await;
+        if let Some(value) = done {
+            return Some(value);
+        }
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub async fn unless_stopped<F: std::future::Future>(future: F, stop: &dyn Fn() -> bool) -> Option<F::Output> {
+    if stop() {
+        return None;
+    }
+    Some(future.await)
+}
+
 /// Natively there is no event loop to feed.
 #[cfg(not(target_arch = "wasm32"))]
 pub async fn yield_now() {}

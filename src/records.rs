@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::chart::RunSeries;
+use crate::error::Words;
 use crate::experiment::{EpochSummary, ExperimentConfig, Outcome};
 
 /// The storage format's version; stored results of another version are set aside with a
@@ -22,9 +23,11 @@ pub enum RunStatus {
     },
     /// The page was closed or reloaded while it trained.
     Interrupted,
-    /// An error ended it, in words.
+    /// An error ended it, in words (in English, and in Chinese where it was written then).
     Failed {
         reason: String,
+        #[serde(default)]
+        reason_zh: Option<String>,
     },
 }
 
@@ -36,8 +39,15 @@ pub struct RunRecord {
     /// Which live piece made it, e.g. `l4/high-lr`.
     pub group: String,
     pub config: ExperimentConfig,
-    /// "GPU: <adapter>" or "CPU".
+    /// "WebGPU: <adapter>" or "CPU".
     pub device: String,
+    /// The engine that trained it as a link names it (`webgpu` or `cpu`), so that its link
+    /// reproduces it on the same engine.
+    #[serde(default)]
+    pub engine: Option<String>,
+    /// A smoke-test run: too short to show the lesson's effect, so it carries no verdict.
+    #[serde(default)]
+    pub trial: bool,
     pub series: RunSeries,
     pub status: RunStatus,
     /// Milliseconds since the Unix epoch when it started.
@@ -89,21 +99,24 @@ pub struct StoredRuns {
 /// Reads stored runs. Text that is not ours or is from another version is refused with a
 /// clear message; within readable text, each damaged run is left out on its own, so one
 /// bad entry never costs the others.
-pub fn from_json(text: &str) -> Result<StoredRuns, String> {
+pub fn from_json(text: &str) -> Result<StoredRuns, Words> {
     #[derive(Deserialize)]
     struct Envelope {
         version: u32,
         runs: Option<Vec<serde_json::Value>>,
     }
-    let envelope: Envelope =
-        serde_json::from_str(text).map_err(|e| format!("the stored results are not readable ({e})"))?;
+    let envelope: Envelope = serde_json::from_str(text)
+        .map_err(|e| crate::words!("the stored results are not readable ({e})", "已保存的结果无法读取（{e}）"))?;
     if envelope.version != FORMAT_VERSION {
-        return Err(format!(
-            "the stored results are from another version of the lab (format {}, this is {FORMAT_VERSION})",
-            envelope.version
+        let version = envelope.version;
+        return Err(crate::words!(
+            "the stored results are from another version of the lab (format {version}, this is {FORMAT_VERSION})",
+            "已保存的结果来自另一个版本的实验室（格式 {version}，当前为 {FORMAT_VERSION}）"
         ));
     }
-    let entries = envelope.runs.ok_or_else(|| "the stored results are damaged (no list of runs)".to_string())?;
+    let entries = envelope.runs.ok_or_else(|| {
+        crate::words!("the stored results are damaged (no list of runs)", "已保存的结果已损坏（没有运行列表）")
+    })?;
     let mut stored = StoredRuns::default();
     for entry in entries {
         match serde_json::from_value::<RunRecord>(entry) {
@@ -245,6 +258,8 @@ mod tests {
             group: "l4/high-lr".into(),
             config: ExperimentConfig::notes_cnn(),
             device: "CPU".into(),
+            engine: Some("cpu".into()),
+            trial: false,
             series,
             status,
             started_ms: 1.0e12,
@@ -267,9 +282,9 @@ mod tests {
 
     #[test]
     fn damaged_or_foreign_storage_is_refused_in_words() {
-        assert!(from_json("{not json").unwrap_err().contains("not readable"));
-        assert!(from_json(r#"{"version": 99, "runs": []}"#).unwrap_err().contains("another version"));
-        assert!(from_json(r#"{"version": 1}"#).unwrap_err().contains("damaged"));
+        assert!(from_json("{not json").unwrap_err().en.contains("not readable"));
+        assert!(from_json(r#"{"version": 99, "runs": []}"#).unwrap_err().en.contains("another version"));
+        assert!(from_json(r#"{"version": 1}"#).unwrap_err().en.contains("damaged"));
     }
 
     #[test]

@@ -58,6 +58,7 @@ mod native {
                     println!("{}", serde_json::json!({ "probe": line }));
                 }
                 Event::Losses { losses, .. } => self.losses.extend_from_slice(losses),
+                Event::Evaluating { .. } => {}
             }
         }
     }
@@ -167,7 +168,7 @@ mod native {
                 if *not_learning { " (not learning)" } else { "" }
             ),
             Outcome::Diverged { epoch, batch } => format!("diverged at epoch {epoch}, batch {batch}"),
-            Outcome::Stopped => "stopped".into(),
+            Outcome::Stopped { epoch, batch } => format!("stopped at epoch {epoch}, batch {batch}"),
         }
     }
 
@@ -188,13 +189,21 @@ mod native {
             Source::Generated(shape) => toy::generate(shape),
             Source::UserFile => match cifar_file {
                 Some(path) => Dataset::from_file_bytes(config.dataset, &read(path)?)?,
-                None => return Err(NormlabError::InvalidConfig("data=cifar10 needs --cifar-file PATH".into())),
+                None => {
+                    return Err(NormlabError::InvalidConfig(normlab::words!(
+                        "data=cifar10 needs --cifar-file PATH",
+                        "data=cifar10 需要 --cifar-file PATH"
+                    )))
+                }
             },
         };
         match backend {
             "cpu" => train(CpuBackend::with_threads(threads)?, config, probes, &dataset).await,
             "gpu" => train(GpuBackend::new(GpuContext::new().await?), config, probes, &dataset).await,
-            other => Err(NormlabError::InvalidConfig(format!("unknown backend {other:?} (cpu or gpu)"))),
+            other => Err(NormlabError::InvalidConfig(normlab::words!(
+                "unknown backend {other:?} (cpu or gpu)",
+                "未知的后端 {other:?}（cpu 或 gpu）"
+            ))),
         }
     }
 

@@ -6,19 +6,34 @@
 //! - [`lines`]: a general line/point plot with linear or logarithmic axes.
 //! - [`histograms`]: small multiples of histograms (one row per layer).
 //! - [`boundary`]: a 2-D model's decision regions with its data points.
+//!
+//! Every draw function returns a [`ChartData`]: what it drew, in numbers, for the page's
+//! text alternative. Charts lay themselves out in CSS pixels at the size of their drawing
+//! area ([`frame::fitted_size`] picks that size for a container); [`ScaledBackend`] maps
+//! CSS pixels to a canvas's device pixels.
 
+pub mod axis;
 pub mod boundary;
+pub mod data;
+pub mod frame;
 pub mod histograms;
 pub mod lines;
+mod marks;
+pub mod scaled;
+#[cfg(test)]
+mod svg;
 pub mod training;
 
 use plotters::style::RGBColor;
 use serde::{Deserialize, Serialize};
 
 pub use boundary::draw_decision_boundary;
+pub use data::{ChartData, ChartWords, PartKind, PartSummary, Quantity, SeriesData};
+pub use frame::{fitted_size, EMPTY_HEIGHT_PX};
 pub use histograms::draw_histogram_grid;
 pub use lines::{draw_line_plot, Line, LinePlot, LineStyle, Scale};
-pub use training::{draw_training_chart, TrainingChartText};
+pub use scaled::ScaledBackend;
+pub use training::{draw_training_chart, draw_training_chart_with, LossAxis, TrainingChartText, TrainingKey};
 
 use crate::experiment::{EpochSummary, Event};
 
@@ -89,7 +104,7 @@ impl RunSeries {
                 }
             }
             Event::Epoch(summary) => self.epochs.push(summary.clone()),
-            Event::Diverged { .. } | Event::Probe(_) => {}
+            Event::Diverged { .. } | Event::Probe(_) | Event::Evaluating { .. } => {}
         }
     }
 
@@ -119,6 +134,8 @@ impl RunSeries {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use plotters::coord::Shift;
+    use plotters::prelude::*;
 
     #[test]
     fn thinning_keeps_the_start_and_the_shape() {
@@ -128,5 +145,107 @@ mod tests {
         assert!(thin.batch_losses.len() <= 1000, "{}", thin.batch_losses.len());
         assert_eq!(&thin.batch_losses[..250], &run.batch_losses[..250]);
         assert!(thin.batch_losses.last().unwrap().0 > 9_900.0);
+    }
+
+    /// Every chart, drawn `width` CSS pixels wide at the height the page gives it there.
+    fn every_chart(width: u32) -> Vec<(&'static str, String)> {
+        use crate::experiment::{EpochSummary, Histogram};
+        let mut charts = Vec::new();
+        let mut draw = |name: &'static str, preferred: (u32, u32), f: &dyn Fn(&DrawingArea<SVGBackend, Shift>)| {
+            let mut svg = String::new();
+            {
+                let root = SVGBackend::with_string(&mut svg, fitted_size(width as f64, preferred)).into_drawing_area();
+                f(&root);
+            }
+            charts.push((name, svg));
+        };
+        let mut run = RunSeries::new("BatchNorm · Adam · lr 0.1");
+        run.batch_losses = (1..=60).map(|i| (i as f64 / 20.0, 2.3 / (1.0 + i as f32 / 10.0))).collect();
+        run.epochs = (1..=3)
+            .map(|epoch| EpochSummary {
+                epoch,
+                train_loss: 1.0 / epoch as f32,
+                train_accuracy: 0.5,
+                test_loss: 1.0,
+                test_accuracy: 0.6 + 0.1 * epoch as f32,
+                grad_norm: 1.0,
+                grad_norm_clipped: 1.0,
+                elapsed_secs: 1.0,
+                train_eval_accuracy: None,
+            })
+            .collect();
+        let text = TrainingChartText {
+            title: "Fashion-MNIST: with and without BatchNorm",
+            x_label: "epoch",
+            loss_label: "training loss (nats)",
+            accuracy_label: "test accuracy (%)",
+            diverged: "diverged",
+        };
+        draw("training", (900, 420), &|root| {
+            draw_training_chart(root, std::slice::from_ref(&run), &text, false).unwrap();
+        });
+        let lines = [
+            Line { label: "running".into(), points: vec![(1.0, 0.1), (50.0, 0.4)], colour: 0, style: LineStyle::Solid },
+            Line { label: "batch".into(), points: vec![(1.0, 0.2), (50.0, 0.3)], colour: 0, style: LineStyle::Faint },
+        ];
+        draw("lines", (900, 340), &|root| {
+            let plot = LinePlot {
+                title: "Running mean of one unit",
+                x_label: "step",
+                y_label: "value",
+                x_scale: Scale::Linear,
+                y_scale: Scale::Linear,
+                lines: &lines,
+                references: &[(0.25, "population".into())],
+                y_range: None,
+            };
+            draw_line_plot(root, &plot).unwrap();
+        });
+        let h = Histogram::new(&[-0.5, 0.0, 0.1, 0.9], -1.0, 1.0, 20);
+        draw("histograms", (900, 760), &|root| {
+            let rows: Vec<Vec<Option<histograms::HistogramCell>>> = (1..=4)
+                .map(|l| {
+                    (0..2)
+                        .map(|_| {
+                            Some(histograms::HistogramCell {
+                                histogram: &h,
+                                caption: format!("layer {l} · sd 0.123 · 42 % saturated"),
+                            })
+                        })
+                        .collect()
+                })
+                .collect();
+            let columns = [("without BN".to_string(), 0), ("with BN".to_string(), 1)];
+            draw_histogram_grid(root, "Activations (step 10 / 10)", &columns, &rows).unwrap();
+        });
+        let cells: Vec<(usize, f32)> = (0..400).map(|i| (i % 3, 0.9)).collect();
+        draw("boundary", (520, 520), &|root| {
+            draw_decision_boundary(root, "Decision regions", (-2.0, 2.0, -2.0, 2.0), 20, &cells, &[(0.5, 0.5, 1)])
+                .unwrap();
+        });
+        charts
+    }
+
+    #[test]
+    fn chart_text_is_at_least_11_css_px_on_a_phone() {
+        // 390: a phone's width; 330: what a lesson leaves a chart on it.
+        for width in [390, 330] {
+            for (name, svg) in every_chart(width) {
+                let texts = svg::texts(&svg);
+                assert!(texts.len() > 5, "{name}: {} texts", texts.len());
+                for t in texts {
+                    assert!(t.css_px() >= 11.0, "{name} at {width} px: {:?} is {:.1} px", t.content, t.css_px());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn charts_stay_inside_a_phone_wide_canvas() {
+        for (name, svg) in every_chart(330) {
+            for t in svg::texts(&svg) {
+                assert!(t.x >= 0.0 && t.x <= 330.0, "{name}: {:?} at x {}", t.content, t.x);
+            }
+        }
     }
 }

@@ -20,31 +20,36 @@ pub const CLASSES: [&str; 10] =
 /// splits it 90/10 into training and test images.
 pub fn parse(bytes: &[u8]) -> Result<Dataset, NormlabError> {
     if bytes.is_empty() {
-        return Err(NormlabError::BadData(
-            "the file is empty; a CIFAR-10 batch file holds records of 3 073 bytes".into(),
-        ));
+        return Err(NormlabError::BadData(crate::words!(
+            "the file is empty; a CIFAR-10 batch file holds records of 3 073 bytes",
+            "文件是空的；CIFAR-10 批文件由每条 3 073 字节的记录组成"
+        )));
     }
     if !bytes.len().is_multiple_of(RECORD) {
-        return Err(NormlabError::BadData(format!(
-            "the file has {} bytes, which is not a whole number of 3 073-byte CIFAR-10 records ({} records and {} bytes left over); is it truncated, or another format?",
-            bytes.len(),
-            bytes.len() / RECORD,
-            bytes.len() % RECORD
+        let (len, whole, left) = (bytes.len(), bytes.len() / RECORD, bytes.len() % RECORD);
+        return Err(NormlabError::BadData(crate::words!(
+            "the file has {len} bytes, which is not a whole number of 3 073-byte CIFAR-10 records ({whole} records and {left} bytes left over); is it truncated, or another format?",
+            "文件有 {len} 字节，不是 3 073 字节的 CIFAR-10 记录的整数倍（{whole} 条记录，多出 {left} 字节）；文件被截断了，还是另一种格式？"
         )));
     }
     let records = bytes.len() / RECORD;
     if records > MAX_RECORDS {
-        return Err(NormlabError::BadData(format!(
-            "the file holds {records} records, more than all of CIFAR-10 ({MAX_RECORDS}); load one batch file (10 000 images)"
+        return Err(NormlabError::BadData(crate::words!(
+            "the file holds {records} records, more than all of CIFAR-10 ({MAX_RECORDS}); load one batch file (10 000 images)",
+            "文件有 {records} 条记录，比整个 CIFAR-10（{MAX_RECORDS}）还多；请加载一个批文件（10 000 张图像）"
         )));
     }
     if records < 20 {
-        return Err(NormlabError::BadData(format!("only {records} images; at least 20 are needed to train and test")));
+        return Err(NormlabError::BadData(crate::words!(
+            "only {records} images; at least 20 are needed to train and test",
+            "只有 {records} 张图像；训练和测试至少需要 20 张"
+        )));
     }
     if let Some((index, label)) = bytes.chunks(RECORD).map(|r| r[0]).enumerate().find(|&(_, l)| l > 9) {
-        return Err(NormlabError::BadData(format!(
-            "record {} has label {label}; CIFAR-10 labels are 0 to 9 (is this a CIFAR-100 file?)",
-            index + 1
+        let record = index + 1;
+        return Err(NormlabError::BadData(crate::words!(
+            "record {record} has label {label}; CIFAR-10 labels are 0 to 9 (is this a CIFAR-100 file?)",
+            "第 {record} 条记录的标签是 {label}；CIFAR-10 的标签是 0 到 9（这是 CIFAR-100 的文件吗？）"
         )));
     }
     let test = ((records as f64 * TEST_SHARE).round() as usize).max(1);

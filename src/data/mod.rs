@@ -105,6 +105,18 @@ impl DatasetId {
             DatasetId::Cifar10 => "CIFAR-10 (your file)",
         }
     }
+
+    /// The name in Chinese, for the page.
+    pub fn title_zh(self) -> &'static str {
+        match self {
+            DatasetId::Names => "名字",
+            DatasetId::Moons => "双月",
+            DatasetId::Circles => "同心圆",
+            DatasetId::Spirals => "螺旋",
+            DatasetId::Cifar10 => "CIFAR-10（你的文件）",
+            other => other.title(),
+        }
+    }
 }
 
 /// One split of an image data set, pixels already scaled to floats.
@@ -143,8 +155,12 @@ impl Dataset {
     pub fn from_file_bytes(id: DatasetId, bytes: &[u8]) -> Result<Self, NormlabError> {
         match id {
             DatasetId::Names => {
-                let text = std::str::from_utf8(bytes)
-                    .map_err(|e| NormlabError::BadData(format!("the names file is not UTF-8 text ({e})")))?;
+                let text = std::str::from_utf8(bytes).map_err(|e| {
+                    NormlabError::BadData(crate::words!(
+                        "the names file is not UTF-8 text ({e})",
+                        "名字文件不是 UTF-8 文本（{e}）"
+                    ))
+                })?;
                 names::names_dataset(text)
             }
             DatasetId::Cifar10 => cifar::parse(bytes),
@@ -158,7 +174,7 @@ impl Dataset {
         let mut raw = Vec::new();
         flate2::read::GzDecoder::new(bytes)
             .read_to_end(&mut raw)
-            .map_err(|e| NormlabError::BadData(format!("not a gzip stream ({e})")))?;
+            .map_err(|e| NormlabError::BadData(crate::words!("not a gzip stream ({e})", "不是 gzip 数据流（{e}）")))?;
         Self::from_nlds(&raw)
     }
 
@@ -166,31 +182,43 @@ impl Dataset {
     pub fn from_nlds(raw: &[u8]) -> Result<Self, NormlabError> {
         const HEADER: usize = 32;
         if raw.len() < HEADER || &raw[0..4] != b"NLDS" {
-            return Err(NormlabError::BadData("missing the NLDS header".into()));
+            return Err(NormlabError::BadData(crate::words!("missing the NLDS header", "缺少 NLDS 文件头")));
         }
         let field =
             |i: usize| u32::from_le_bytes([raw[4 * i], raw[4 * i + 1], raw[4 * i + 2], raw[4 * i + 3]]) as usize;
         let (version, n_train, n_test) = (field(1), field(2), field(3));
         let (height, width, channels, classes) = (field(4), field(5), field(6), field(7));
         if version != 1 {
-            return Err(NormlabError::BadData(format!("unsupported NLDS version {version}")));
+            return Err(NormlabError::BadData(crate::words!(
+                "unsupported NLDS version {version}",
+                "不支持的 NLDS 版本 {version}"
+            )));
         }
         let features = height
             .checked_mul(width)
             .and_then(|v| v.checked_mul(channels))
             .filter(|&f| f > 0 && f <= 1 << 20)
-            .ok_or_else(|| NormlabError::BadData(format!("implausible image size {channels}×{height}×{width}")))?;
+            .ok_or_else(|| {
+                NormlabError::BadData(crate::words!(
+                    "implausible image size {channels}×{height}×{width}",
+                    "不合理的图像尺寸 {channels}×{height}×{width}"
+                ))
+            })?;
         if !(2..=1000).contains(&classes) {
-            return Err(NormlabError::BadData(format!("implausible class count {classes}")));
+            return Err(NormlabError::BadData(crate::words!(
+                "implausible class count {classes}",
+                "不合理的类别数 {classes}"
+            )));
         }
         let expected = (n_train + n_test)
             .checked_mul(features + 1)
             .and_then(|v| v.checked_add(HEADER))
-            .ok_or_else(|| NormlabError::BadData("sizes overflow".into()))?;
+            .ok_or_else(|| NormlabError::BadData(crate::words!("sizes overflow", "尺寸溢出")))?;
         if raw.len() != expected {
-            return Err(NormlabError::BadData(format!(
-                "expected {expected} bytes for {n_train} training and {n_test} test images, found {}",
-                raw.len()
+            let found = raw.len();
+            return Err(NormlabError::BadData(crate::words!(
+                "expected {expected} bytes for {n_train} training and {n_test} test images, found {found}",
+                "{n_train} 张训练图像和 {n_test} 张测试图像应有 {expected} 字节，实际为 {found} 字节"
             )));
         }
         let mut at = HEADER;
@@ -204,7 +232,10 @@ impl Dataset {
         let test_labels = take(n_test);
         let test_pixels = take(n_test * features);
         if let Some(&bad) = train_labels.iter().chain(test_labels).find(|&&l| l as usize >= classes) {
-            return Err(NormlabError::BadData(format!("label {bad} is out of range for {classes} classes")));
+            return Err(NormlabError::BadData(crate::words!(
+                "label {bad} is out of range for {classes} classes",
+                "标签 {bad} 超出了 {classes} 个类别的范围"
+            )));
         }
         Ok(Self::from_bytes(
             (train_labels, train_pixels),

@@ -50,12 +50,20 @@ pub fn names_dataset(text: &str) -> Result<Dataset, NormlabError> {
             continue;
         }
         if let Some(bad) = name.chars().find(|&c| !c.is_ascii_lowercase()) {
-            return Err(NormlabError::BadData(format!("line {}: {bad:?} is not a lower-case letter a–z", number + 1)));
+            let line = number + 1;
+            return Err(NormlabError::BadData(crate::words!(
+                "line {line}: {bad:?} is not a lower-case letter a–z",
+                "第 {line} 行：{bad:?} 不是小写字母 a–z"
+            )));
         }
         names.push(name);
     }
     if names.len() < 10 {
-        return Err(NormlabError::BadData(format!("only {} names; at least 10 are needed", names.len())));
+        let count = names.len();
+        return Err(NormlabError::BadData(crate::words!(
+            "only {count} names; at least 10 are needed",
+            "只有 {count} 个名字；至少需要 10 个"
+        )));
     }
     names.shuffle(&mut ChaCha8Rng::seed_from_u64(SPLIT_SEED));
     let held_out = ((names.len() as f64 * HELD_OUT).round() as usize).max(1);

@@ -31,6 +31,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::backend::{Activation, GradClip};
 use crate::data::DatasetId;
+use crate::error::Words;
 use crate::nn::{Architecture, ModelConfig, NormKind, Optimizer, Placement};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -149,12 +150,12 @@ impl ExperimentConfig {
         }
     }
 
-    fn norm_label(&self) -> String {
+    fn norm_label(&self, none: &str) -> String {
         let names: Vec<String> = self
             .norms
             .iter()
             .map(|n| match n {
-                NormKind::None => "no norm".to_string(),
+                NormKind::None => none.to_string(),
                 NormKind::Batch => "BN".to_string(),
                 NormKind::Layer => "LN".to_string(),
                 NormKind::Instance => "IN".to_string(),
@@ -164,47 +165,106 @@ impl ExperimentConfig {
             })
             .collect();
         if names.is_empty() {
-            "no norm".into()
+            none.into()
         } else {
             names.join("/")
         }
     }
 
-    /// A one-line description for legends: "MLP · BN · adam · lr 1e-3 · batch 64".
+    /// A one-line description of everything that runs, in English (see [`Self::label_words`]).
     pub fn label(&self) -> String {
-        let arch = match self.architecture {
-            Architecture::Mlp { .. } => "MLP",
-            Architecture::Cnn { .. } => "CNN",
-            Architecture::CharMlp { .. } => "char-MLP",
+        self.label_words().en
+    }
+
+    /// A one-line description of everything that runs, in both languages: "MLP 256-256 ·
+    /// BN · adam · lr 1e-3 · batch 64", then every setting that differs from the defaults,
+    /// the data subsets and the cap on batches included, so that nothing that runs is hidden.
+    pub fn label_words(&self) -> Words {
+        let join = |v: &[usize]| v.iter().map(usize::to_string).collect::<Vec<_>>().join("-");
+        let arch = match &self.architecture {
+            Architecture::Mlp { hidden } => format!("MLP {}", join(hidden)),
+            Architecture::Cnn { channels, hidden } => format!("CNN {} / {}", join(channels), join(hidden)),
+            Architecture::CharMlp { embed, hidden } => format!("char-MLP {embed} / {}", join(hidden)),
         };
-        let mut label = format!(
-            "{arch} · {} · {} · lr {} · batch {}",
-            self.norm_label(),
-            self.optimizer.name(),
-            format_lr(self.learning_rate),
-            self.batch_size
-        );
+        let (opt, lr, batch) = (self.optimizer.name(), format_lr(self.learning_rate), self.batch_size);
+        let mut en = vec![
+            arch.clone(),
+            self.norm_label("no norm"),
+            opt.to_string(),
+            format!("lr {lr}"),
+            format!("batch {batch}"),
+        ];
+        let mut zh =
+            vec![arch, self.norm_label("无归一化"), opt.to_string(), format!("学习率 {lr}"), format!("批大小 {batch}")];
+        let mut both = |e: String, z: String| {
+            en.push(e);
+            zh.push(z);
+        };
+        let d = ExperimentConfig::default();
+        if let Optimizer::Sgd { momentum, .. } = self.optimizer {
+            if momentum != 0.9 {
+                both(format!("SGD momentum {momentum}"), format!("SGD 动量 {momentum}"));
+            }
+        }
+        let weight_decay = match self.optimizer {
+            Optimizer::Sgd { weight_decay, .. } | Optimizer::Adam { weight_decay, .. } => weight_decay,
+        };
+        if weight_decay != 0.0 {
+            both(format!("weight decay {weight_decay}"), format!("权重衰减 {weight_decay}"));
+        }
+        let epochs = self.epochs;
+        both(format!("{epochs} epoch{}", if epochs == 1 { "" } else { "s" }), format!("{epochs} 个 epoch"));
+        if let Some(n) = self.train_subset {
+            both(format!("{n} training examples"), format!("{n} 个训练样本"));
+        }
+        if let Some(n) = self.test_subset {
+            both(format!("tested on {n}"), format!("在 {n} 个样本上测试"));
+        }
+        if let Some(n) = self.max_batches_per_epoch {
+            both(format!("≤ {n} batches per epoch"), format!("每个 epoch 至多 {n} 批"));
+        }
+        if self.placement != d.placement {
+            both("norm after the activation".into(), "归一化在激活之后".into());
+        }
+        if self.activation != d.activation {
+            both("tanh".into(), "tanh".into());
+        }
         if self.dropout > 0.0 {
-            label.push_str(&format!(" · dropout {}", self.dropout));
+            both(format!("dropout {}", self.dropout), format!("dropout {}", self.dropout));
+        }
+        if !self.bias {
+            both("no bias".into(), "无偏置".into());
+        }
+        if !self.affine {
+            both("no γ, β".into(), "无 γ、β".into());
         }
         if self.norm_noise > 0.0 {
-            label.push_str(&format!(" · noise {}", self.norm_noise));
+            both(format!("noise {}", self.norm_noise), format!("噪声 {}", self.norm_noise));
         }
         if self.init_scale != 1.0 {
-            label.push_str(&format!(" · init ×{}", self.init_scale));
+            both(format!("init ×{}", self.init_scale), format!("初始化 ×{}", self.init_scale));
         }
-        if self.norms.iter().any(|n| n.has_running_stats()) && self.norm_momentum != Some(0.1) {
+        if self.norms.iter().any(|n| n.has_running_stats()) && self.norm_momentum != d.norm_momentum {
             match self.norm_momentum {
-                Some(m) => label.push_str(&format!(" · momentum {m}")),
-                None => label.push_str(" · momentum cumulative"),
+                Some(m) => both(format!("BN momentum {m}"), format!("BN 动量 {m}")),
+                None => both("BN momentum cumulative".into(), "BN 动量：累积平均".into()),
             }
         }
         match self.clip {
             GradClip::None => {}
-            GradClip::Norm { max_norm } => label.push_str(&format!(" · clip ‖g‖≤{max_norm}")),
-            GradClip::Value { clip } => label.push_str(&format!(" · clip |g|≤{clip}")),
+            GradClip::Norm { max_norm } => both(format!("clip ‖g‖≤{max_norm}"), format!("裁剪 ‖g‖≤{max_norm}")),
+            GradClip::Value { clip } => both(format!("clip |g|≤{clip}"), format!("裁剪 |g|≤{clip}")),
         }
-        label
+        if let Some(LrDrop { at, factor }) = self.lr_drop {
+            both(
+                format!("lr ×{factor} after {:.0} % of the steps", at * 100.0),
+                format!("{:.0}% 的步数之后学习率 ×{factor}", at * 100.0),
+            );
+        }
+        if self.seed != d.seed {
+            both(format!("seed {}", self.seed), format!("种子 {}", self.seed));
+        }
+        Words { en: en.join(" · "), zh: zh.join(" · ") }
     }
 
     /// The settings as URL query parameters (only those that differ from the defaults,
@@ -287,9 +347,10 @@ impl ExperimentConfig {
         parts.join("&")
     }
 
-    /// Reads settings from a URL query. Unknown keys are ignored; a value that does not
-    /// parse or is out of range keeps the default and is reported, never fatal.
-    pub fn from_query(query: &str) -> (Self, Vec<String>) {
+    /// Reads settings from a URL query. A value that does not parse or is out of range
+    /// keeps the default, and it and any unknown key are reported (with what is allowed),
+    /// never fatal: a student who follows a damaged link still gets a run.
+    pub fn from_query(query: &str) -> (Self, Vec<Words>) {
         let mut c = ExperimentConfig::default();
         let mut problems = Vec::new();
         let mut hidden: Option<Vec<usize>> = None;
@@ -367,10 +428,20 @@ impl ExperimentConfig {
                 "seed" => value.parse::<u64>().map(|v| c.seed = v).is_ok(),
                 "batches" => parse_count(value, (1, 1_000_000)).map(|v| c.max_batches_per_epoch = Some(v)).is_some(),
                 "clip" => parse_clip(value).map(|v| c.clip = v).is_some(),
-                _ => true,
+                // The page's own keys: where the student is, not what runs.
+                key if PAGE_KEYS.contains(&key) => true,
+                _ => {
+                    problems.push(crate::words!(
+                        "ignored {key}={value}: the lab has no setting called {key}",
+                        "已忽略 {key}={value}：实验室没有名为 {key} 的设置"
+                    ));
+                    continue;
+                }
             };
             if !ok {
-                problems.push(format!("ignored {key}={value}"));
+                let (en, zh) = allowed(key);
+                problems
+                    .push(crate::words!("ignored {key}={value} (allowed: {en})", "已忽略 {key}={value}（允许：{zh}）"));
             }
         }
         c.architecture = match arch {
@@ -391,6 +462,56 @@ impl ExperimentConfig {
             Optimizer::Adam { weight_decay: wd, .. } => *wd = weight_decay,
         }
         (c, problems)
+    }
+
+    /// This configuration with the settings of `query` applied on top (later keys win), and
+    /// what was wrong with them: how the page's controls that take a setting as text (the
+    /// hidden widths, the norms per block) change one setting.
+    pub fn with_query(&self, query: &str) -> (Self, Vec<Words>) {
+        Self::from_query(&format!("{}&{query}", self.to_query()))
+    }
+}
+
+/// Keys of the page's address that are not experiment settings.
+pub const PAGE_KEYS: [&str; 5] = ["lesson", "lang", "preset", "engine", "backend"];
+
+/// What a URL key allows, in words (English, Chinese), for the message when a value is not.
+fn allowed(key: &str) -> (&'static str, &'static str) {
+    match key {
+        "data" => (
+            "fashion-mnist, mnist, names, moons, circles, spirals, cifar10",
+            "fashion-mnist、mnist、names、moons、circles、spirals、cifar10",
+        ),
+        "train" => ("a whole number of training examples, at least 2", "训练样本数，至少为 2 的整数"),
+        "test" => ("a whole number of test examples, at least 1", "测试样本数，至少为 1 的整数"),
+        "arch" => ("mlp, cnn, char", "mlp、cnn、char"),
+        "embed" => ("1 to 256", "1 到 256"),
+        "init" => ("0.01 to 100", "0.01 到 100"),
+        "drop" => ("share:factor, e.g. 0.5:0.1", "比例:倍数，例如 0.5:0.1"),
+        "hidden" | "channels" => (
+            "widths 1 to 4096 joined by -, at most 8 layers, e.g. 256-256",
+            "用 - 连接的宽度（1 到 4096），最多 8 层，例如 256-256",
+        ),
+        "norm" => (
+            "none, batch, layer, instance, groupG, rms, l1, l2, linf, or a comma list per block",
+            "none、batch、layer、instance、groupG、rms、l1、l2、linf，或按块用逗号分隔",
+        ),
+        "place" => ("before, after", "before、after"),
+        "act" => ("relu, tanh", "relu、tanh"),
+        "dropout" => ("0 to 0.95", "0 到 0.95"),
+        "bias" | "affine" => ("1 or 0", "1 或 0"),
+        "momentum" => ("0 to 1, or none", "0 到 1，或 none"),
+        "noise" => ("0 to 10", "0 到 10"),
+        "opt" => ("sgd (with momentum), adam", "sgd（带动量）、adam"),
+        "lr" => ("0.0001 to 1", "0.0001 到 1"),
+        "wd" => ("0 to 1", "0 到 1"),
+        "sgdm" => ("0 to 0.999", "0 到 0.999"),
+        "batch" => ("2 to 512", "2 到 512"),
+        "epochs" => ("1 to 50", "1 到 50"),
+        "seed" => ("a whole number, 0 or more", "非负整数"),
+        "batches" => ("1 to 1 000 000", "1 到 1 000 000"),
+        "clip" => ("none, norm:N, value:N", "none、norm:N、value:N"),
+        _ => ("see the list of settings", "见设置列表"),
     }
 }
 
@@ -495,10 +616,27 @@ mod tests {
     #[test]
     fn garbage_keeps_defaults_and_is_reported() {
         let (parsed, problems) = ExperimentConfig::from_query(
-            "?lr=NaN&batch=100000&norm=<b>&seed=-1&epochs=x&zzz=1&hidden=99999999&clip=norm:abc&dropout=1.5",
+            "?lr=NaN&batch=100000&norm=<b>&seed=-1&epochs=x&zzz=1&hidden=99999999&clip=norm:abc&dropout=1.5&lesson=l4",
         );
         assert_eq!(parsed, ExperimentConfig::default());
-        assert_eq!(problems.len(), 8, "{problems:?}");
+        // Every bad value and the unknown key, each saying what is allowed; the page's own
+        // key (lesson) is not a problem.
+        assert_eq!(problems.len(), 9, "{problems:?}");
+        assert!(problems.iter().any(|p| p.en.contains("lr=NaN (allowed: 0.0001 to 1)")), "{problems:?}");
+        assert!(problems.iter().any(|p| p.en.contains("no setting called zzz")), "{problems:?}");
+        assert!(problems.iter().all(|p| !p.zh.is_empty()));
+    }
+
+    #[test]
+    fn a_setting_applies_on_top_of_the_others() {
+        let config = ExperimentConfig { seed: 9, batch_size: 16, ..ExperimentConfig::default() };
+        let (changed, problems) = config.with_query("hidden=64-32&test=200");
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(changed.architecture, Architecture::Mlp { hidden: vec![64, 32] });
+        assert_eq!((changed.seed, changed.batch_size, changed.test_subset), (9, 16, Some(200)));
+        let (kept, problems) = config.with_query("hidden=banana");
+        assert_eq!(kept, config);
+        assert_eq!(problems.len(), 1);
     }
 
     #[test]

@@ -46,7 +46,10 @@ pub async fn batch_norm_step<B: Backend>(
     let geometry = NormKind::Batch.geometry(n, c, s, true)?.expect("BatchNorm has a geometry");
     let len = n * c * s;
     if x.len() != len || dy.len() != len || gamma.len() != c || beta.len() != c {
-        return Err(NormlabError::InvalidConfig(format!("a batch of shape ({n}, {c}, {s}) needs {len} values")));
+        return Err(NormlabError::InvalidConfig(crate::words!(
+            "a batch of shape ({n}, {c}, {s}) needs {len} values",
+            "形状为 ({n}, {c}, {s}) 的批需要 {len} 个值"
+        )));
     }
     let mut tensor = |size: usize, data: Option<&[f32]>, label: &str| -> Result<_, NormlabError> {
         let t = b.alloc(size, label)?;
@@ -114,8 +117,9 @@ pub async fn normalized_across_batches<B: Backend>(
 ) -> Result<Vec<f32>, NormlabError> {
     let n = data.train.len;
     if image >= n || unit >= units || batch_size < 2 || batch_size > n {
-        return Err(NormlabError::InvalidConfig(format!(
-            "image {image}, unit {unit} of {units}, batches of {batch_size} from {n} images"
+        return Err(NormlabError::InvalidConfig(crate::words!(
+            "image {image}, unit {unit} of {units}, batches of {batch_size} from {n} images",
+            "图像 {image}、{units} 个单元中的第 {unit} 个、从 {n} 张图像中取大小为 {batch_size} 的批"
         )));
     }
     let config = ModelConfig {

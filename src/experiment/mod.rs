@@ -13,8 +13,10 @@
 pub mod benchmark;
 pub mod config;
 pub mod demos;
+pub mod pace;
 pub mod presets;
 pub mod stats;
+pub mod verdict;
 
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -29,15 +31,13 @@ use crate::data::{epoch_order, Dataset, Split};
 use crate::error::NormlabError;
 use crate::nn::{Architecture, Model, Phase, ProbePoints};
 use crate::platform;
+use crate::words;
 
-/// Training steps per read-back of their losses.
+/// Training steps the benchmark records per read-back (the run loop sizes its chunks by
+/// time, up to [`MAX_CHUNK_STEPS`]).
 const STEPS_PER_CHUNK: usize = 8;
 /// Rows per forward pass when measuring test accuracy.
 const EVAL_BATCH: usize = 500;
-/// A run whose last epoch's training loss stays above this share of the loss of
-/// guessing uniformly (ln of the class count), and whose test accuracy stays within a
-/// quarter of the way from chance to perfect, has not learned anything.
-const NOT_LEARNING_SHARE: f32 = 0.95;
 
 /// What a run reports while it trains.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -61,6 +61,10 @@ pub enum Event {
     },
     /// Measurements inside the network (see [`ProbeSpec`]).
     Probe(ProbeReport),
+    /// The epoch's training steps are done; its evaluation on the test split begins.
+    Evaluating {
+        epoch: usize,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
@@ -84,8 +88,8 @@ pub struct EpochSummary {
 #[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
-    /// `not_learning`: the last epoch's training loss stayed near that of guessing
-    /// uniformly among the classes (ln 10 ≈ 2.303 for ten), the other way to fail.
+    /// `not_learning`: both final numbers at chance, the other way to fail (decided by
+    /// [`verdict::not_learning`]).
     Finished {
         final_test_accuracy: f32,
         not_learning: bool,
@@ -94,7 +98,14 @@ pub enum Outcome {
         epoch: usize,
         batch: usize,
     },
-    Stopped,
+    /// Stopped by the student after `batch` batches of epoch `epoch` (both from 1; 0 when
+    /// nothing had finished), the finished part kept.
+    Stopped {
+        #[serde(default)]
+        epoch: usize,
+        #[serde(default)]
+        batch: usize,
+    },
 }
 
 impl Outcome {
@@ -291,27 +302,31 @@ impl<B: Backend> Run<B> {
             _ => &dataset.train,
         };
         if config.batch_size == 0 || config.batch_size > train_split.len {
-            return Err(NormlabError::InvalidConfig(format!(
-                "a batch of {} does not fit a training set of {} examples",
-                config.batch_size, train_split.len
+            let (batch, examples) = (config.batch_size, train_split.len);
+            return Err(NormlabError::InvalidConfig(words!(
+                "a batch of {batch} does not fit a training set of {examples} examples",
+                "批大小 {batch} 放不进只有 {examples} 个样本的训练集"
             )));
         }
         if !(config.learning_rate.is_finite() && config.learning_rate > 0.0) {
-            return Err(NormlabError::InvalidConfig(format!(
-                "learning rate {} must be positive",
-                config.learning_rate
+            let lr = config.learning_rate;
+            return Err(NormlabError::InvalidConfig(words!(
+                "learning rate {lr} must be positive",
+                "学习率 {lr} 必须为正数"
             )));
         }
         match (config.architecture.takes_tokens(), dataset.vocab) {
             (true, None) => {
-                return Err(NormlabError::InvalidConfig(
-                    "the character-level model needs a text data set (first names), not images".into(),
-                ))
+                return Err(NormlabError::InvalidConfig(words!(
+                    "the character-level model needs a text data set (first names), not images",
+                    "字符级模型需要文本数据集（名字），不能用图像"
+                )))
             }
             (false, Some(_)) => {
-                return Err(NormlabError::InvalidConfig(
-                    "the first-names data set needs the character-level model (arch=char)".into(),
-                ))
+                return Err(NormlabError::InvalidConfig(words!(
+                    "the first-names data set needs the character-level model (arch=char)",
+                    "名字数据集需要字符级模型（arch=char）"
+                )))
             }
             _ => {}
         }
@@ -327,12 +342,11 @@ impl<B: Backend> Run<B> {
             // Each conv block halves the image with its 2×2 pooling.
             let smallest = 1usize << channels.len();
             if dataset.height < smallest || dataset.width < smallest {
-                return Err(NormlabError::InvalidConfig(format!(
-                    "the CNN's {} pooling steps need images of at least {smallest}×{smallest}; {} has {}×{} inputs (use the MLP)",
-                    channels.len(),
-                    config.dataset.title(),
-                    dataset.height,
-                    dataset.width
+                let (pools, title, height, width) =
+                    (channels.len(), config.dataset.title(), dataset.height, dataset.width);
+                return Err(NormlabError::InvalidConfig(words!(
+                    "the CNN's {pools} pooling steps need images of at least {smallest}×{smallest}; {title} has {height}×{width} inputs (use the MLP)",
+                    "CNN 的 {pools} 次池化需要至少 {smallest}×{smallest} 的图像，而 {title} 的输入是 {height}×{width}（请改用 MLP）"
                 )));
             }
         }
@@ -352,7 +366,7 @@ impl<B: Backend> Run<B> {
         let batch_x = backend.alloc(max_batch * features, "batch x")?;
         let batch_y = backend.alloc(max_batch, "batch labels")?;
         // Enough slots for a chunk of steps and for evaluating either split in one go.
-        let slots = STEPS_PER_CHUNK.max(test_split.len.div_ceil(EVAL_BATCH)).max(train_split.len.div_ceil(EVAL_BATCH));
+        let slots = MAX_CHUNK_STEPS.max(test_split.len.div_ceil(EVAL_BATCH)).max(train_split.len.div_ceil(EVAL_BATCH));
         let metrics_len = METRICS_PER_SLOT * slots;
         let metrics = backend.alloc(metrics_len, "metrics")?;
         Ok(Run {
@@ -432,18 +446,24 @@ impl<B: Backend> Run<B> {
     /// Test-set loss and accuracy with the normalizations in `phase`: `Eval` (running
     /// statistics) or `BatchStats` (the statistics of each 500-row evaluation batch).
     pub async fn evaluate_in(&mut self, phase: Phase) -> Result<(f32, f32), NormlabError> {
-        self.evaluate_split(false, phase).await
+        self.evaluate_split(false, phase, &|| false).await
     }
 
     /// Loss and accuracy of the training split (`train`) or the test split.
-    async fn evaluate_split(&mut self, train: bool, phase: Phase) -> Result<(f32, f32), NormlabError> {
+    async fn evaluate_split(
+        &mut self,
+        train: bool,
+        phase: Phase,
+        stop: &dyn Fn() -> bool,
+    ) -> Result<(f32, f32), NormlabError> {
         assert!(phase != Phase::Train, "evaluation never trains");
         let split = if train { &self.train } else { &self.test };
         let (images, labels, len) = (split.images, split.labels, split.len);
         let batches = len.div_ceil(EVAL_BATCH);
         if METRICS_PER_SLOT * batches > self.metrics_len {
-            return Err(NormlabError::InvalidConfig(format!(
-                "{len} examples are more than one evaluation can measure at once"
+            return Err(NormlabError::InvalidConfig(words!(
+                "{len} examples are more than one evaluation can measure at once",
+                "{len} 个样本超过了一次评估能测量的数量"
             )));
         }
         for b in 0..batches {
@@ -457,7 +477,8 @@ impl<B: Backend> Run<B> {
             self.backend.cross_entropy(logits, self.batch_y, None, self.metrics, b, rows, self.classes);
         }
         self.backend.submit();
-        let metrics = self.backend.read_later(self.metrics).await?;
+        let read = self.backend.read_later(self.metrics);
+        let metrics = settle(read, stop).await?;
         let mut loss_sum = 0.0f64;
         let mut correct = 0.0f64;
         for b in 0..batches {
@@ -472,11 +493,10 @@ impl<B: Backend> Run<B> {
     /// rows of `features` values (pixels, or token ids for the character model).
     pub async fn predict(&mut self, inputs: &[f32], rows: usize) -> Result<Vec<f32>, NormlabError> {
         if rows == 0 || rows > self.model.max_batch || inputs.len() != rows * self.features {
-            return Err(NormlabError::InvalidConfig(format!(
-                "cannot predict {rows} rows of {} values from {} numbers (at most {} rows)",
-                self.features,
-                inputs.len(),
-                self.model.max_batch
+            let (features, numbers, most) = (self.features, inputs.len(), self.model.max_batch);
+            return Err(NormlabError::InvalidConfig(words!(
+                "cannot predict {rows} rows of {features} values from {numbers} numbers (at most {most} rows)",
+                "无法用 {numbers} 个数预测 {rows} 行、每行 {features} 个值（最多 {most} 行）"
             )));
         }
         self.backend.upload(self.batch_x, inputs);
@@ -487,11 +507,11 @@ impl<B: Backend> Run<B> {
     }
 
     /// Every parameter's current values, in [`Model::params`] order.
-    async fn read_params(&mut self) -> Result<Vec<Vec<f32>>, NormlabError> {
+    async fn read_params(&mut self, stop: &dyn Fn() -> bool) -> Result<Vec<Vec<f32>>, NormlabError> {
         let reads: Vec<ReadFuture> = self.model.params().iter().map(|p| self.backend.read_later(p.value)).collect();
         let mut values = Vec::new();
         for read in reads {
-            values.push(read.await?);
+            values.push(settle(read, stop).await?);
         }
         Ok(values)
     }
@@ -499,7 +519,11 @@ impl<B: Backend> Run<B> {
     /// The loss on `rows` of the training split and every parameter's gradient, without
     /// updating anything: normalizations use the batch's statistics but leave their running
     /// estimates alone, and dropout is off (see [`Phase::BatchStats`]).
-    async fn loss_and_gradients(&mut self, rows: &[u32]) -> Result<(f32, Vec<Vec<f32>>), NormlabError> {
+    async fn loss_and_gradients(
+        &mut self,
+        rows: &[u32],
+        stop: &dyn Fn() -> bool,
+    ) -> Result<(f32, Vec<Vec<f32>>), NormlabError> {
         let batch = rows.len();
         let indices: Vec<f32> = rows.iter().map(|&r| r as f32).collect();
         self.backend.upload(self.batch_indices, &indices);
@@ -512,10 +536,10 @@ impl<B: Backend> Run<B> {
         self.backend.submit();
         let loss = self.backend.read_later(self.metrics);
         let reads: Vec<ReadFuture> = self.model.params().iter().map(|p| self.backend.read_later(p.grad)).collect();
-        let loss = loss.await?[0];
+        let loss = settle(loss, stop).await?[0];
         let mut grads = Vec::new();
         for read in reads {
-            grads.push(read.await?);
+            grads.push(settle(read, stop).await?);
         }
         Ok((loss, grads))
     }
@@ -534,16 +558,21 @@ impl<B: Backend> Run<B> {
     }
 
     /// See [`Landscape`]. `multiples` of the current learning rate are the steps tried.
-    async fn landscape(&mut self, rows: &[u32], multiples: &[f32]) -> Result<Landscape, NormlabError> {
+    async fn landscape(
+        &mut self,
+        rows: &[u32],
+        multiples: &[f32],
+        stop: &dyn Fn() -> bool,
+    ) -> Result<Landscape, NormlabError> {
         let learning_rate = self.config.learning_rate_at(self.steps_taken, self.total_steps());
-        let values = self.read_params().await?;
-        let (loss, gradient) = self.loss_and_gradients(rows).await?;
+        let values = self.read_params(stop).await?;
+        let (loss, gradient) = self.loss_and_gradients(rows, stop).await?;
         let gradient_norm = stats::l2_norm(&gradient.concat());
         let mut result = Landscape { loss_min: loss, loss_max: loss, gradient_change: 0.0, beta_smoothness: 0.0 };
         for &multiple in multiples {
             let eta = learning_rate * multiple;
             self.displace(&values, &gradient, eta, |_| true);
-            let (moved_loss, moved_gradient) = self.loss_and_gradients(rows).await?;
+            let (moved_loss, moved_gradient) = self.loss_and_gradients(rows, stop).await?;
             let change = stats::l2_distance(&gradient.concat(), &moved_gradient.concat());
             result.loss_min = result.loss_min.min(moved_loss);
             result.loss_max = result.loss_max.max(moved_loss);
@@ -558,15 +587,15 @@ impl<B: Backend> Run<B> {
 
     /// See [`Shift`]: for each weight layer, its gradient before and after every parameter
     /// before it in the network takes a plain gradient step of the current learning rate.
-    async fn covariate_shift(&mut self, rows: &[u32]) -> Result<Vec<Shift>, NormlabError> {
+    async fn covariate_shift(&mut self, rows: &[u32], stop: &dyn Fn() -> bool) -> Result<Vec<Shift>, NormlabError> {
         let learning_rate = self.config.learning_rate_at(self.steps_taken, self.total_steps());
-        let values = self.read_params().await?;
-        let (_, gradient) = self.loss_and_gradients(rows).await?;
+        let values = self.read_params(stop).await?;
+        let (_, gradient) = self.loss_and_gradients(rows, stop).await?;
         let weights = self.model.weight_param_indices();
         let mut shifts = Vec::new();
         for &w in &weights {
             self.displace(&values, &gradient, learning_rate, |i| i < w);
-            let (_, moved) = self.loss_and_gradients(rows).await?;
+            let (_, moved) = self.loss_and_gradients(rows, stop).await?;
             shifts.push(Shift {
                 l2_distance: stats::l2_distance(&gradient[w], &moved[w]),
                 cosine: stats::cosine(&gradient[w], &moved[w]),
@@ -578,7 +607,12 @@ impl<B: Backend> Run<B> {
 
     /// Issues the reads of a probe after the last recorded step (and evaluates, which
     /// waits for the device). `rows` is the last step's batch.
-    async fn start_probe(&mut self, spec: &ProbeSpec, rows: &[u32]) -> Result<PendingProbe, NormlabError> {
+    async fn start_probe(
+        &mut self,
+        spec: &ProbeSpec,
+        rows: &[u32],
+        stop: &dyn Fn() -> bool,
+    ) -> Result<PendingProbe, NormlabError> {
         let batch = rows.len();
         let ProbePoints { activations, weight_grads, bias_grads, norms } = self.model.probe_points();
         let backend = &mut self.backend;
@@ -611,16 +645,16 @@ impl<B: Backend> Run<B> {
             }
         }
         if spec.evaluate {
-            let (eval_loss, eval_accuracy) = self.evaluate_in(Phase::Eval).await?;
-            let (batch_stats_loss, batch_stats_accuracy) = self.evaluate_in(Phase::BatchStats).await?;
+            let (eval_loss, eval_accuracy) = self.evaluate_split(false, Phase::Eval, stop).await?;
+            let (batch_stats_loss, batch_stats_accuracy) = self.evaluate_split(false, Phase::BatchStats, stop).await?;
             pending.evaluation = Some(Evaluation { eval_loss, eval_accuracy, batch_stats_loss, batch_stats_accuracy });
         }
         // These move the parameters and put them back: after every read above.
         if let Some(multiples) = &spec.landscape {
-            pending.landscape = Some(self.landscape(rows, multiples).await?);
+            pending.landscape = Some(self.landscape(rows, multiples, stop).await?);
         }
         if spec.covariate_shift {
-            pending.covariate_shift = self.covariate_shift(rows).await?;
+            pending.covariate_shift = self.covariate_shift(rows, stop).await?;
         }
         Ok(pending)
     }
@@ -677,7 +711,28 @@ impl<B: Backend> Run<B> {
     }
 
     /// Trains for the configured epochs, reporting to `observer`.
+    ///
+    /// Steps are recorded in chunks whose length follows the measured time of a step, so
+    /// that losses come back (and progress moves) a few times a second whatever a step
+    /// costs: the first chunk is one step, later ones about [`TARGET_CHUNK_MILLIS`] of
+    /// work. While one chunk is read back the next is recorded, unless that would queue
+    /// more than [`MAX_QUEUED_MILLIS`] of work on the device. Every wait for the device
+    /// gives up as soon as `observer.should_stop()` says so (checked every few tens of
+    /// milliseconds in the browser), and the run ends as stopped after its last finished
+    /// batch: Stop never waits for queued work.
     pub async fn train(&mut self, observer: &mut dyn Observer) -> Result<Outcome, NormlabError> {
+        let mut progress = TrainProgress::default();
+        match self.train_epochs(observer, &mut progress).await {
+            Err(NormlabError::Stopped) => Ok(Outcome::Stopped { epoch: progress.epoch, batch: progress.batch }),
+            other => other,
+        }
+    }
+
+    async fn train_epochs(
+        &mut self,
+        observer: &mut dyn Observer,
+        progress: &mut TrainProgress,
+    ) -> Result<Outcome, NormlabError> {
         let start_millis = platform::now_millis();
         let steps_per_epoch = self.steps_per_epoch();
         let batch_size = self.config.batch_size;
@@ -685,86 +740,100 @@ impl<B: Backend> Run<B> {
         let mut last_probe_step = 0usize;
         let mut final_accuracy = 0.0;
         let mut last_train_loss = f32::NAN;
+        let mut pace = ChunkPace::default();
         for epoch in 0..self.config.epochs {
             let order = epoch_order(self.train.len, self.config.seed, epoch);
             let mut loss_sum = 0.0f64;
             let mut correct = 0.0f64;
             let mut norm_sums = (0.0f64, 0.0f64);
-            // The read of the previous chunk: (future, first step of the chunk, its length,
-            // the probe taken after it).
-            let mut in_flight: Option<(ReadFuture, usize, usize, Option<PendingProbe>)> = None;
+            let mut in_flight: Option<ChunkRead> = None;
             let mut step = 0;
+            pace.new_epoch();
             loop {
-                let chunk_start = step;
-                while step < steps_per_epoch && step - chunk_start < STEPS_PER_CHUNK {
-                    let rows = &order[step * batch_size..(step + 1) * batch_size];
-                    self.record_train_step(rows, step - chunk_start)?;
-                    step += 1;
-                }
-                let recorded = step - chunk_start;
-                let this_read = if recorded > 0 {
+                // Record the next chunk, unless the one in flight holds enough queued work.
+                let queue_full = in_flight.as_ref().is_some_and(|c| !pace.may_queue_behind(c.len));
+                let mut this_read = None;
+                if step < steps_per_epoch && !queue_full {
+                    let chunk_start = step;
+                    let mut chunk = pace.chunk_steps().min(steps_per_epoch - step);
+                    if let Some(spec) = &probes {
+                        // End the chunk where the next probe is due, so that probes fall on
+                        // the same steps however the chunks are sized.
+                        let due = last_probe_step.saturating_add(spec.every_steps.max(1));
+                        chunk = chunk.min(due.saturating_sub(self.steps_taken).max(1));
+                    }
+                    for slot in 0..chunk {
+                        let rows = &order[step * batch_size..(step + 1) * batch_size];
+                        self.record_train_step(rows, slot)?;
+                        step += 1;
+                    }
                     let read = self.backend.read_later(self.metrics);
                     let probe = match &probes {
                         Some(spec) if self.steps_taken >= last_probe_step + spec.every_steps.max(1) => {
                             last_probe_step = self.steps_taken;
                             let last = &order[(step - 1) * batch_size..step * batch_size];
-                            Some(self.start_probe(spec, last).await?)
+                            Some(self.start_probe(spec, last, &|| observer.should_stop()).await?)
                         }
                         _ => None,
                     };
-                    Some((read, chunk_start, recorded, probe))
-                } else {
-                    None
-                };
-                if let Some((read, first, len, probe)) = in_flight.take() {
-                    let metrics = read.await?;
-                    let slot = |i: usize| &metrics[METRICS_PER_SLOT * i..METRICS_PER_SLOT * (i + 1)];
-                    let losses: Vec<f32> = (0..len).map(|i| slot(i)[0]).collect();
-                    let grad_norms: Vec<(f32, f32)> = (0..len).map(|i| (slot(i)[2], slot(i)[3])).collect();
-                    if let Some(bad) = losses.iter().position(|l| !l.is_finite()) {
-                        let batch = first + bad + 1;
-                        let global = epoch * steps_per_epoch + batch;
-                        observer.on_event(&Event::Losses {
-                            epoch: epoch + 1,
-                            first_step: epoch * steps_per_epoch + first,
-                            losses: losses[..=bad].to_vec(),
-                            grad_norms: grad_norms[..=bad].to_vec(),
-                            steps_per_epoch,
-                        });
-                        observer.on_event(&Event::Diverged { epoch: epoch + 1, batch, step: global });
-                        return Ok(Outcome::Diverged { epoch: epoch + 1, batch });
+                    this_read = Some(ChunkRead { read, first: chunk_start, len: chunk, probe });
+                }
+                let Some(ChunkRead { read, first, len, probe }) = in_flight.take() else {
+                    match this_read {
+                        Some(chunk) => {
+                            in_flight = Some(chunk);
+                            continue;
+                        }
+                        None => break,
                     }
-                    loss_sum += losses.iter().map(|&l| l as f64).sum::<f64>();
-                    correct += (0..len).map(|i| slot(i)[1] as f64).sum::<f64>();
-                    norm_sums.0 += grad_norms.iter().map(|n| n.0 as f64).sum::<f64>();
-                    norm_sums.1 += grad_norms.iter().map(|n| n.1 as f64).sum::<f64>();
+                };
+                let metrics = settle(read, &|| observer.should_stop()).await?;
+                pace.chunk_done(len, platform::now_millis());
+                let slot = |i: usize| &metrics[METRICS_PER_SLOT * i..METRICS_PER_SLOT * (i + 1)];
+                let losses: Vec<f32> = (0..len).map(|i| slot(i)[0]).collect();
+                let grad_norms: Vec<(f32, f32)> = (0..len).map(|i| (slot(i)[2], slot(i)[3])).collect();
+                if let Some(bad) = losses.iter().position(|l| !l.is_finite()) {
+                    let batch = first + bad + 1;
+                    let global = epoch * steps_per_epoch + batch;
                     observer.on_event(&Event::Losses {
                         epoch: epoch + 1,
                         first_step: epoch * steps_per_epoch + first,
-                        losses,
-                        grad_norms,
+                        losses: losses[..=bad].to_vec(),
+                        grad_norms: grad_norms[..=bad].to_vec(),
                         steps_per_epoch,
                     });
-                    if let (Some(pending), Some(spec)) = (probe, &probes) {
-                        observer.on_event(&Event::Probe(Self::finish_probe(spec, pending).await?));
-                    }
-                    if observer.should_stop() {
-                        if let Some((read, _, _, _)) = this_read {
-                            // Let the recorded work finish so the backend stays consistent.
-                            let _ = read.await;
-                        }
-                        return Ok(Outcome::Stopped);
-                    }
+                    observer.on_event(&Event::Diverged { epoch: epoch + 1, batch, step: global });
+                    return Ok(Outcome::Diverged { epoch: epoch + 1, batch });
+                }
+                loss_sum += losses.iter().map(|&l| l as f64).sum::<f64>();
+                correct += (0..len).map(|i| slot(i)[1] as f64).sum::<f64>();
+                norm_sums.0 += grad_norms.iter().map(|n| n.0 as f64).sum::<f64>();
+                norm_sums.1 += grad_norms.iter().map(|n| n.1 as f64).sum::<f64>();
+                observer.on_event(&Event::Losses {
+                    epoch: epoch + 1,
+                    first_step: epoch * steps_per_epoch + first,
+                    losses,
+                    grad_norms,
+                    steps_per_epoch,
+                });
+                *progress = TrainProgress { epoch: epoch + 1, batch: first + len };
+                if let Some(pending) = probe {
+                    let report = Self::finish_probe(probes.as_ref().expect("a probe has a spec"), pending).await?;
+                    observer.on_event(&Event::Probe(report));
+                }
+                if observer.should_stop() {
+                    return Err(NormlabError::Stopped);
                 }
                 in_flight = this_read;
-                if in_flight.is_none() {
-                    break;
-                }
                 platform::yield_now().await;
             }
-            let (test_loss, test_accuracy) = self.evaluate().await?;
+            observer.on_event(&Event::Evaluating { epoch: epoch + 1 });
+            let (test_loss, test_accuracy) =
+                self.evaluate_split(false, Phase::Eval, &|| observer.should_stop()).await?;
             let train_eval_accuracy = match &probes {
-                Some(spec) if spec.train_accuracy_in_eval => Some(self.evaluate_split(true, Phase::Eval).await?.1),
+                Some(spec) if spec.train_accuracy_in_eval => {
+                    Some(self.evaluate_split(true, Phase::Eval, &|| observer.should_stop()).await?.1)
+                }
                 _ => None,
             };
             final_accuracy = test_accuracy;
@@ -781,15 +850,100 @@ impl<B: Backend> Run<B> {
                 elapsed_secs: (platform::now_millis() - start_millis) / 1000.0,
                 train_eval_accuracy,
             }));
+            if !test_loss.is_finite() {
+                // Training stayed finite but the model in eval mode does not: it has
+                // diverged all the same, as of the epoch's last batch.
+                observer.on_event(&Event::Diverged {
+                    epoch: epoch + 1,
+                    batch: steps_per_epoch,
+                    step: (epoch + 1) * steps_per_epoch,
+                });
+                return Ok(Outcome::Diverged { epoch: epoch + 1, batch: steps_per_epoch });
+            }
             if observer.should_stop() {
-                return Ok(Outcome::Stopped);
+                return Err(NormlabError::Stopped);
             }
         }
-        let chance = 1.0 / self.classes as f32;
-        let not_learning = last_train_loss >= NOT_LEARNING_SHARE * (self.classes as f32).ln()
-            && final_accuracy < chance + (1.0 - chance) / 4.0;
+        let not_learning = verdict::not_learning(self.classes, last_train_loss, final_accuracy);
         Ok(Outcome::Finished { final_test_accuracy: final_accuracy, not_learning })
     }
+}
+
+/// How far a run got: the last batch whose loss was read back (both from 1).
+#[derive(Clone, Copy, Debug, Default)]
+struct TrainProgress {
+    epoch: usize,
+    batch: usize,
+}
+
+/// A chunk of recorded steps whose metrics are being read back.
+struct ChunkRead {
+    read: ReadFuture,
+    /// The chunk's first step within the epoch, and its length.
+    first: usize,
+    len: usize,
+    /// The probe taken after it.
+    probe: Option<PendingProbe>,
+}
+
+/// Aim for a read-back of losses about this often, so that progress moves and Stop is
+/// heard whatever a step costs.
+const TARGET_CHUNK_MILLIS: f64 = 250.0;
+/// The most steps per chunk (the metrics tensor has a slot for each).
+const MAX_CHUNK_STEPS: usize = 64;
+/// Work recorded behind the chunk being read stays under this, so that what a stopped
+/// run leaves on a GPU's queue ends soon and a read-back never waits long.
+const MAX_QUEUED_MILLIS: f64 = 1000.0;
+
+/// The measured time of a step, which sizes the chunks.
+#[derive(Clone, Debug, Default)]
+struct ChunkPace {
+    /// Milliseconds per step, smoothed; None before the first chunk came back.
+    step_millis: Option<f64>,
+    /// When the last chunk came back (None: none yet, so its time included warming up).
+    last_done: Option<f64>,
+}
+
+impl ChunkPace {
+    fn chunk_steps(&self) -> usize {
+        match self.step_millis {
+            None => 1,
+            Some(ms) => ((TARGET_CHUNK_MILLIS / ms.max(1e-3)).round() as usize).clamp(1, MAX_CHUNK_STEPS),
+        }
+    }
+
+    /// Whether another chunk may be recorded while one of `in_flight` steps is still queued.
+    fn may_queue_behind(&self, in_flight: usize) -> bool {
+        match self.step_millis {
+            // Until a step has been timed, keep one chunk at a time: it may be slow.
+            None => false,
+            Some(ms) => ms * (in_flight + self.chunk_steps()) as f64 <= MAX_QUEUED_MILLIS,
+        }
+    }
+
+    /// A chunk of `steps` came back at `now`.
+    fn chunk_done(&mut self, steps: usize, now: f64) {
+        // The first chunk of a run (and of an epoch, after an evaluation) is not timed:
+        // it includes compiling, first touches, or the evaluation before it.
+        if let Some(previous) = self.last_done {
+            let per_step = (now - previous).max(0.0) / steps.max(1) as f64;
+            self.step_millis = Some(match self.step_millis {
+                Some(old) => 0.7 * old + 0.3 * per_step,
+                None => per_step,
+            });
+        }
+        self.last_done = Some(now);
+    }
+
+    /// An epoch begins: the next chunk follows an evaluation, so it is not timed.
+    fn new_epoch(&mut self) {
+        self.last_done = None;
+    }
+}
+
+/// Awaits a read-back unless the run is stopped first (see [`platform::unless_stopped`]).
+async fn settle(read: ReadFuture, stop: &dyn Fn() -> bool) -> Result<Vec<f32>, NormlabError> {
+    platform::unless_stopped(read, stop).await.unwrap_or(Err(NormlabError::Stopped))
 }
 
 /// The classes a trained model predicts over a `resolution × resolution` grid of 2-D
@@ -801,7 +955,10 @@ pub async fn decision_grid<B: Backend>(
     resolution: usize,
 ) -> Result<Vec<(usize, f32)>, NormlabError> {
     if run.features != 2 {
-        return Err(NormlabError::InvalidConfig("a decision boundary needs 2-D points".into()));
+        return Err(NormlabError::InvalidConfig(words!(
+            "a decision boundary needs 2-D points",
+            "决策边界需要二维的点"
+        )));
     }
     let (x0, x1, y0, y1) = extent;
     let step = |from: f32, to: f32, i: usize| from + (to - from) * (i as f32 + 0.5) / resolution as f32;

@@ -19,6 +19,7 @@ use crate::backend::{
     PoolShape, RunningStats, SgdHyper, TensorId, NORM_STAT_GRAD_WIDTH,
 };
 use crate::error::NormlabError;
+use crate::words;
 pub use norm::{LpOrder, NormKind};
 
 /// Train or eval, as `model.train()` / `model.eval()`.
@@ -629,13 +630,18 @@ impl Model {
         rng: &mut ChaCha8Rng,
     ) -> Result<Self, NormlabError> {
         if !(0.0..1.0).contains(&config.dropout) {
-            return Err(NormlabError::InvalidConfig(format!("dropout {} must be in [0, 1)", config.dropout)));
+            let p = config.dropout;
+            return Err(NormlabError::InvalidConfig(words!(
+                "dropout {p} must be in [0, 1)",
+                "dropout 概率 {p} 必须在 [0, 1) 之内"
+            )));
         }
         let mut b = Builder { backend, rng, config, max_batch, shape: config.input, layers: Vec::new() };
         if !(config.init_scale.is_finite() && config.init_scale > 0.0) {
-            return Err(NormlabError::InvalidConfig(format!(
-                "the initialisation scale {} must be positive",
-                config.init_scale
+            let scale = config.init_scale;
+            return Err(NormlabError::InvalidConfig(words!(
+                "the initialisation scale {scale} must be positive",
+                "初始化倍数 {scale} 必须为正数"
             )));
         }
         let hidden = match &config.architecture {

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::backend::{NormGeometry, Spread};
 use crate::error::NormlabError;
+use crate::words;
 
 /// The normalization placed after a layer. One closed set, one kernel family behind it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -129,9 +130,11 @@ impl NormKind {
             NormKind::None => return Ok(None),
             NormKind::Batch | NormKind::Lp { .. } => {
                 if training && batch * spatial <= 1 {
-                    return Err(NormlabError::InvalidConfig(format!(
+                    return Err(NormlabError::InvalidConfig(words!(
                         "BatchNorm needs more than 1 value per channel when training (got a batch of {batch} \
-                         with {spatial} position(s) per channel); use a batch of at least 2, or LayerNorm/GroupNorm"
+                         with {spatial} position(s) per channel); use a batch of at least 2, or LayerNorm/GroupNorm",
+                        "BatchNorm 训练时每个通道需要不止 1 个值（现在批大小为 {batch}，每个通道 {spatial} 个位置）；\
+                         请用至少为 2 的批大小，或改用 LayerNorm/GroupNorm"
                     )));
                 }
                 let spread = match self {
@@ -143,17 +146,18 @@ impl NormKind {
             NormKind::Layer => NormGeometry { groups: 1, affine_per_element: true, ..base },
             NormKind::Instance => {
                 if spatial <= 1 {
-                    return Err(NormlabError::InvalidConfig(
-                        "InstanceNorm needs spatial positions to normalize over; a fully connected layer has none"
-                            .into(),
-                    ));
+                    return Err(NormlabError::InvalidConfig(words!(
+                        "InstanceNorm needs spatial positions to normalize over; a fully connected layer has none",
+                        "InstanceNorm 要在空间位置上做归一化，而全连接层没有空间位置"
+                    )));
                 }
                 base
             }
             NormKind::Group { groups } => {
                 if groups == 0 || !channels.is_multiple_of(groups) {
-                    return Err(NormlabError::InvalidConfig(format!(
-                        "GroupNorm's {groups} groups do not divide the {channels} channels"
+                    return Err(NormlabError::InvalidConfig(words!(
+                        "GroupNorm's {groups} groups do not divide the {channels} channels",
+                        "GroupNorm 的 {groups} 个组不能整除 {channels} 个通道"
                     )));
                 }
                 NormGeometry { groups, ..base }

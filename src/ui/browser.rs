@@ -4,22 +4,29 @@
 
 use wasm_bindgen::JsCast;
 
+use crate::error::Words;
+
 pub fn window() -> Option<web_sys::Window> {
     web_sys::window()
 }
 
-fn storage() -> Result<web_sys::Storage, String> {
-    window()
-        .and_then(|w| w.local_storage().ok().flatten())
-        .ok_or_else(|| "this browser does not let the page store anything".to_string())
+fn storage() -> Result<web_sys::Storage, Words> {
+    window().and_then(|w| w.local_storage().ok().flatten()).ok_or_else(|| {
+        crate::words!("this browser does not let the page store anything", "这个浏览器不允许页面保存任何内容")
+    })
 }
 
 pub fn load(key: &str) -> Option<String> {
     storage().ok()?.get_item(key).ok().flatten()
 }
 
-pub fn save(key: &str, value: &str) -> Result<(), String> {
-    storage()?.set_item(key, value).map_err(|e| format!("the browser refused to store {key} ({e:?}); it may be full"))
+pub fn save(key: &str, value: &str) -> Result<(), Words> {
+    storage()?.set_item(key, value).map_err(|e| {
+        crate::words!(
+            "the browser refused to store {key} ({e:?}); it may be full",
+            "浏览器拒绝保存 {key}（{e:?}）；存储空间可能已满"
+        )
+    })
 }
 
 pub fn remove(key: &str) {
@@ -44,6 +51,16 @@ pub fn set_query(query: &str) {
 /// The browser's preferred language code, e.g. `zh-CN`.
 pub fn preferred_language() -> String {
     window().and_then(|w| w.navigator().language()).unwrap_or_default()
+}
+
+/// Calls `tick` once a second for the page's lifetime.
+pub fn every_second(tick: impl Fn() + 'static) {
+    let callback = wasm_bindgen::closure::Closure::<dyn Fn()>::new(tick);
+    if let Some(w) = window() {
+        let _ = w.set_interval_with_callback_and_timeout_and_arguments_0(callback.as_ref().unchecked_ref(), 1000);
+    }
+    // The interval lives as long as the page.
+    callback.forget();
 }
 
 /// Milliseconds since the Unix epoch.

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::i18n::{lang, tr, LESSONS as LESSONS_MSG, NEXT, PREVIOUS};
+use super::i18n::{lang, pick, tr, LESSONS as LESSONS_MSG, NEXT, PREVIOUS};
 use super::widgets;
 use super::Page;
 use crate::course::{render, Lang, Lesson, Segment, LESSONS};
@@ -116,7 +116,7 @@ pub fn LessonView() -> impl IntoView {
         <article data-lesson=move || page.lesson.get()>
             {body}
         </article>
-        <nav class="pager" aria-label="Lesson pages">
+        <nav class="pager" aria-label=move || pick(lang.get(), "Previous and next lesson".into(), "上一课与下一课".into())>
             {move || nav_link(neighbours().0, PREVIOUS, "previous")}
             {move || nav_link(neighbours().1, NEXT, "next")}
         </nav>

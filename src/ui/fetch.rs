@@ -42,9 +42,10 @@ pub async fn load_dataset(id: DatasetId) -> Result<Rc<Dataset>, NormlabError> {
         }
         Source::Generated(shape) => toy::generate(shape),
         Source::UserFile => {
-            return Err(NormlabError::BadData(
-                "no CIFAR-10 file is loaded in this page; choose your file first (it stays in your browser)".into(),
-            ))
+            return Err(NormlabError::BadData(crate::words!(
+                "no CIFAR-10 file is loaded in this page; choose your file first (it stays in your browser)",
+                "本页面还没有加载 CIFAR-10 文件；请先选择你的文件（它只留在你的浏览器里）"
+            )))
         }
     };
     let dataset = Rc::new(dataset);

@@ -22,8 +22,8 @@ use leptos::prelude::*;
 pub use benchmark::benchmark_training_step;
 
 use crate::course::{Lang, Lesson, LESSONS};
-use device::{DevicePanel, DeviceState};
-use i18n::{tr, Language, FOOTER, LANGUAGE, STORED_LOST, TAGLINE};
+use device::{DevicePanel, DeviceState, EngineChoice};
+use i18n::{pick, tr, Language, FOOTER, LANGUAGE, SKIP, STORED_LOST, TAGLINE};
 use run_panel::JobProgress;
 use runs::RunStore;
 use trainer::Trainer;
@@ -103,7 +103,9 @@ fn App() -> impl IntoView {
         .as_array()
         .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
         .unwrap_or_default();
-    let lesson = query_value(&query, "lesson")
+    let asked = query_value(&query, "lesson");
+    let unknown_lesson = asked.filter(|id| Lesson::find(id).is_none()).map(str::to_string);
+    let lesson = asked
         .and_then(Lesson::find)
         .or_else(|| stored_progress["last"].as_str().and_then(Lesson::find))
         .unwrap_or(&LESSONS[0]);
@@ -114,7 +116,13 @@ fn App() -> impl IntoView {
     };
     provide_context(page);
 
-    let device = DeviceState::detect(query_value(&query, "backend") == Some("cpu"));
+    // `engine=auto|webgpu|cpu` (a run's link says which engine trained it); the older
+    // `backend=cpu` still works.
+    let linked_engine = query_value(&query, "engine")
+        .and_then(EngineChoice::parse)
+        .or_else(|| (query_value(&query, "backend") == Some("cpu")).then_some(EngineChoice::Cpu));
+    let unknown_engine = query_value(&query, "engine").filter(|e| EngineChoice::parse(e).is_none()).map(str::to_string);
+    let device = DeviceState::detect(linked_engine);
     provide_context(device);
     let store = RunStore::load();
     provide_context(store);
@@ -152,7 +160,7 @@ fn App() -> impl IntoView {
     };
 
     view! {
-        <a class="skip" href="#lesson">"Skip to the lesson"</a>
+        <a class="skip" href="#lesson">{tr(SKIP)}</a>
         <header class="top">
             <div class="brand">
                 <h1>"normlab"</h1>
@@ -169,8 +177,22 @@ fn App() -> impl IntoView {
             </div>
             <JobProgress />
         </header>
+        {move || unknown_lesson.clone().map(|id| view! {
+            <p class="note banner" role="status">{move || pick(
+                lang.get(),
+                format!("The link asks for a lesson \u{201c}{id}\u{201d} that the lab does not have; here is {} instead.", lesson.title(lang.get())),
+                format!("链接要打开的课程“{id}”不存在；已为你打开“{}”。", lesson.title(lang.get())),
+            )}</p>
+        })}
+        {move || unknown_engine.clone().map(|e| view! {
+            <p class="note banner" role="status">{move || pick(
+                lang.get(),
+                format!("The link asks for an engine \u{201c}{e}\u{201d} that the lab does not know (auto, webgpu or cpu); the engine switch is unchanged."),
+                format!("链接指定的引擎“{e}”无法识别（可选 auto、webgpu 或 cpu）；引擎开关保持不变。"),
+            )}</p>
+        })}
         {move || store.problem.get().map(|p| view! {
-            <p class="alert banner" role="alert">{move || STORED_LOST.get(lang.get())}": "{p.clone()}</p>
+            <p class="alert banner" role="alert">{move || STORED_LOST.get(lang.get())}": "{move || i18n::words(&p, lang.get()).to_string()}</p>
         })}
         <div class="layout">
             <course::LessonNav />

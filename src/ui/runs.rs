@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use super::browser;
+use crate::error::Words;
 use crate::records::{self, RunRecord, RunStatus};
 
 const STORAGE_KEY: &str = "normlab.runs";
@@ -14,7 +15,7 @@ const SET_ASIDE_KEY: &str = "normlab.runs.unreadable";
 pub struct RunStore {
     pub records: RwSignal<Vec<RunRecord>>,
     /// A problem with storage, in words (shown once, at the top of the page).
-    pub problem: RwSignal<Option<String>>,
+    pub problem: RwSignal<Option<Words>>,
 }
 
 impl RunStore {
@@ -27,11 +28,11 @@ impl RunStore {
                     if stored.damaged > 0 {
                         // Keep the original text, so the damaged entries are not lost either.
                         let _ = browser::save(SET_ASIDE_KEY, &text);
-                        store.problem.set(Some(format!(
-                            "{} stored run(s) were damaged and set aside ({}); the other {} are kept.",
-                            stored.damaged,
-                            stored.first_damage.unwrap_or_default(),
-                            stored.runs.len()
+                        let (damaged, kept) = (stored.damaged, stored.runs.len());
+                        let why = stored.first_damage.unwrap_or_default();
+                        store.problem.set(Some(crate::words!(
+                            "{damaged} stored run(s) were damaged and set aside ({why}); the other {kept} are kept.",
+                            "有 {damaged} 条已保存的运行记录损坏，已搁置（{why}）；其余 {kept} 条都保留着。"
                         )));
                     }
                     store.records.set(stored.runs);

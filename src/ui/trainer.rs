@@ -1,18 +1,20 @@
 //! Training from the page: one job at a time (a job is one or more runs that a live piece
-//! starts together), on the engine the device panel found. Runs report into the shared
-//! [`RunStore`]; the job's progress (steps per second, time left) and a Stop button are
-//! shared by every lesson, so a run keeps going, and stays stoppable, when the student
-//! moves to another lesson.
+//! starts together). Before a job the engine is picked (see [`super::device`]), measuring
+//! the model's speed on each engine where that is not known yet. Runs report into the
+//! shared [`RunStore`]; the job's progress (phase, steps, time elapsed and left) and a
+//! Stop button are shared by every lesson, so a run keeps going, and stays stoppable, when
+//! the student moves to another lesson.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::browser;
-use super::device::{DeviceState, Engine};
+use super::device::{Decision, DeviceState, Engine, EngineKind};
 use super::fetch::load_dataset;
+use super::i18n::{error_words, Lang};
 use super::runs::RunStore;
 use crate::backend::cpu::CpuBackend;
 use crate::backend::gpu::GpuBackend;
@@ -20,6 +22,8 @@ use crate::backend::Backend;
 use crate::chart::RunSeries;
 use crate::data::Dataset;
 use crate::error::NormlabError;
+use crate::experiment::pace::{family_key, measure_cost, JobClock, RunWork, StepCost};
+use crate::experiment::presets::Preset;
 use crate::experiment::stats::loss_noise;
 use crate::experiment::{
     decision_grid, sample_names, Event, ExperimentConfig, Observer, Outcome, ProbeReport, ProbeSpec, Run,
@@ -74,22 +78,65 @@ pub enum JobEvent {
     },
 }
 
+/// What the job is doing now.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum JobPhase {
+    /// Fetching and parsing the data sets.
+    #[default]
+    Loading,
+    /// Timing a few steps of the model on each engine, to pick the faster.
+    Measuring,
+    /// Uploading the data and building the model on the engine.
+    Building,
+    Training,
+    /// The epoch's test-set evaluation.
+    Evaluating,
+    /// Stop was pressed; the run in progress is being closed.
+    Stopping,
+}
+
 /// How far the current job is.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Progress {
+    pub phase: JobPhase,
     pub steps_done: usize,
     pub steps_total: usize,
     pub steps_per_sec: f64,
-    pub secs_left: f64,
+    /// Milliseconds left of the job as estimated at `updated_millis` (None: not known yet).
+    pub millis_left: Option<f64>,
+    pub updated_millis: f64,
+    /// When the job started (`platform::now_millis`), and the time paused in a hidden tab
+    /// before it started (so that elapsed time leaves pauses out).
+    pub started_millis: f64,
+    pub paused_before: f64,
     /// Run of the job being trained (from 1) and how many runs it has.
     pub run: usize,
     pub runs: usize,
+    /// The run's epoch (from 1) and how many it has.
+    pub epoch: usize,
+    pub epochs: usize,
+    /// Which engine the job trains on (once chosen).
+    pub engine: Option<EngineKind>,
+}
+
+impl Progress {
+    /// Milliseconds the job has run, pauses in a hidden tab left out.
+    pub fn elapsed_millis(&self, now: f64) -> f64 {
+        (now - self.started_millis - (platform::paused_millis() - self.paused_before)).max(0.0)
+    }
+
+    /// Milliseconds left at `now`, counting down from the last estimate.
+    pub fn left_millis(&self, now: f64) -> Option<f64> {
+        let paused_since = 0.0;
+        self.millis_left.map(|left| (left - (now - self.updated_millis - paused_since)).max(0.0))
+    }
 }
 
 /// The part of a job a lost device interrupted, kept so the student can train it again.
 #[derive(Clone)]
 struct Unfinished {
     group: String,
+    preset: Option<Preset>,
     runs: Vec<RunRequest>,
     /// Index, within the original job, of the first run here.
     first: usize,
@@ -107,47 +154,77 @@ pub struct Trainer {
     /// The group (live piece) whose job is training, if any.
     pub busy: RwSignal<Option<String>>,
     pub progress: RwSignal<Progress>,
-    /// The last message for a group: (group, text, is_error).
-    pub message: RwSignal<Option<(String, String, bool)>>,
+    /// Ticks once a second while a job runs, so that elapsed and remaining time move.
+    pub tick: RwSignal<u64>,
+    /// The last message for a group: (group, error, is_error).
+    pub message: RwSignal<Option<(String, NormlabError, bool)>>,
     stop: StoredValue<Rc<Cell<bool>>, LocalStorage>,
     /// What a lost device interrupted (see [`Trainer::restart`]).
     unfinished: StoredValue<Option<Unfinished>, LocalStorage>,
     /// The group whose job a lost device interrupted, while it can be trained again.
     pub restartable: RwSignal<Option<String>>,
+    /// Measurements asked for by estimates, waiting for the page to be idle.
+    wanted: StoredValue<Rc<RefCell<Vec<ExperimentConfig>>>, LocalStorage>,
+    measuring: StoredValue<Rc<Cell<bool>>, LocalStorage>,
     device: DeviceState,
     store: RunStore,
 }
 
 impl Trainer {
     pub fn new(device: DeviceState, store: RunStore) -> Self {
-        Trainer {
+        let trainer = Trainer {
             busy: RwSignal::new(None),
             progress: RwSignal::new(Progress::default()),
+            tick: RwSignal::new(0),
             message: RwSignal::new(None),
             stop: StoredValue::new_local(Rc::new(Cell::new(false))),
             unfinished: StoredValue::new_local(None),
             restartable: RwSignal::new(None),
+            wanted: StoredValue::new_local(Rc::default()),
+            measuring: StoredValue::new_local(Rc::default()),
             device,
             store,
-        }
+        };
+        browser::every_second(move || {
+            if trainer.busy.get_untracked().is_some() {
+                trainer.tick.update(|t| *t += 1);
+            }
+        });
+        // Measurements asked for before WebGPU answered start once it has.
+        Effect::new(move |_| {
+            if device.ready() {
+                trainer.measure_wanted();
+            }
+        });
+        trainer
     }
 
     pub fn is_busy(&self) -> bool {
         self.busy.get().is_some()
     }
 
+    /// Asks the job in progress to stop: the page says "stopping…" at once, and the run
+    /// ends within a fraction of a second, keeping what it finished.
     pub fn stop(&self) {
         self.stop.get_value().set(true);
+        self.progress.update(|p| p.phase = JobPhase::Stopping);
     }
 
     /// The message for `group`, if the last one was its.
-    pub fn message_for(&self, group: &str) -> Option<(String, bool)> {
-        self.message.get().filter(|(g, _, _)| g == group).map(|(_, text, error)| (text, error))
+    pub fn message_for(&self, group: &str) -> Option<(NormlabError, bool)> {
+        self.message.get().filter(|(g, _, _)| g == group).map(|(_, error, is_error)| (error, is_error))
     }
 
-    /// Starts `runs` for `group` one after another. Refused (false) while another job runs.
-    pub fn start(&self, group: &str, runs: Vec<RunRequest>, on_event: impl Fn(JobEvent) + 'static) -> bool {
-        self.start_at(group, runs, 0, Rc::new(on_event))
+    /// Starts `runs` for `group` one after another, at `preset` (None: the playground's own
+    /// settings). Refused (false) while another job runs.
+    pub fn start(
+        &self,
+        group: &str,
+        preset: Option<Preset>,
+        runs: Vec<RunRequest>,
+        on_event: impl Fn(JobEvent) + 'static,
+    ) -> bool {
+        self.start_at(group, preset, runs, 0, Rc::new(on_event))
     }
 
     /// Trains again what a lost device interrupted: the interrupted run from its start and
@@ -155,12 +232,19 @@ impl Trainer {
     /// found since.
     pub fn restart(&self) -> bool {
         match self.unfinished.get_value() {
-            Some(job) => self.start_at(&job.group, job.runs, job.first, job.on_event),
+            Some(job) => self.start_at(&job.group, job.preset, job.runs, job.first, job.on_event),
             None => false,
         }
     }
 
-    fn start_at(&self, group: &str, runs: Vec<RunRequest>, first: usize, on_event: Rc<dyn Fn(JobEvent)>) -> bool {
+    fn start_at(
+        &self,
+        group: &str,
+        preset: Option<Preset>,
+        runs: Vec<RunRequest>,
+        first: usize,
+        on_event: Rc<dyn Fn(JobEvent)>,
+    ) -> bool {
         if self.busy.get_untracked().is_some() || runs.is_empty() {
             return false;
         }
@@ -170,34 +254,169 @@ impl Trainer {
         self.message.set(None);
         self.unfinished.set_value(None);
         self.restartable.set(None);
-        self.progress.set(Progress { runs: runs.len(), run: 1, ..Progress::default() });
+        let now = platform::now_millis();
+        self.progress.set(Progress {
+            runs: runs.len(),
+            run: 1,
+            started_millis: now,
+            paused_before: platform::paused_millis(),
+            updated_millis: now,
+            ..Progress::default()
+        });
         let trainer = *self;
         let group = group.to_string();
         spawn_local(async move {
-            let result = trainer.run_job(&group, &runs, first, &stop, on_event.as_ref()).await;
+            // A background measurement in progress finishes first (one engine user at a time).
+            if trainer.measuring.get_value().get() {
+                trainer.progress.update(|p| p.phase = JobPhase::Measuring);
+            }
+            while trainer.measuring.get_value().get() {
+                platform::sleep_millis(50).await;
+            }
+            let result = trainer.run_job(&group, preset, &runs, first, &stop, on_event.as_ref()).await;
             if let Err(JobError { run, error }) = result {
-                let text = match &error {
-                    NormlabError::DeviceLost(reason) => {
-                        trainer.device.recover(reason.clone());
-                        trainer.unfinished.set_value(Some(Unfinished {
-                            group: group.clone(),
-                            runs: runs[run..].to_vec(),
-                            first: first + run,
-                            on_event: on_event.clone(),
-                        }));
-                        trainer.restartable.set(Some(group.clone()));
-                        format!(
-                            "The GPU device was lost ({reason}). The run in progress was interrupted; finished runs are kept. The lab is asking for a new device (the CPU if none comes); then you can train the interrupted runs again."
-                        )
-                    }
-                    other => other.to_string(),
-                };
-                trainer.message.set(Some((group.clone(), text, true)));
+                if let NormlabError::DeviceLost(reason) = &error {
+                    trainer.device.recover(reason.clone());
+                    trainer.unfinished.set_value(Some(Unfinished {
+                        group: group.clone(),
+                        preset,
+                        runs: runs[run..].to_vec(),
+                        first: first + run,
+                        on_event: on_event.clone(),
+                    }));
+                    trainer.restartable.set(Some(group.clone()));
+                }
+                trainer.message.set(Some((group.clone(), error, true)));
             }
             trainer.store.save();
             trainer.busy.set(None);
+            trainer.measure_wanted();
         });
         true
+    }
+
+    /// Picks the engine for a job and returns it with its measured cost for the job's
+    /// model: the student's choice, or in automatic mode the faster one as measured (from
+    /// earlier measurements kept in the browser, or measured now).
+    async fn choose_engine(
+        &self,
+        runs: &[RunRequest],
+        datasets: &[Rc<Dataset>],
+    ) -> Result<(Engine, Option<StepCost>), NormlabError> {
+        let candidates = self.device.candidates();
+        let config = &runs[0].config;
+        let dataset = &datasets[0];
+        let works: Vec<RunWork> = runs
+            .iter()
+            .zip(datasets)
+            .map(|(r, d)| RunWork::of(&r.config, d.train.len, d.test.len, r.probes.as_ref()))
+            .collect();
+        let largest_batch = runs.iter().map(|r| r.config.batch_size).max().unwrap_or(1);
+        let mut costs: Vec<(Engine, StepCost)> = Vec::new();
+        // The CPU first: it is quick to measure, and tells when a slow GPU can stop early.
+        for engine in candidates.into_iter().rev() {
+            let cpu_step = costs.first().map(|(_, c)| c.step_millis(largest_batch));
+            // Faster than the other engine at the largest batch by a wide margin: done.
+            let enough = move |small_millis: f64| cpu_step.is_some_and(|cpu| small_millis > 2.0 * cpu);
+            let cost = self.cost_of(&engine, config, dataset, &enough).await?;
+            costs.push((engine, cost));
+        }
+        let total = |cost: &StepCost| works.iter().map(|w| w.millis(cost)).sum::<f64>();
+        costs.sort_by(|a, b| total(&a.1).total_cmp(&total(&b.1)));
+        let decision = match costs.as_slice() {
+            [(fast, fast_cost), (_, slow_cost), ..] => Some(Decision {
+                engine: fast.kind(),
+                model: model_words(config),
+                other_slower: Some(total(slow_cost) / total(fast_cost).max(1e-9)),
+                at_least: !slow_cost.complete,
+            }),
+            [(only, _)] => {
+                Some(Decision { engine: only.kind(), model: model_words(config), other_slower: None, at_least: false })
+            }
+            [] => None,
+        };
+        self.device.decision.set(decision);
+        let (engine, cost) = costs.into_iter().next().expect("at least the CPU");
+        Ok((engine, Some(cost)))
+    }
+
+    /// The cost of `config`'s model family on `engine`: kept from before, or measured now.
+    async fn cost_of(
+        &self,
+        engine: &Engine,
+        config: &ExperimentConfig,
+        dataset: &Dataset,
+        enough: &dyn Fn(f64) -> bool,
+    ) -> Result<StepCost, NormlabError> {
+        let family = family_key(config, dataset);
+        // A lower bound kept from before will do when it already settles the question.
+        if let Some(cost) = self.device.cost(engine.kind(), &family).filter(|c| c.complete || enough(c.fixed_millis)) {
+            return Ok(cost);
+        }
+        self.progress.update(|p| p.phase = JobPhase::Measuring);
+        let cost = match engine {
+            Engine::Gpu(ctx) => {
+                let ctx = ctx.clone();
+                measure_cost(&mut || GpuBackend::new((*ctx).clone()), config, dataset, enough).await?
+            }
+            Engine::Cpu => measure_cost(&mut CpuBackend::new, config, dataset, enough).await?,
+        };
+        self.device.remember_cost(engine.kind(), &family, cost);
+        Ok(cost)
+    }
+
+    /// Asks for the cost of `config`'s model family on the engines the next job may use,
+    /// measured when the page is idle (no job training). Estimates read the results from
+    /// [`DeviceState::costs`].
+    pub fn want_costs(&self, config: ExperimentConfig) {
+        self.wanted.get_value().borrow_mut().push(config);
+        self.measure_wanted();
+    }
+
+    fn measure_wanted(&self) {
+        let measuring = self.measuring.get_value();
+        if measuring.get() || self.busy.get_untracked().is_some() || !self.device.ready() {
+            return;
+        }
+        measuring.set(true);
+        let trainer = *self;
+        spawn_local(async move {
+            loop {
+                let next = trainer.wanted.get_value().borrow_mut().pop();
+                let Some(config) = next else { break };
+                if trainer.busy.get_untracked().is_some() {
+                    trainer.wanted.get_value().borrow_mut().push(config);
+                    break;
+                }
+                let Ok(dataset) = load_dataset(config.dataset).await else { continue };
+                let family = family_key(&config, &dataset);
+                // Every engine there is, whatever the student chose (the choice may change):
+                // the CPU first, then the GPU, which stops early when it is clearly slower.
+                let mut engines = vec![Engine::Cpu];
+                engines.extend(trainer.device.gpu_engine());
+                let mut cpu_cost = None;
+                for engine in engines {
+                    if let Some(cost) = trainer.device.cost(engine.kind(), &family) {
+                        cpu_cost = cpu_cost.or(Some(cost));
+                        continue;
+                    }
+                    let cpu_step = cpu_cost.map(|c: StepCost| c.step_millis(crate::experiment::pace::PROBE_BATCHES.1));
+                    let enough = move |small: f64| cpu_step.is_some_and(|cpu| small > 2.0 * cpu);
+                    let cost = match &engine {
+                        Engine::Gpu(ctx) => {
+                            let ctx = ctx.clone();
+                            measure_cost(&mut || GpuBackend::new((*ctx).clone()), &config, &dataset, &enough).await
+                        }
+                        Engine::Cpu => measure_cost(&mut CpuBackend::new, &config, &dataset, &enough).await,
+                    };
+                    if let Ok(cost) = cost {
+                        trainer.device.remember_cost(engine.kind(), &family, cost);
+                        cpu_cost = cpu_cost.or(Some(cost));
+                    }
+                }
+            }
+            trainer.measuring.get_value().set(false);
+        });
     }
 
     /// Trains `runs` (the job's runs from index `first` on) in order; an error names the
@@ -205,6 +424,7 @@ impl Trainer {
     async fn run_job(
         &self,
         group: &str,
+        preset: Option<Preset>,
         runs: &[RunRequest],
         first: usize,
         stop: &Rc<Cell<bool>>,
@@ -215,28 +435,41 @@ impl Trainer {
         for (run, request) in runs.iter().enumerate() {
             datasets.push(load_dataset(request.config.dataset).await.map_err(|error| JobError { run, error })?);
         }
+        let works: Vec<RunWork> = runs
+            .iter()
+            .zip(&datasets)
+            .map(|(r, d)| RunWork::of(&r.config, d.train.len, d.test.len, r.probes.as_ref()))
+            .collect();
         let steps: Vec<usize> =
             runs.iter().zip(&datasets).map(|(r, d)| r.config.steps_per_epoch(d.train.len) * r.config.epochs).collect();
         let total: usize = steps.iter().sum();
-        let started = platform::now_millis();
-        let paused_before = platform::paused_millis();
+        self.progress.update(|p| p.steps_total = total);
+        let (engine, cost) = self.choose_engine(runs, &datasets).await.map_err(|error| JobError { run: 0, error })?;
+        let cost =
+            cost.unwrap_or(StepCost { fixed_millis: 1.0, per_row_millis: 0.0, eval_row_millis: 0.0, complete: false });
+        let clock = Rc::new(RefCell::new(JobClock::new(works.clone(), cost, platform::now_millis())));
+        self.progress.update(|p| {
+            p.engine = Some(engine.kind());
+            p.millis_left = Some(clock.borrow().predicted_millis());
+            p.updated_millis = platform::now_millis();
+        });
         let mut done_before = 0;
         for (index, (request, data)) in runs.iter().zip(&datasets).enumerate() {
             if stop.get() {
                 break;
             }
-            let engine = self.device.engine().unwrap_or(Engine::Cpu);
-            let device_name = match &engine {
-                Engine::Gpu(ctx) => format!("GPU: {}", ctx.adapter),
-                Engine::Cpu => "CPU".to_string(),
-            };
             let id = self.store.next_id();
             let series = RunSeries { colour: self.store.next_colour(group), ..RunSeries::new(request.label.clone()) };
             self.store.add(RunRecord {
                 id,
                 group: group.to_string(),
                 config: request.config.clone(),
-                device: device_name,
+                device: match &engine {
+                    Engine::Gpu(ctx) => format!("WebGPU: {}", ctx.adapter),
+                    Engine::Cpu => "CPU".to_string(),
+                },
+                engine: Some(engine.kind().code().to_string()),
+                trial: preset == Some(Preset::Smoke),
                 series,
                 status: RunStatus::Running,
                 started_ms: browser::epoch_millis(),
@@ -246,23 +479,29 @@ impl Trainer {
             // closed tab mid-run leaves a record of it; saved again at every epoch.
             self.store.save();
             on_event(JobEvent::Started { run: first + index, record: id });
+            let now = platform::now_millis();
+            clock.borrow_mut().start_run(index, now);
+            self.progress.update(|p| {
+                p.phase = if stop.get() { JobPhase::Stopping } else { JobPhase::Building };
+                p.run = index + 1;
+                p.epoch = 1;
+                p.epochs = request.config.epochs;
+                p.steps_done = done_before;
+            });
             let mut observer = JobObserver {
                 trainer: *self,
                 record: id,
-                run: index,
                 job_run: first + index,
                 stop: stop.clone(),
                 pending: Vec::new(),
                 last_flush: platform::now_millis(),
                 done_before,
-                total,
-                runs: runs.len(),
-                started,
-                paused_before,
+                clock: clock.clone(),
+                eval_rows: eval_rows_per_epoch(&request.config, request.probes.as_ref(), data),
                 on_event,
             };
-            let result = match engine {
-                Engine::Gpu(ctx) => train_one(GpuBackend::new(*ctx), request, data, &mut observer).await,
+            let result = match &engine {
+                Engine::Gpu(ctx) => train_one(GpuBackend::new((**ctx).clone()), request, data, &mut observer).await,
                 Engine::Cpu => train_one(CpuBackend::new(), request, data, &mut observer).await,
             };
             observer.flush();
@@ -270,9 +509,6 @@ impl Trainer {
             match result {
                 Ok((outcome, names, boundary)) => {
                     self.store.update(id, |r| {
-                        if let Outcome::Finished { not_learning: true, .. } = outcome {
-                            r.series.note = Some("not learning".into());
-                        }
                         let last_epoch = (r.series.epochs.len().max(1) - 1) as f64;
                         let losses: Vec<f32> =
                             r.series.batch_losses.iter().filter(|p| p.0 > last_epoch).map(|p| p.1).collect();
@@ -287,8 +523,8 @@ impl Trainer {
                     }
                 }
                 Err(error) => {
-                    let reason = error.to_string();
-                    self.store.update(id, |r| r.status = RunStatus::Failed { reason });
+                    let (reason, reason_zh) = (error_words(&error, Lang::En), error_words(&error, Lang::Zh));
+                    self.store.update(id, |r| r.status = RunStatus::Failed { reason, reason_zh: Some(reason_zh) });
                     return Err(JobError { run: index, error });
                 }
             }
@@ -296,6 +532,24 @@ impl Trainer {
         }
         Ok(())
     }
+}
+
+/// The model of a configuration in words, in both languages, for the device panel.
+fn model_words(config: &ExperimentConfig) -> (String, String) {
+    use crate::nn::Architecture;
+    match &config.architecture {
+        Architecture::Mlp { .. } => ("the MLP".into(), " MLP ".into()),
+        Architecture::Cnn { .. } => ("the CNN".into(), " CNN ".into()),
+        Architecture::CharMlp { .. } => ("the character model".into(), "字符模型".into()),
+    }
+}
+
+/// Rows evaluated at the end of each epoch: the test split, and the training split where
+/// the probes measure its accuracy in eval mode.
+fn eval_rows_per_epoch(config: &ExperimentConfig, probes: Option<&ProbeSpec>, data: &Dataset) -> usize {
+    let test = config.test_subset.map_or(data.test.len, |n| n.min(data.test.len));
+    let train = config.train_subset.map_or(data.train.len, |n| n.min(data.train.len));
+    test + if probes.is_some_and(|p| p.train_accuracy_in_eval) { train } else { 0 }
 }
 
 async fn train_one<B: Backend>(
@@ -308,8 +562,14 @@ async fn train_one<B: Backend>(
     if let Some(spec) = &request.probes {
         run.set_probes(spec.clone());
     }
+    observer.trainer.progress.update(|p| {
+        if p.phase != JobPhase::Stopping {
+            p.phase = JobPhase::Training;
+        }
+    });
     let outcome = run.train(observer).await?;
-    let usable = !matches!(outcome, Outcome::Diverged { .. });
+    // A stopped run leaves work queued; what it finished is all there is to show.
+    let usable = matches!(outcome, Outcome::Finished { .. });
     let names = if request.sample_names > 0 && usable {
         sample_names(&mut run, request.sample_names, request.config.seed).await?
     } else {
@@ -324,22 +584,20 @@ async fn train_one<B: Backend>(
 }
 
 /// Folds a run's events into its record, a few times a second rather than at every
-/// event, so that long runs do not spend their time redrawing charts.
+/// event, so that long runs do not spend their time redrawing charts; keeps the job's
+/// clock and progress.
 struct JobObserver<'a> {
     trainer: Trainer,
     record: u64,
-    /// The run's index in this call (for progress) and in the whole job (for events).
-    run: usize,
+    /// The run's index in the whole job (for events).
     job_run: usize,
     stop: Rc<Cell<bool>>,
     pending: Vec<Event>,
     last_flush: f64,
+    /// Steps of the job's earlier runs.
     done_before: usize,
-    total: usize,
-    runs: usize,
-    started: f64,
-    /// `platform::paused_millis()` when the job started.
-    paused_before: f64,
+    clock: Rc<RefCell<JobClock>>,
+    eval_rows: usize,
     on_event: &'a dyn Fn(JobEvent),
 }
 
@@ -350,39 +608,66 @@ impl JobObserver<'_> {
         }
         let events = std::mem::take(&mut self.pending);
         self.trainer.store.update(self.record, |r| events.iter().for_each(|e| r.series.absorb(e)));
-        let done_here = events
-            .iter()
-            .filter_map(|e| match e {
-                Event::Losses { first_step, losses, .. } => Some(first_step + losses.len()),
-                _ => None,
-            })
-            .max();
-        if let Some(done_here) = done_here {
-            let done = self.done_before + done_here;
-            let paused = platform::paused_millis() - self.paused_before;
-            let secs = ((platform::now_millis() - self.started - paused) / 1000.0).max(1e-3);
-            let rate = done as f64 / secs;
-            self.trainer.progress.set(Progress {
-                steps_done: done,
-                steps_total: self.total,
-                steps_per_sec: rate,
-                secs_left: if rate > 0.0 { self.total.saturating_sub(done) as f64 / rate } else { f64::NAN },
-                run: self.run + 1,
-                runs: self.runs,
-            });
-        }
         self.last_flush = platform::now_millis();
+    }
+
+    fn update_progress(&self, now: f64, change: impl FnOnce(&mut Progress)) {
+        let left = self.clock.borrow().millis_left(now);
+        self.trainer.progress.update(|p| {
+            change(p);
+            let secs = p.elapsed_millis(now) / 1000.0;
+            if secs > 0.0 {
+                p.steps_per_sec = p.steps_done as f64 / secs;
+            }
+            p.millis_left = Some(left);
+            p.updated_millis = now;
+        });
     }
 }
 
 impl Observer for JobObserver<'_> {
     fn on_event(&mut self, event: &Event) {
+        let now = platform::now_millis();
+        let stopping = self.stop.get();
         match event {
             Event::Probe(report) => (self.on_event)(JobEvent::Probe { run: self.job_run, report: report.clone() }),
-            other => self.pending.push(other.clone()),
+            Event::Losses { first_step, losses, epoch, steps_per_epoch, .. } => {
+                let done_here = first_step + losses.len();
+                self.clock.borrow_mut().steps(done_here, now);
+                let (epoch, done) = (*epoch, self.done_before + done_here);
+                let _ = steps_per_epoch;
+                self.update_progress(now, |p| {
+                    p.steps_done = done;
+                    p.epoch = epoch;
+                    if !stopping {
+                        p.phase = JobPhase::Training;
+                    }
+                });
+                self.pending.push(event.clone());
+            }
+            Event::Evaluating { epoch } => {
+                self.clock.borrow_mut().evaluation_started(now);
+                let epoch = *epoch;
+                self.update_progress(now, |p| {
+                    p.epoch = epoch;
+                    if !stopping {
+                        p.phase = JobPhase::Evaluating;
+                    }
+                });
+            }
+            Event::Epoch(_) => {
+                self.clock.borrow_mut().evaluation_finished(self.eval_rows, now);
+                self.update_progress(now, |p| {
+                    if !stopping {
+                        p.phase = JobPhase::Training;
+                    }
+                });
+                self.pending.push(event.clone());
+            }
+            Event::Diverged { .. } => self.pending.push(event.clone()),
         }
         let urgent = matches!(event, Event::Epoch(_) | Event::Diverged { .. });
-        if urgent || platform::now_millis() - self.last_flush > FLUSH_MILLIS {
+        if urgent || now - self.last_flush > FLUSH_MILLIS {
             self.flush();
         }
         if urgent {
@@ -392,5 +677,20 @@ impl Observer for JobObserver<'_> {
 
     fn should_stop(&self) -> bool {
         self.stop.get()
+    }
+}
+
+/// A job's error in the page's language.
+pub fn job_error_words(error: &NormlabError, lang: Lang) -> String {
+    match error {
+        NormlabError::DeviceLost(reason) => match lang {
+            Lang::En => format!(
+                "The GPU device was lost ({reason}). The run in progress was interrupted; finished runs are kept. The lab is asking for a new device (the CPU if none comes); then you can train the interrupted runs again."
+            ),
+            Lang::Zh => format!(
+                "GPU 设备丢失了（{reason}）。正在进行的运行被中断；已完成的运行都保留着。实验室正在请求一个新设备（没有的话就用 CPU）；之后你可以重新训练被中断的运行。"
+            ),
+        },
+        other => error_words(other, lang),
     }
 }

@@ -124,8 +124,10 @@ export async function runRows(page, group) {
   return page.$$eval(`.run-panel[data-group="${group}"] li.run`, (rows) =>
     rows.map((r) => ({
       id: Number(r.dataset.run),
-      label: r.querySelector(".run-label").textContent,
+      label: r.querySelector(".run-label").firstChild.textContent,
+      config: r.querySelector(".run-config")?.textContent ?? "",
       status: r.querySelector(".run-status").textContent,
+      device: r.querySelector(".run-device").textContent,
       link: r.querySelector(".run-link").getAttribute("href"),
     })),
   );

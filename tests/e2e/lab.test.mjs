@@ -13,13 +13,14 @@ import { readFile } from "node:fs/promises";
 import {
   start, check, assert, mean, join, artifacts, waitEnabled, trainToEnd, waitForJobEnd, runRows, chartSummary, chartInk,
 } from "./harness.mjs";
+import { truthChecks } from "./truth.mjs";
 
 const lab = await start();
 const LESSONS = ["l1", "l2", "l3", "l4", "l5", "l6", "l7", "l8", "l9", "playground"];
 
 /** The training chart's runs: [{label, losses, test_accuracy, diverged_at, note}]. */
 async function trainingRuns(page, chart) {
-  return (await chartSummary(page, chart)) ?? [];
+  return (await chartSummary(page, chart))?.runs ?? [];
 }
 
 /** While a run trains, no main-thread task may last much over 50 ms (Chromium reports
@@ -156,7 +157,7 @@ await check("L1 live: the deep MLP trains with and without BatchNorm; histograms
 
 await check("L2 live: a batch through BatchNorm shows the worked example and reacts to edits", async () => {
   const { context, page, errors } = await lab.open("lesson=l2&lang=en");
-  await page.waitForFunction(() => document.querySelector("#l2-stats td")?.textContent === "3.0000");
+  await page.waitForFunction(() => document.querySelector("#l2-stats tbody td")?.textContent === "3.0000");
   // The cells of the statistics row whose heading starts with `name`.
   const row = async (name) =>
     page.$$eval(
@@ -173,9 +174,9 @@ await check("L2 live: a batch through BatchNorm shows the worked example and rea
   // Add 100 to the first input: the mean moves by 25, x̂ of the others changes.
   await page.fill('input[aria-label="x 0"]', "101");
   await page.press('input[aria-label="x 0"]', "Tab");
-  await page.waitForFunction(() => document.querySelector("#l2-stats td")?.textContent === "28.0000");
+  await page.waitForFunction(() => document.querySelector("#l2-stats tbody td")?.textContent === "28.0000");
   await page.check('input[name="l2-layout"] >> nth=1');
-  await page.waitForFunction(() => document.querySelectorAll("#l2-x thead th").length === 9);
+  await page.waitForFunction(() => document.querySelectorAll("#l2-x thead th").length === 8);
   await page.screenshot({ path: join(artifacts, "live-l2.png"), fullPage: true });
   assert(errors.length === 0, `console errors: ${errors.join(" | ")}`);
   await context.close();
@@ -198,7 +199,7 @@ await check("L3 live: the name model trains at two momenta, tracks running stati
   // Momentum 0.001 moves its running mean far less than 0.1 does in a few dozen steps.
   const travel = (line) => Math.abs(line[line.length - 1][1] - line[0][1]);
   assert(travel(means.lines[2]) < travel(means.lines[0]), `momentum 0.001 moved as far as 0.1: ${JSON.stringify(means.lines)}`);
-  assert(runs.length === 2 && runs.every((r) => r.status.startsWith("test accuracy")), `runs: ${JSON.stringify(runs)}`);
+  assert(runs.length === 2 && runs.every((r) => /^test run, too short to show the effect: test accuracy/.test(r.status)), `runs: ${JSON.stringify(runs)}`);
   console.log(`     names: ${names[0].slice(0, 6).join(", ")}`);
   assert(errors.length === 0, `console errors: ${errors.join(" | ")}`);
   await context.close();
@@ -330,10 +331,9 @@ await check("L9 live: placement, the bias before BatchNorm gets no gradient, cli
   await trainToEnd(page, "#l9-clip-train", "l9/clipping");
   const rows = await runRows(page, "l9/clipping");
   await page.screenshot({ path: join(artifacts, "live-l9.png"), fullPage: true });
-  // Unclipped, the run fails: on SwiftShader it diverged at batch 67, on the page's CPU
-  // backend it collapsed to chance without a non-finite loss within the smoke's 100 batches.
-  assert(/diverged at epoch 1, batch \d+|not learning/.test(rows[0].status), `the unclipped run: ${rows[0].status}`);
-  assert(rows.slice(1).every((r) => r.status.startsWith("test accuracy")), `the clipped runs: ${JSON.stringify(rows)}`);
+  // A test run only shows that the piece runs: no verdict (the quick preset's claims are
+  // asserted natively in tests/quick_presets.rs).
+  assert(rows.length === 3 && rows.every((r) => r.status.startsWith("test run, too short to show the effect:")), `the clipping runs: ${JSON.stringify(rows)}`);
   console.log(`     bias gradient norms ${last.map((x) => x.toExponential(1)).join(", ")}; ${rows.map((r) => r.status).join(" | ")}`);
   assert(errors.length === 0, `console errors: ${errors.join(" | ")}`);
   await context.close();
@@ -381,7 +381,7 @@ await check("playground: the student's CIFAR-10 file is checked (empty, truncate
 let playgroundLosses = null;
 await check("playground on WebGPU: names the adapter, shows progress, trains, loss falls; runs survive a reload; CSV export", async () => {
   const { context, page, errors, foreign } = await lab.open(
-    "lesson=playground&lang=en&data=fashion-mnist&norm=batch&opt=adam&lr=0.001&batch=64&epochs=1&seed=1&batches=40",
+    "lesson=playground&lang=en&data=fashion-mnist&norm=batch&opt=adam&lr=0.001&batch=64&epochs=1&seed=1&batches=40&engine=webgpu",
   );
   await waitEnabled(page, "#pg-train");
   await watchLongTasks(page);
@@ -392,7 +392,8 @@ await check("playground on WebGPU: names the adapter, shows progress, trains, lo
   const device = await page.textContent("#device");
   const runs = await trainingRuns(page, "pg-chart");
   await page.screenshot({ path: join(artifacts, "playground-webgpu.png"), fullPage: true });
-  assert(/^Compute device: WebGPU: /.test(device), `device panel does not name a WebGPU adapter: ${device}`);
+  assert(/^Compute device: WebGPU on /.test(device), `device panel does not name a WebGPU adapter: ${device}`);
+  assert(/you chose WebGPU/.test(device), `the link's engine is not the choice: ${device}`);
   assert(/steps\/s/.test(progress) && /left/.test(progress), `progress text: ${progress}`);
   const l = runs[0].losses;
   assert(l.length === 40, `expected 40 batch losses, got ${l.length}`);
@@ -450,7 +451,7 @@ await check("without WebGPU the page says so, falls back to the CPU and trains",
   const device = await page.textContent("#device");
   const runs = await trainingRuns(page, "pg-chart");
   await page.screenshot({ path: join(artifacts, "playground-cpu-fallback.png"), fullPage: true });
-  assert(device.includes("WebGPU unavailable: running on the CPU"), `device panel: ${device}`);
+  assert(/WebGPU unavailable \(.*\): training on the CPU/.test(device), `device panel: ${device}`);
   assert(device.includes("navigator.gpu"), `the reason is not given: ${device}`);
   const l = runs[0].losses;
   assert(l.length === 30 && mean(l.slice(-10)) < mean(l.slice(0, 10)), `CPU run did not learn: ${l}`);
@@ -546,7 +547,7 @@ await check("faults: strict CSP holds; a hidden tab pauses training and showing 
   await page.click(".job-progress .stop");
   await waitForJobEnd(page, "#pg-train", "playground");
   let rows = await runRows(page, "playground");
-  assert(rows.length === 1 && rows[0].status === "stopped", `after Stop: ${JSON.stringify(rows)}`);
+  assert(rows.length === 1 && /^stopped at epoch \d+, batch \d+$/.test(rows[0].status), `after Stop: ${JSON.stringify(rows)}`);
 
   // A reload mid-run: the stopped run is kept, the interrupted one marked so.
   await page.click("#pg-train");
@@ -554,7 +555,7 @@ await check("faults: strict CSP holds; a hidden tab pauses training and showing 
   await page.reload();
   await page.waitForSelector('.run-panel[data-group="playground"] li.run');
   rows = await runRows(page, "playground");
-  assert(rows.length === 2 && rows[0].status === "stopped" && rows[1].status.startsWith("interrupted"), `after a reload mid-run: ${JSON.stringify(rows)}`);
+  assert(rows.length === 2 && rows[0].status.startsWith("stopped at") && rows[1].status.startsWith("interrupted"), `after a reload mid-run: ${JSON.stringify(rows)}`);
 
   // Damaged storage: one mangled run is set aside with a message, the other kept.
   await page.evaluate(() => {
@@ -566,7 +567,7 @@ await check("faults: strict CSP holds; a hidden tab pauses training and showing 
   await page.waitForSelector('.run-panel[data-group="playground"] li.run');
   rows = await runRows(page, "playground");
   const notice = await page.textContent("body");
-  assert(rows.length === 1 && rows[0].status === "stopped", `after damaging one stored run: ${JSON.stringify(rows)}`);
+  assert(rows.length === 1 && rows[0].status.startsWith("stopped at"), `after damaging one stored run: ${JSON.stringify(rows)}`);
   assert(/1 stored run\(s\) were damaged and set aside/.test(notice), "no message about the damaged run");
   assert((await page.evaluate(() => localStorage.getItem("normlab.runs.unreadable"))) !== null, "the damaged text was not kept aside");
   await page.screenshot({ path: join(artifacts, "faults.png"), fullPage: true });
@@ -589,7 +590,7 @@ await check("faults: a GPU device lost mid-run is reported, a new device is foun
       return device;
     };
   });
-  const { context, page, errors } = await lab.open("lesson=playground&lang=en&norm=batch&opt=adam&lr=0.001&batch=64&epochs=1&seed=5&batches=120", { context: ctx });
+  const { context, page, errors } = await lab.open("lesson=playground&lang=en&norm=batch&opt=adam&lr=0.001&batch=64&epochs=1&seed=5&batches=120&engine=webgpu", { context: ctx });
   await waitEnabled(page, "#pg-train");
   await page.click("#pg-train");
   await page.waitForFunction(() => Number(document.querySelector(".job-progress")?.dataset.steps ?? 0) >= 8);
@@ -600,7 +601,7 @@ await check("faults: a GPU device lost mid-run is reported, a new device is foun
   let rows = await runRows(page, "playground");
   assert(rows.length === 1 && rows[0].status.startsWith("failed"), `the interrupted run: ${JSON.stringify(rows)}`);
   // A new device is found and the page offers to train the interrupted run again.
-  await page.waitForFunction(() => /WebGPU: .*new device/.test(document.querySelector("#device")?.textContent ?? ""), null, { timeout: 60_000 });
+  await page.waitForFunction(() => /WebGPU on .*new device/.test(document.querySelector("#device")?.textContent ?? ""), null, { timeout: 60_000 });
   assert((await page.evaluate(() => window.__gpuDevices.length)) === 2, "no new device was made");
   await waitEnabled(page, ".run-panel[data-group=\"playground\"] .restart");
   await page.click('.run-panel[data-group="playground"] .restart');
@@ -632,5 +633,7 @@ await check("faults: a model too large for the device is refused in words, and t
   assert(errors.length === 0, `console errors: ${errors.join(" | ")}`);
   await context.close();
 });
+
+await truthChecks(lab);
 
 await lab.finish();

@@ -134,7 +134,7 @@ proptest! {
         let (config, problems) = ExperimentConfig::from_query(&q);
         assert_in_ranges(&config);
         for p in &problems {
-            prop_assert!(p.starts_with("ignored "), "{}", p);
+            prop_assert!(p.en.starts_with("ignored "), "{}", p);
         }
         let (again, problems) = ExperimentConfig::from_query(&config.to_query());
         prop_assert!(problems.is_empty(), "{:?}", problems);
@@ -144,7 +144,7 @@ proptest! {
     #[test]
     fn stored_results_in_any_form_are_read_or_refused_in_words(text in any::<String>()) {
         if let Err(message) = records::from_json(&text) {
-            prop_assert!(message.starts_with("the stored results"), "{}", message);
+            prop_assert!(message.en.starts_with("the stored results"), "{}", message);
         }
     }
 
@@ -261,6 +261,8 @@ fn stored_run(id: u64) -> records::RunRecord {
         group: "playground".into(),
         config: ExperimentConfig::default(),
         device: "CPU".into(),
+        engine: Some("cpu".into()),
+        trial: false,
         series,
         status: records::RunStatus::Interrupted,
         started_ms: 0.0,

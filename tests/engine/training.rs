@@ -155,7 +155,7 @@ fn a_model_past_the_memory_budget_is_refused_in_words() {
     match Run::new(CpuBackend::with_memory_budget(budget), &config, fashion_mnist()) {
         Err(NormlabError::TooLarge { requested, limit, what }) => {
             assert_eq!(limit, budget);
-            assert!(requested > budget && what.contains("tensors together"), "{what}: {requested}");
+            assert!(requested > budget && what.en.contains("tensors together"), "{what}: {requested}");
         }
         Err(other) => panic!("expected TooLarge, got {other}"),
         Ok(_) => panic!("a model of several MB fit in a 1 MB budget"),
@@ -168,7 +168,7 @@ fn batch_norm_with_batch_of_one_is_refused() {
     let config = ExperimentConfig { batch_size: 1, ..ExperimentConfig::default() };
     match Run::new(CpuBackend::new(), &config, fashion_mnist()) {
         Err(NormlabError::InvalidConfig(message)) => {
-            assert!(message.contains("more than 1 value per channel"), "{message}")
+            assert!(message.en.contains("more than 1 value per channel"), "{message}")
         }
         Err(other) => panic!("expected InvalidConfig, got {other}"),
         Ok(_) => panic!("a BatchNorm run with batch 1 was accepted"),

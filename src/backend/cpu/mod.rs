@@ -59,22 +59,24 @@ struct CpuState {
 }
 
 impl CpuState {
-    /// Runs queued work until it is done or `budget_millis` have passed (None: no limit).
-    fn run_for(&mut self, budget_millis: Option<f64>) {
+    /// Runs queued work until `done()` (a read's command has run), the queue is empty, or
+    /// `budget_millis` have passed (None: no limit). Work recorded after the read waits
+    /// for a later read, so a read returns when its own work is done.
+    fn run_for(&mut self, budget_millis: Option<f64>, done: &dyn Fn() -> bool) {
         #[cfg(not(target_arch = "wasm32"))]
         {
             let pool = self.pool.clone();
-            parallel::with_pool(pool.as_ref(), || self.run_queued(budget_millis))
+            parallel::with_pool(pool.as_ref(), || self.run_queued(budget_millis, done))
         }
         #[cfg(target_arch = "wasm32")]
-        self.run_queued(budget_millis)
+        self.run_queued(budget_millis, done)
     }
 
-    fn run_queued(&mut self, budget_millis: Option<f64>) {
+    fn run_queued(&mut self, budget_millis: Option<f64>, done: &dyn Fn() -> bool) {
         let start = platform::now_millis();
         while let Some(command) = self.pending.pop_front() {
             command(&mut self.tensors);
-            if budget_millis.is_some_and(|budget| platform::now_millis() - start > budget) {
+            if done() || budget_millis.is_some_and(|budget| platform::now_millis() - start > budget) {
                 break;
             }
         }
@@ -192,7 +194,7 @@ impl Backend for CpuBackend {
     fn alloc(&mut self, len: usize, label: &str) -> Result<TensorId, NormlabError> {
         if len > MAX_TENSOR_ELEMENTS {
             return Err(NormlabError::TooLarge {
-                what: format!("tensor '{label}'"),
+                what: crate::words!("tensor '{label}'", "张量 '{label}'"),
                 requested: len as u64 * 4,
                 limit: MAX_TENSOR_ELEMENTS as u64 * 4,
             });
@@ -200,7 +202,10 @@ impl Backend for CpuBackend {
         let bytes = len as u64 * 4;
         if self.allocated + bytes > self.budget {
             return Err(NormlabError::TooLarge {
-                what: format!("the model's tensors together (up to '{label}')"),
+                what: crate::words!(
+                    "the model's tensors together (up to '{label}')",
+                    "模型的全部张量（直到 '{label}'）"
+                ),
                 requested: self.allocated + bytes,
                 limit: self.budget,
             });
@@ -505,7 +510,7 @@ impl Backend for CpuBackend {
                     return Ok(data);
                 }
                 let budget = if platform::IS_BROWSER { Some(SLICE_MILLIS) } else { None };
-                state.borrow_mut().run_for(budget);
+                state.borrow_mut().run_for(budget, &|| slot.borrow().is_some());
                 if slot.borrow().is_none() {
                     platform::yield_now().await;
                 }

@@ -1,7 +1,9 @@
 //! Acquiring the GPU once. Kernels and backends take a [`GpuContext`]; they never make
 //! devices themselves, so tests and the page inject the device they have.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use super::kernels::Pipelines;
 
 use crate::error::NormlabError;
 
@@ -13,6 +15,20 @@ pub struct AdapterDescription {
     pub description: String,
     /// Which API runs underneath: "WebGPU", "Vulkan", ...
     pub api: String,
+    /// The browser says this is a fallback adapter (`GPUAdapterInfo.isFallbackAdapter`:
+    /// a software implementation, or one with severe performance limits).
+    pub fallback: bool,
+}
+
+impl AdapterDescription {
+    /// Whether this adapter is a software renderer running on the CPU (a fallback adapter,
+    /// or one of the known software implementations by name), whose speed is the CPU's
+    /// shared with the page.
+    pub fn is_software(&self) -> bool {
+        const SOFTWARE: [&str; 6] = ["swiftshader", "llvmpipe", "lavapipe", "software", "basic render", "warp"];
+        let names = format!("{} {} {}", self.vendor, self.architecture, self.description).to_lowercase();
+        self.fallback || SOFTWARE.iter().any(|s| names.contains(s)) || self.architecture == "Cpu"
+    }
 }
 
 impl std::fmt::Display for AdapterDescription {
@@ -35,6 +51,9 @@ pub struct GpuContext {
     pub limits: wgpu::Limits,
     /// Set by wgpu's uncaptured-error and device-lost callbacks; read by the backend.
     pub(crate) fault: Arc<Mutex<Option<NormlabError>>>,
+    /// Every kernel's pipeline, compiled on first use and then shared by every backend
+    /// (every run) on this device: a second run starts without compiling a shader.
+    pipelines: Arc<OnceLock<Pipelines>>,
 }
 
 impl GpuContext {
@@ -67,7 +86,7 @@ impl GpuContext {
                 apply_limit_buckets: false,
             })
             .await
-            .map_err(|e| NormlabError::NoGpu(format!("no adapter ({e})")))?;
+            .map_err(|e| NormlabError::NoGpu(crate::words!("no adapter ({e})", "没有适配器（{e}）")))?;
         let limits = adapter.limits();
         let required_features = adapter.features() & wanted;
         let (device, queue) = adapter
@@ -80,7 +99,7 @@ impl GpuContext {
                 trace: wgpu::Trace::Off,
             })
             .await
-            .map_err(|e| NormlabError::NoGpu(format!("device request failed ({e})")))?;
+            .map_err(|e| NormlabError::NoGpu(crate::words!("device request failed ({e})", "请求设备失败（{e}）")))?;
 
         #[cfg(target_arch = "wasm32")]
         let adapter_description = browser_info;
@@ -92,6 +111,7 @@ impl GpuContext {
                 architecture: format!("{:?}", info.device_type),
                 description: info.name,
                 api: format!("{:?}", info.backend),
+                fallback: false,
             }
         };
         Ok(Self::from_parts(device, queue, adapter_description, limits))
@@ -120,7 +140,17 @@ impl GpuContext {
             let mut slot = on_lost.lock().unwrap_or_else(|p| p.into_inner());
             *slot = Some(NormlabError::DeviceLost(format!("{reason:?}: {message}")));
         });
-        GpuContext { device, queue, adapter, limits, fault }
+        GpuContext { device, queue, adapter, limits, fault, pipelines: Arc::default() }
+    }
+
+    /// The device's compiled pipelines (compiled here the first time).
+    pub(crate) fn pipelines(&self) -> Pipelines {
+        self.pipelines.get_or_init(|| Pipelines::new(&self.device)).clone()
+    }
+
+    /// Whether the pipelines have been compiled yet (the first run on a device pays for it).
+    pub fn pipelines_compiled(&self) -> bool {
+        self.pipelines.get().is_some()
     }
 
     /// The first error the device reported since the last call, if any.
@@ -146,32 +176,47 @@ mod browser {
     pub async fn adapter_description() -> Result<AdapterDescription, NormlabError> {
         let navigator = web_sys::window()
             .map(|w| JsValue::from(w.navigator()))
-            .ok_or_else(|| NormlabError::NoGpu("no browser window".into()))?;
+            .ok_or_else(|| NormlabError::NoGpu(crate::words!("no browser window", "没有浏览器窗口")))?;
         let gpu = Reflect::get(&navigator, &JsValue::from_str("gpu")).unwrap_or(JsValue::UNDEFINED);
         if gpu.is_undefined() || gpu.is_null() {
-            return Err(NormlabError::NoGpu("this browser has no navigator.gpu".into()));
+            return Err(NormlabError::NoGpu(crate::words!(
+                "this browser has no navigator.gpu",
+                "这个浏览器没有 navigator.gpu"
+            )));
         }
         let request = Reflect::get(&gpu, &JsValue::from_str("requestAdapter"))
             .ok()
             .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
-            .ok_or_else(|| NormlabError::NoGpu("navigator.gpu.requestAdapter is missing".into()))?;
-        let promise = request
-            .call0(&gpu)
-            .ok()
-            .and_then(|p| p.dyn_into::<js_sys::Promise>().ok())
-            .ok_or_else(|| NormlabError::NoGpu("requestAdapter failed".into()))?;
-        let adapter = wasm_bindgen_futures::JsFuture::from(promise)
-            .await
-            .map_err(|e| NormlabError::NoGpu(format!("requestAdapter failed: {e:?}")))?;
+            .ok_or_else(|| {
+                NormlabError::NoGpu(crate::words!(
+                    "navigator.gpu.requestAdapter is missing",
+                    "缺少 navigator.gpu.requestAdapter"
+                ))
+            })?;
+        let promise =
+            request.call0(&gpu).ok().and_then(|p| p.dyn_into::<js_sys::Promise>().ok()).ok_or_else(|| {
+                NormlabError::NoGpu(crate::words!("requestAdapter failed", "requestAdapter 调用失败"))
+            })?;
+        let adapter = wasm_bindgen_futures::JsFuture::from(promise).await.map_err(|e| {
+            NormlabError::NoGpu(crate::words!("requestAdapter failed: {e:?}", "requestAdapter 调用失败：{e:?}"))
+        })?;
         if adapter.is_null() || adapter.is_undefined() {
-            return Err(NormlabError::NoGpu("no WebGPU adapter is available".into()));
+            return Err(NormlabError::NoGpu(crate::words!(
+                "no WebGPU adapter is available",
+                "没有可用的 WebGPU 适配器"
+            )));
         }
         let info = Reflect::get(&adapter, &JsValue::from_str("info")).unwrap_or(JsValue::UNDEFINED);
+        // Older browsers put the flag on the adapter, newer ones on its info.
+        let flag = |object: &JsValue| {
+            Reflect::get(object, &JsValue::from_str("isFallbackAdapter")).ok().and_then(|v| v.as_bool())
+        };
         Ok(AdapterDescription {
             vendor: field(&info, "vendor"),
             architecture: field(&info, "architecture"),
             description: field(&info, "description"),
             api: "WebGPU".into(),
+            fallback: flag(&info).or_else(|| flag(&adapter)).unwrap_or(false),
         })
     }
 }

@@ -181,7 +181,9 @@ impl Kernel {
     }
 }
 
-/// Every pipeline, compiled once when the backend is made.
+/// Every pipeline, compiled once per device (see `GpuContext::pipelines`); cloning shares
+/// the compiled pipelines.
+#[derive(Clone)]
 pub struct Pipelines {
     pipelines: Vec<(Kernel, wgpu::ComputePipeline)>,
 }

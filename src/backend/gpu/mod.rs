@@ -3,7 +3,7 @@
 //!
 //! All direct `wgpu::` calls of the lab live in this folder.
 //!
-//! What is made once: pipelines (at construction), tensors (by `alloc`), uniform blocks
+//! What is made once: pipelines (per device, shared by every backend on it), tensors (by `alloc`), uniform blocks
 //! (deduplicated by content in one arena) and bind groups (cached by kernel, uniform and
 //! tensors). A training step therefore only records dispatches.
 
@@ -97,7 +97,7 @@ impl Drop for GpuBackend {
 
 impl GpuBackend {
     pub fn new(ctx: GpuContext) -> Self {
-        let pipelines = Pipelines::new(&ctx.device);
+        let pipelines = ctx.pipelines();
         let uniform_arena = ctx.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("uniform arena"),
             size: UNIFORM_ARENA_BYTES,
@@ -272,7 +272,8 @@ impl Backend for GpuBackend {
         let bytes = (len.max(1) * 4) as u64;
         let limit = self.ctx.limits.max_storage_buffer_binding_size.min(self.ctx.limits.max_buffer_size);
         if bytes > limit {
-            return Err(NormlabError::TooLarge { what: format!("tensor '{label}'"), requested: bytes, limit });
+            let what = crate::words!("tensor '{label}'", "张量 '{label}'");
+            return Err(NormlabError::TooLarge { what, requested: bytes, limit });
         }
         let buffer = self.ctx.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some(label),

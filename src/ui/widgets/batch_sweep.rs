@@ -9,11 +9,12 @@ use crate::chart::{draw_line_plot, Line, LinePlot, LineStyle, Scale};
 use crate::experiment::presets::{self, Preset, SWEEP_NORMS};
 use crate::nn::NormKind;
 use crate::records::RunRecord;
-use crate::ui::chart_canvas::{CanvasArea, ChartCanvas};
+use crate::ui::chart_canvas::{CanvasArea, ChartCanvas, Drawn};
 use crate::ui::i18n::*;
 use crate::ui::run_panel::RunPanel;
 use crate::ui::runs::RunStore;
 use crate::ui::trainer::{RunRequest, Trainer};
+use crate::ui::widgets::empty_chart_message;
 
 const GROUP: &str = "l5/batch-sweep";
 const ACCURACY: Msg =
@@ -54,18 +55,23 @@ pub fn BatchSweep() -> impl IntoView {
     let lang = lang();
     let preset = RwSignal::new(Preset::Quick);
 
-    let train = move |_| {
-        let p = preset.get_untracked();
+    let plan = move |p: Preset| {
         let l = lang.get_untracked();
-        let runs = SWEEP_NORMS
+        SWEEP_NORMS
             .iter()
             .flat_map(|&norm| {
                 presets::sweep_batch_sizes(p).into_iter().map(move |b| {
-                    RunRequest::new(presets::batch_sweep(norm, b, p), format!("{} · batch {b}", norm_title(norm, l)))
+                    RunRequest::new(
+                        presets::batch_sweep(norm, b, p),
+                        format!("{} · {} {b}", norm_title(norm, l), BATCH_SIZE.get(l)),
+                    )
                 })
             })
-            .collect();
-        trainer.start(GROUP, runs, |_| {});
+            .collect::<Vec<_>>()
+    };
+    let train = move |_| {
+        let runs = plan(preset.get_untracked());
+        trainer.start(GROUP, Some(preset.get_untracked()), runs, |_| {});
     };
     let sizes = move || presets::sweep_batch_sizes(Preset::Full);
     let series = move |value: fn(&RunRecord) -> Option<f64>| {
@@ -98,8 +104,12 @@ pub fn BatchSweep() -> impl IntoView {
             references: &[(10.0, pick(l, "chance (10 %)".into(), "随机猜测（10%）".into()))],
             y_range: Some((0.0, 100.0)),
         };
-        draw_line_plot(root, &plot)?;
-        Ok(serde_json::json!(lines.iter().map(|l| (l.label.clone(), l.points.clone())).collect::<Vec<_>>()).to_string())
+        let data = draw_line_plot(root, &plot)?;
+        Ok(Drawn {
+            summary: serde_json::json!(lines.iter().map(|l| (l.label.clone(), l.points.clone())).collect::<Vec<_>>())
+                .to_string(),
+            data: Some(data),
+        })
     };
     let draw_noise = move |root: &CanvasArea| {
         let l = lang.get();
@@ -114,8 +124,12 @@ pub fn BatchSweep() -> impl IntoView {
             references: &[],
             y_range: None,
         };
-        draw_line_plot(root, &plot)?;
-        Ok(serde_json::json!(lines.iter().map(|l| (l.label.clone(), l.points.clone())).collect::<Vec<_>>()).to_string())
+        let data = draw_line_plot(root, &plot)?;
+        Ok(Drawn {
+            summary: serde_json::json!(lines.iter().map(|l| (l.label.clone(), l.points.clone())).collect::<Vec<_>>())
+                .to_string(),
+            data: Some(data),
+        })
     };
     let table = move || {
         let l = lang.get();
@@ -138,7 +152,7 @@ pub fn BatchSweep() -> impl IntoView {
         view! {
             <table class="numbers" id="l5-sweep-table">
                 <caption>{RESULTS.get(l)}" (%)"</caption>
-                <thead><tr><th>"batch"</th>{sizes().into_iter().map(|b| view! { <th>{b}</th> }).collect_view()}</tr></thead>
+                <thead><tr><th scope="col">{BATCH_SIZE.get(l)}</th>{sizes().into_iter().map(|b| view! { <th>{b}</th> }).collect_view()}</tr></thead>
                 <tbody>{rows}</tbody>
             </table>
         }
@@ -146,11 +160,11 @@ pub fn BatchSweep() -> impl IntoView {
     view! {
         <div class="widget batch-sweep">
             <div class="controls">
-                <PresetChoice name="l5-preset" value=preset />
+                <PresetChoice name="l5-preset" value=preset plan=plan />
                 <TrainButton id="l5-train" label=RUN_ALL on_click=train />
             </div>
-            <ChartCanvas id="l5-accuracy" draw=draw_accuracy height=380 label=Signal::derive(move || ACCURACY.get(lang.get()).to_string()) />
-            <ChartCanvas id="l5-noise" draw=draw_noise height=340 label=Signal::derive(move || NOISE.get(lang.get()).to_string()) />
+            <ChartCanvas id="l5-accuracy" empty_message=empty_chart_message() draw=draw_accuracy height=380 label=Signal::derive(move || ACCURACY.get(lang.get()).to_string()) />
+            <ChartCanvas id="l5-noise" empty_message=empty_chart_message() draw=draw_noise height=340 label=Signal::derive(move || NOISE.get(lang.get()).to_string()) />
             {table}
             <RunPanel group=GROUP />
         </div>

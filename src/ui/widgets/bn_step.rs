@@ -15,15 +15,17 @@ const FC: Msg = Msg { en: "fully connected [N=4, F=3]", zh: "全连接 [N=4, F=3
 const CONV: Msg = Msg { en: "convolutional [N=2, C=2, H=2, W=2]", zh: "卷积 [N=2, C=2, H=2, W=2]" };
 const AFFINE: Msg = Msg { en: "Learnable γ and β (affine)", zh: "可学习的 γ 和 β(affine)" };
 const INPUT: Msg = Msg { en: "Input x (editable)", zh: "输入 x（可编辑）" };
-const UPSTREAM: Msg =
-    Msg { en: "Upstream gradient dy = ∂L/∂y (editable)", zh: "上游梯度 dy = ∂L/∂y（可编辑）" };
+const UPSTREAM: Msg = Msg { en: "Upstream gradient (editable)", zh: "上游梯度（可编辑）" };
 const STATS: Msg = Msg {
     en: "Statistics (click a column to highlight the cells it is computed from)",
     zh: "统计量（点击一列，高亮计算它所用的单元格）",
 };
 const FORWARD: Msg = Msg { en: "Forward", zh: "前向" };
 const BACKWARD: Msg = Msg { en: "Backward", zh: "反向" };
-const CHECKS: Msg = Msg { en: "Checks", zh: "检验" };
+const CHECKS: Msg = Msg {
+    en: "Checks, per feature or channel, up to rounding",
+    zh: "检验（对每个特征或通道，在舍入误差以内）",
+};
 const SAMPLE: Msg = Msg { en: "sample", zh: "样本" };
 
 #[derive(Clone, Copy, PartialEq)]
@@ -120,7 +122,7 @@ pub fn BnStep() -> impl IntoView {
             .flat_map(|ch| (0..s).map(move |p| (ch, p)))
             .map(|(ch, p)| {
                 view! {
-                    <th scope="col" class:shared=move || selected.get() == ch on:click=move |_| selected.set(ch)>
+                    <th scope="col" class="formula" class:shared=move || selected.get() == ch on:click=move |_| selected.set(ch)>
                         {l.column(ch, p)}
                     </th>
                 }
@@ -140,7 +142,7 @@ pub fn BnStep() -> impl IntoView {
             .collect_view();
         view! {
             <table class="numbers grid" id=id>
-                <thead><tr><th></th>{header}</tr></thead>
+                <thead><tr><td></td>{header}</tr></thead>
                 <tbody>{rows}</tbody>
             </table>
         }
@@ -172,11 +174,14 @@ pub fn BnStep() -> impl IntoView {
         let l = layout.get();
         let (_, c, _) = l.shape();
         let r = results.get().unwrap_or_default();
+        let zh = lang.get() == Lang::Zh;
+        let say = |en: &'static str, zh_text: &'static str| if zh { zh_text } else { en };
         let value_row = |name: &'static str, values: Vec<f32>| {
             let cells = (0..c)
                 .map(|ch| view! { <td class:shared=move || selected.get() == ch>{values.get(ch).copied().map(number).unwrap_or_default()}</td> })
                 .collect_view();
-            view! { <tr><th scope="row">{name}</th>{cells}</tr> }
+            // Row heads that are formulas are marked so (they are not words to translate).
+            view! { <tr><th scope="row" class:formula=name.contains('=') || name.starts_with('Σ')>{name}</th>{cells}</tr> }
         };
         let edit_row = |name: &'static str, values: RwSignal<Vec<f32>>| {
             let cells = (0..c)
@@ -214,14 +219,14 @@ pub fn BnStep() -> impl IntoView {
                 .collect()
         };
         let header = (0..c)
-            .map(|ch| view! { <th scope="col" class:shared=move || selected.get() == ch on:click=move |_| selected.set(ch)>{l.column(ch, 0).split(' ').next().unwrap_or("").to_string()}</th> })
+            .map(|ch| view! { <th scope="col" class="formula" class:shared=move || selected.get() == ch on:click=move |_| selected.set(ch)>{l.column(ch, 0).split(' ').next().unwrap_or("").to_string()}</th> })
             .collect_view();
         view! {
             <table class="numbers" id="l2-stats">
-                <thead><tr><th></th>{header}</tr></thead>
+                <thead><tr><td></td>{header}</tr></thead>
                 <tbody>
-                    {value_row("μ (batch mean)", r.mean.clone())}
-                    {value_row("σ² (biased variance)", r.var.clone())}
+                    {value_row(say("μ (batch mean)", "μ（批均值）"), r.mean.clone())}
+                    {value_row(say("σ² (biased variance)", "σ²（有偏方差）"), r.var.clone())}
                     {value_row("rstd = 1/√(σ² + ε)", r.rstd.clone())}
                     {edit_row("γ", gamma)}
                     {edit_row("β", beta)}
@@ -229,8 +234,8 @@ pub fn BnStep() -> impl IntoView {
                     {value_row("dβ = Σ dy", r.dbeta.clone())}
                     {value_row("Σ dx", sums(&r.dx, None))}
                     {value_row("Σ dx·x̂", sums(&r.dx, Some(&r.x_hat)))}
-                    {value_row("running mean (momentum 0.1)", r.running_mean.clone())}
-                    {value_row("running var (unbiased)", r.running_var.clone())}
+                    {value_row(say("running mean (momentum 0.1)", "滑动均值（动量 0.1）"), r.running_mean.clone())}
+                    {value_row(say("running var (unbiased)", "滑动方差（无偏）"), r.running_var.clone())}
                 </tbody>
             </table>
         }
@@ -262,22 +267,22 @@ pub fn BnStep() -> impl IntoView {
                 {move || {
                     let _ = layout.get();
                     view! {
-                        <h4>{tr(INPUT)}</h4>
+                        <h3>{tr(INPUT)}</h3>
                         {grid("l2-x", Box::new(editable(x, "x")))}
-                        <h4>{tr(STATS)}</h4>
+                        <h3>{tr(STATS)}</h3>
                         {per_channel}
-                        <h4>{tr(FORWARD)}": x̂ = (x − μ)·rstd"</h4>
+                        <h3>{tr(FORWARD)}": "<span class="formula">"x̂ = (x − μ)·rstd"</span></h3>
                         {grid("l2-xhat", Box::new(shown(|r| &r.x_hat)))}
-                        <h4>{tr(FORWARD)}": y = γ·x̂ + β"</h4>
+                        <h3>{tr(FORWARD)}": "<span class="formula">"y = γ·x̂ + β"</span></h3>
                         {grid("l2-y", Box::new(shown(|r| &r.y)))}
-                        <h4>{tr(UPSTREAM)}</h4>
+                        <h3>{tr(UPSTREAM)}": "<span class="formula">"dy = ∂L/∂y"</span></h3>
                         {grid("l2-dy", Box::new(editable(dy, "dy")))}
-                        <h4>{tr(BACKWARD)}": dx = γ·rstd·(dy − mean(dy) − x̂·mean(dy·x̂))"</h4>
+                        <h3>{tr(BACKWARD)}": "<span class="formula">"dx = γ·rstd·(dy − mean(dy) − x̂·mean(dy·x̂))"</span></h3>
                         {grid("l2-dx", Box::new(shown(|r| &r.dx)))}
                     }
                 }}
             </div>
-            <p class="muted">{tr(CHECKS)}": Σ dx = 0, Σ dx·x̂ = 0 (up to rounding), per feature or channel."</p>
+            <p class="muted">{tr(CHECKS)}": "<span class="formula">"Σ dx = 0, Σ dx·x̂ = 0"</span></p>
         </div>
     }
 }

@@ -22,18 +22,21 @@ pub fn Comparison<F>(
     #[prop(optional)] children: Option<Children>,
 ) -> impl IntoView
 where
-    F: Fn(Preset, Lang) -> Vec<RunRequest> + 'static,
+    F: Fn(Preset, Lang) -> Vec<RunRequest> + Clone + 'static,
 {
     let trainer = expect_context::<Trainer>();
     let lang = lang();
     let preset = RwSignal::new(Preset::Quick);
+    let plan = move |p: Preset| make(p, lang.get_untracked());
+    let for_choice = plan.clone();
     let train = move |_| {
-        trainer.start(group, make(preset.get_untracked(), lang.get_untracked()), |_| {});
+        let p = preset.get_untracked();
+        trainer.start(group, Some(p), plan(p), |_| {});
     };
     view! {
         <div class="widget comparison">
             <div class="controls">
-                <PresetChoice name=ids[0] value=preset />
+                <PresetChoice name=ids[0] value=preset plan=for_choice />
                 {children.map(|c| c())}
                 <TrainButton id=ids[1] label=button on_click=train />
             </div>

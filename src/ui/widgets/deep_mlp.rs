@@ -7,11 +7,12 @@ use super::{PresetChoice, TrainButton, TrainingChart};
 use crate::chart::{draw_histogram_grid, draw_line_plot, histograms::HistogramCell, Line, LinePlot, LineStyle, Scale};
 use crate::experiment::presets::{self, BadInit, Preset};
 use crate::experiment::ProbeReport;
-use crate::ui::chart_canvas::{CanvasArea, ChartCanvas};
+use crate::ui::chart_canvas::{CanvasArea, ChartCanvas, Drawn};
 use crate::ui::i18n::*;
 use crate::ui::run_panel::RunPanel;
 use crate::ui::runs::RunStore;
 use crate::ui::trainer::{JobEvent, RunRequest, Trainer};
+use crate::ui::widgets::empty_chart_message;
 
 const GROUP: &str = "l1/deep-mlp";
 const TITLE: Msg = Msg {
@@ -46,13 +47,13 @@ pub fn DeepMlp() -> impl IntoView {
     let latest: RwSignal<[Option<ProbeReport>; 2]> = RwSignal::new([None, None]);
     let colours = RwSignal::new([0usize, 1usize]);
 
-    let train = move |_| {
+    let plan = move |p: Preset| {
         let l = lang.get_untracked();
-        let bad = init.get_untracked();
-        let runs = [false, true]
+        let bad = init.get();
+        [false, true]
             .map(|bn| {
                 let mut request = RunRequest::new(
-                    presets::deep_mlp(bad, bn, preset.get_untracked()),
+                    presets::deep_mlp(bad, bn, p),
                     format!(
                         "{} · {}",
                         if bn { WITH_BN.get(l) } else { WITHOUT_BN.get(l) },
@@ -62,9 +63,12 @@ pub fn DeepMlp() -> impl IntoView {
                 request.probes = Some(presets::deep_mlp_probes());
                 request
             })
-            .to_vec();
+            .to_vec()
+    };
+    let train = move |_| {
+        let runs = untrack(|| plan(preset.get_untracked()));
         latest.set([None, None]);
-        trainer.start(GROUP, runs, move |event| match event {
+        trainer.start(GROUP, Some(preset.get_untracked()), runs, move |event| match event {
             JobEvent::Started { run, record } => {
                 let colour =
                     store.records.with_untracked(|r| r.iter().find(|x| x.id == record).map(|x| x.series.colour));
@@ -99,12 +103,12 @@ pub fn DeepMlp() -> impl IntoView {
             .collect();
         let steps: Vec<String> = probes.iter().map(|p| p.as_ref().map_or("–".into(), |p| p.step.to_string())).collect();
         let title = format!("{} ({} {})", HISTOGRAMS.get(l), STEP.get(l), steps.join(" / "));
-        draw_histogram_grid(root, &title, &columns, &rows)?;
+        let data = draw_histogram_grid(root, &title, &columns, &rows)?;
         let summary: Vec<Vec<(f32, f32)>> = probes
             .iter()
             .map(|p| p.as_ref().map_or(Vec::new(), |p| p.activations.iter().map(|a| (a.std, a.saturated)).collect()))
             .collect();
-        Ok(serde_json::json!({ "std_saturated": summary }).to_string())
+        Ok(Drawn { summary: serde_json::json!({ "std_saturated": summary }).to_string(), data: Some(data) })
     };
     let draw_norms = move |root: &CanvasArea| {
         let l = lang.get();
@@ -133,10 +137,10 @@ pub fn DeepMlp() -> impl IntoView {
             references: &[],
             y_range: None,
         };
-        draw_line_plot(root, &plot)?;
+        let data = draw_line_plot(root, &plot)?;
         let summary: Vec<Vec<f32>> =
             probes.iter().map(|p| p.as_ref().map_or(Vec::new(), |p| p.weight_grad_norms.clone())).collect();
-        Ok(serde_json::json!({ "grad_norms": summary }).to_string())
+        Ok(Drawn { summary: serde_json::json!({ "grad_norms": summary }).to_string(), data: Some(data) })
     };
     let pick_init = move |bad: BadInit, msg: Msg| {
         view! {
@@ -155,15 +159,15 @@ pub fn DeepMlp() -> impl IntoView {
                     {pick_init(BadInit::TooSmall, TOO_SMALL)}
                     {pick_init(BadInit::TooLarge, TOO_LARGE)}
                 </fieldset>
-                <PresetChoice name="l1-preset" value=preset />
+                <PresetChoice name="l1-preset" value=preset plan=plan />
                 <TrainButton id="l1-train" label=RUN_BOTH on_click=train />
             </div>
             <Show when=waiting>
                 <p class="muted">{tr(WAITING)}</p>
             </Show>
-            <ChartCanvas id="l1-histograms" draw=draw_histograms width=900 height=760
+            <ChartCanvas id="l1-histograms" empty_message=empty_chart_message() draw=draw_histograms width=900 height=760
                 label=Signal::derive(move || HISTOGRAMS.get(lang.get()).to_string()) />
-            <ChartCanvas id="l1-grad-norms" draw=draw_norms width=900 height=320
+            <ChartCanvas id="l1-grad-norms" empty_message=empty_chart_message() draw=draw_norms width=900 height=320
                 label=Signal::derive(move || GRAD_NORMS.get(lang.get()).to_string()) />
             <TrainingChart group=GROUP id="l1-chart" title=TITLE />
             <RunPanel group=GROUP />

@@ -198,16 +198,22 @@ pub fn FamilyTable() -> impl IntoView {
     let lang = lang();
     let preset = RwSignal::new(Preset::Quick);
     const GROUP: &str = "l8/family";
-    let train = move |_| {
-        let p = preset.get_untracked();
-        let runs = FAMILY
+    let plan = move |p: Preset| {
+        FAMILY
             .iter()
             .flat_map(|&k| {
-                [2usize, 128]
-                    .map(move |b| RunRequest::new(presets::family(k, b, p), format!("{} · batch {b}", kind_name(k))))
+                [2usize, 128].map(move |b| {
+                    RunRequest::new(
+                        presets::family(k, b, p),
+                        format!("{} · {} {b}", kind_name(k), BATCH_SIZE.get(lang.get_untracked())),
+                    )
+                })
             })
-            .collect();
-        trainer.start(GROUP, runs, |_| {});
+            .collect::<Vec<_>>()
+    };
+    let train = move |_| {
+        let runs = plan(preset.get_untracked());
+        trainer.start(GROUP, Some(preset.get_untracked()), runs, |_| {});
     };
     let table = move || {
         let l = lang.get();
@@ -227,7 +233,7 @@ pub fn FamilyTable() -> impl IntoView {
         view! {
             <table class="numbers family" id="l8-table">
                 <thead><tr>
-                    <th></th>
+                    <td></td>
                     <th>{pick(l, "accuracy at batch 2 (%)".into(), "批大小 2 的准确率（%）".into())}</th>
                     <th>{pick(l, "accuracy at batch 128 (%)".into(), "批大小 128 的准确率（%）".into())}</th>
                     <th>{pick(l, "depends on the batch?".into(), "依赖批？".into())}</th>
@@ -241,7 +247,7 @@ pub fn FamilyTable() -> impl IntoView {
     view! {
         <div class="widget family-table">
             <div class="controls">
-                <PresetChoice name="l8-preset" value=preset />
+                <PresetChoice name="l8-preset" value=preset plan=plan />
                 <TrainButton id="l8-train" label=MEASURE on_click=train />
             </div>
             {table}

@@ -72,27 +72,42 @@ pub fn HighLr(lesson: &'static str) -> impl IntoView {
         p
     });
 
-    let train = move |_| {
+    // The runs of a preset: the one chosen with the sliders' settings, the others as
+    // they come (for their descriptions and times).
+    let plan = move |p: Preset| {
         let l = lang.get_untracked();
-        let runs = configs()
+        let chosen = if p == preset.get() {
+            configs()
+        } else {
+            [false, true].map(|bn| ExperimentConfig {
+                dataset: dataset.get(),
+                seed: seed.get(),
+                ..presets::high_lr(bn, p)
+            })
+        };
+        chosen
             .into_iter()
             .map(|c| {
                 let bn = if c.norms.iter().any(|n| n.has_running_stats()) { WITH_BN } else { WITHOUT_BN };
                 let label = format!(
-                    "{} · lr {} · {}",
+                    "{} · {} {} · {}",
                     bn.get(l),
+                    pick(l, "lr".into(), "学习率".into()),
                     crate::experiment::config::format_lr(c.learning_rate),
-                    c.dataset.title()
+                    if l == Lang::Zh { c.dataset.title_zh() } else { c.dataset.title() }
                 );
                 RunRequest::new(c, label)
             })
-            .collect();
-        trainer.start(GROUP, runs, |_| {});
+            .collect::<Vec<_>>()
+    };
+    let train = move |_| {
+        let runs = untrack(|| plan(preset.get_untracked()));
+        trainer.start(GROUP, Some(preset.get_untracked()), runs, |_| {});
     };
     view! {
         <div class="widget high-lr">
             <div class="controls">
-                <PresetChoice name="l4-preset" value=choose_preset />
+                <PresetChoice name="l4-preset" value=choose_preset plan=plan />
                 <LearningRateSlider id="l4-lr" value=lr />
                 <BatchSizeSlider id="l4-batch" value=batch />
                 <EpochsInput id="l4-epochs" value=epochs />

@@ -12,17 +12,20 @@ mod names;
 mod noise_vs_mask;
 mod playground;
 mod practice;
+mod preset;
 mod regularizers;
 mod why_bn;
 
 use leptos::prelude::*;
 
-use super::chart_canvas::{CanvasArea, ChartCanvas};
+use super::chart_canvas::{CanvasArea, ChartCanvas, Drawn};
 use super::i18n::*;
 use super::runs::RunStore;
-use crate::chart::{draw_training_chart, RunSeries, TrainingChartText};
+use crate::chart::training::{draw_training_chart_with, LossAxis, TrainingKey};
+use crate::chart::{RunSeries, TrainingChartText};
 use crate::experiment::config::{format_lr, BATCH_SIZE_RANGE, EPOCHS_RANGE};
-use crate::experiment::presets::Preset;
+use crate::experiment::Outcome;
+pub use preset::PresetChoice;
 
 /// The live piece called `name` in lesson `lesson`.
 pub fn live(name: &str, lesson: &'static str) -> AnyView {
@@ -45,23 +48,30 @@ pub fn live(name: &str, lesson: &'static str) -> AnyView {
         "redundant-bias" => view! { <practice::RedundantBias /> }.into_any(),
         "clipping" => view! { <practice::Clipping /> }.into_any(),
         "playground" => view! { <playground::Playground lesson=lesson /> }.into_any(),
-        other => view! { <p class="alert">"Unknown live piece: " {other.to_string()}</p> }.into_any(),
+        // A lesson names a piece the page does not have: a bug in the lesson, said plainly.
+        other => view! { <p class="alert">"Unknown live piece / 未知的实验组件: " {other.to_string()}</p> }.into_any(),
     }
 }
 
-/// The runs of `group` as chart series, their notes in the page's language.
+/// The runs of `group` as chart series, each failed run's note (from the same verdict as
+/// its status line) in the page's language.
 pub fn chart_series(store: &RunStore, group: &str, lang: Lang) -> Vec<RunSeries> {
     store
         .group(group)
         .into_iter()
         .map(|r| {
+            let not_learning = matches!(r.outcome(), Some(Outcome::Finished { not_learning: true, .. }));
             let mut s = r.series;
-            if s.note.as_deref() == Some("not learning") {
-                s.note = Some(NOT_LEARNING.get(lang).to_string());
-            }
+            s.note = (not_learning && !r.trial).then(|| NOT_LEARNING.get(lang).to_string());
             s
         })
         .collect()
+}
+
+/// What a chart of runs says before there is any run to draw.
+pub fn empty_chart_message() -> Signal<String> {
+    let lang = lang();
+    Signal::derive(move || NO_RUNS_CHART.get(lang.get()).to_string())
 }
 
 /// The loss-and-accuracy chart of a group's runs, with a switch for a logarithmic loss axis.
@@ -85,20 +95,29 @@ pub fn TrainingChart(
             accuracy_label: ACCURACY_AXIS.get(l),
             diverged: DIVERGED.get(l),
         };
-        draw_training_chart(root, &runs, &text, log_loss.get())?;
+        let key = TrainingKey {
+            batch_loss: KEY_BATCH.get(l),
+            epoch_mean: KEY_EPOCH.get(l),
+            test_accuracy: KEY_ACCURACY.get(l),
+        };
+        let data = draw_training_chart_with(root, &runs, &text, &key, LossAxis::from_log_switch(log_loss.get()))?;
         let summary: Vec<serde_json::Value> = runs
             .iter()
             .map(|r| {
                 serde_json::json!({
                     "label": r.label,
                     "losses": r.batch_losses.iter().map(|p| p.1).collect::<Vec<_>>(),
+                    "epoch_losses": r.epochs.iter().map(|e| e.train_loss).collect::<Vec<_>>(),
                     "test_accuracy": r.epochs.iter().map(|e| e.test_accuracy).collect::<Vec<_>>(),
                     "diverged_at": r.diverged_at,
                     "note": r.note,
                 })
             })
             .collect();
-        Ok(serde_json::Value::Array(summary).to_string())
+        // What was drawn, for tests and anyone inspecting the page: the runs' numbers, the
+        // loss axis's range (data units, and whether logarithmic) and the legend's styles.
+        let summary = serde_json::json!({ "runs": summary, "loss_axis": data.y_range, "legend": data.legend });
+        Ok(Drawn { summary: summary.to_string(), data: Some(data) })
     };
     let label = Signal::derive(move || title.get(lang.get()).to_string());
     let caption = Signal::derive(move || CHART_CAPTION.get(lang.get()).to_string());
@@ -110,7 +129,7 @@ pub fn TrainingChart(
                 {tr(LOG_SCALE)}
             </label>
         </div>
-        <ChartCanvas id=id draw=draw label=label caption=caption />
+        <ChartCanvas id=id draw=draw label=label caption=caption empty_message=empty_chart_message() />
     }
 }
 
@@ -153,18 +172,41 @@ pub fn BatchSizeSlider(id: &'static str, value: RwSignal<usize>) -> impl IntoVie
     }
 }
 
+/// The number of epochs, within the range a run may have; a number outside it is brought
+/// into the range, and the field says so.
 #[component]
 pub fn EpochsInput(id: &'static str, value: RwSignal<usize>) -> impl IntoView {
+    let lang = lang();
+    let clamped: RwSignal<Option<String>> = RwSignal::new(None);
     view! {
         <div class="control">
             <label for=id>{tr(EPOCHS)}</label>
             <input id=id type="number" min=EPOCHS_RANGE.0 max=EPOCHS_RANGE.1
                 prop:value=move || value.get().to_string()
                 on:change=move |ev| {
-                    if let Ok(v) = event_target_value(&ev).parse::<usize>() {
-                        value.set(v.clamp(EPOCHS_RANGE.0, EPOCHS_RANGE.1));
+                    let typed = event_target_value(&ev);
+                    match typed.trim().parse::<i64>() {
+                        Ok(v) => {
+                            let kept = v.clamp(EPOCHS_RANGE.0 as i64, EPOCHS_RANGE.1 as i64) as usize;
+                            clamped.set((kept as i64 != v).then_some(typed));
+                            value.set(kept);
+                        }
+                        Err(_) => {
+                            clamped.set(Some(typed));
+                            value.update(|_| {});
+                        }
                     }
                 } />
+            {move || clamped.get().map(|typed| {
+                let (low, high, now) = (EPOCHS_RANGE.0, EPOCHS_RANGE.1, value.get());
+                view! {
+                    <p class="note field-note" role="status">{pick(
+                        lang.get(),
+                        format!("{typed} is not an epoch count from {low} to {high}: using {now}."),
+                        format!("{typed} 不是 {low} 到 {high} 之间的 epoch 数：改用 {now}。"),
+                    )}</p>
+                }
+            })}
         </div>
     }
 }
@@ -180,28 +222,5 @@ pub fn TrainButton(id: &'static str, label: Msg, on_click: impl Fn(leptos::ev::M
             <button class="train" id=id on:click=on_click
                 prop:disabled=move || trainer.is_busy() || !device.ready()>{tr(label)}</button>
         </div>
-    }
-}
-
-/// Smoke test, quick or full preset, as radio buttons.
-#[component]
-pub fn PresetChoice(name: &'static str, value: RwSignal<Preset>) -> impl IntoView {
-    let option = move |preset: Preset, msg: Msg| {
-        view! {
-            <label class="radio">
-                <input type="radio" name=name value=preset.name()
-                    prop:checked=move || value.get() == preset
-                    on:change=move |_| value.set(preset) />
-                {tr(msg)}
-            </label>
-        }
-    };
-    view! {
-        <fieldset class="preset">
-            <legend>{tr(PRESET)}</legend>
-            {option(Preset::Smoke, SMOKE)}
-            {option(Preset::Quick, QUICK)}
-            {option(Preset::Full, FULL)}
-        </fieldset>
     }
 }

@@ -8,11 +8,12 @@ use super::{PresetChoice, TrainButton, TrainingChart};
 use crate::chart::{draw_line_plot, Line, LinePlot, LineStyle, Scale};
 use crate::experiment::presets::{self, Preset};
 use crate::experiment::ProbeReport;
-use crate::ui::chart_canvas::{CanvasArea, ChartCanvas};
+use crate::ui::chart_canvas::{CanvasArea, ChartCanvas, Drawn};
 use crate::ui::i18n::*;
 use crate::ui::run_panel::RunPanel;
 use crate::ui::runs::RunStore;
 use crate::ui::trainer::{JobEvent, RunRequest, Trainer};
+use crate::ui::widgets::empty_chart_message;
 
 const GROUP: &str = "l3/names";
 const MOMENTA: [f32; 2] = [0.1, 0.001];
@@ -39,8 +40,8 @@ const BATCH: Msg = Msg { en: "batch", zh: "批" };
 const EVAL: Msg = Msg { en: "eval mode", zh: "评估模式" };
 const TRAIN_MODE: Msg = Msg { en: "train mode", zh: "训练模式" };
 
-fn momentum_label(i: usize) -> String {
-    format!("momentum {}", MOMENTA[i])
+fn momentum_label(i: usize, lang: Lang) -> String {
+    pick(lang, format!("momentum {}", MOMENTA[i]), format!("动量 {}", MOMENTA[i]))
 }
 
 #[component]
@@ -54,20 +55,23 @@ pub fn NamesModel() -> impl IntoView {
     let names: RwSignal<[Vec<String>; 2]> = RwSignal::new([Vec::new(), Vec::new()]);
     let colours = RwSignal::new([0usize, 1usize]);
 
-    let train = move |_| {
-        let p = preset.get_untracked();
-        let runs = (0..2)
+    let plan = move |p: Preset| {
+        (0..2)
             .map(|i| {
                 let config = presets::names_model(MOMENTA[i], p);
-                let mut request = RunRequest::new(config, format!("BatchNorm · {}", momentum_label(i)));
+                let mut request =
+                    RunRequest::new(config, format!("BatchNorm · {}", momentum_label(i, lang.get_untracked())));
                 request.probes = Some(presets::names_probes(p));
                 request.sample_names = 12;
                 request
             })
-            .collect();
+            .collect::<Vec<_>>()
+    };
+    let train = move |_| {
+        let runs = plan(preset.get_untracked());
         history.set([Vec::new(), Vec::new()]);
         names.set([Vec::new(), Vec::new()]);
-        trainer.start(GROUP, runs, move |event| match event {
+        trainer.start(GROUP, Some(preset.get_untracked()), runs, move |event| match event {
             JobEvent::Started { run, record } => {
                 let colour =
                     store.records.with_untracked(|r| r.iter().find(|x| x.id == record).map(|x| x.series.colour));
@@ -92,13 +96,13 @@ pub fn NamesModel() -> impl IntoView {
                     .filter_map(|r| pick_stat(r, u).map(|(run, batch)| (r.step as f64, run, batch)))
                     .collect();
                 lines.push(Line {
-                    label: format!("{} · {}", RUNNING.get(l), momentum_label(i)),
+                    label: format!("{} · {}", RUNNING.get(l), momentum_label(i, l)),
                     points: values.iter().map(|v| (v.0, v.1 as f64)).collect(),
                     colour: c[i],
                     style: if i == 0 { LineStyle::Solid } else { LineStyle::Dashed },
                 });
                 lines.push(Line {
-                    label: format!("{} · {}", BATCH.get(l), momentum_label(i)),
+                    label: format!("{} · {}", BATCH.get(l), momentum_label(i, l)),
                     points: values.iter().map(|v| (v.0, v.2 as f64)).collect(),
                     colour: c[i],
                     style: LineStyle::Faint,
@@ -115,9 +119,9 @@ pub fn NamesModel() -> impl IntoView {
             references: &[],
             y_range: None,
         };
-        draw_line_plot(root, &plot)?;
+        let data = draw_line_plot(root, &plot)?;
         let summary: Vec<Vec<(f64, f64)>> = lines.iter().map(|l| l.points.clone()).collect();
-        Ok(serde_json::json!({ "lines": summary }).to_string())
+        Ok(Drawn { summary: serde_json::json!({ "lines": summary }).to_string(), data: Some(data) })
     };
     fn mean_of(r: &ProbeReport, u: usize) -> Option<(f32, f32)> {
         let n = r.norms.first()?;
@@ -142,13 +146,13 @@ pub fn NamesModel() -> impl IntoView {
                     })
                     .collect();
                 lines.push(Line {
-                    label: format!("{} · {}", EVAL.get(l), momentum_label(i)),
+                    label: format!("{} · {}", EVAL.get(l), momentum_label(i, l)),
                     points: evals.iter().map(|e| (e.0, e.1)).collect(),
                     colour: c[i],
                     style: LineStyle::SolidWithPoints,
                 });
                 lines.push(Line {
-                    label: format!("{} · {}", TRAIN_MODE.get(l), momentum_label(i)),
+                    label: format!("{} · {}", TRAIN_MODE.get(l), momentum_label(i, l)),
                     points: evals.iter().map(|e| (e.0, e.2)).collect(),
                     colour: c[i],
                     style: LineStyle::Dashed,
@@ -165,9 +169,9 @@ pub fn NamesModel() -> impl IntoView {
             references: &[(27f64.ln(), "ln 27".into())],
             y_range: None,
         };
-        draw_line_plot(root, &plot)?;
+        let data = draw_line_plot(root, &plot)?;
         let summary: Vec<Vec<(f64, f64)>> = lines.iter().map(|l| l.points.clone()).collect();
-        Ok(serde_json::json!({ "lines": summary }).to_string())
+        Ok(Drawn { summary: serde_json::json!({ "lines": summary }).to_string(), data: Some(data) })
     };
     let sampled = move || {
         names.with(|n| {
@@ -176,7 +180,7 @@ pub fn NamesModel() -> impl IntoView {
                 .map(|i| {
                     view! {
                         <div class="samples">
-                            <h5>{momentum_label(i)}</h5>
+                            <h4>{momentum_label(i, lang.get())}</h4>
                             <ul class="names">{n[i].iter().map(|name| view! { <li>{name.clone()}</li> }).collect_view()}</ul>
                         </div>
                     }
@@ -187,7 +191,7 @@ pub fn NamesModel() -> impl IntoView {
     view! {
         <div class="widget names-model">
             <div class="controls">
-                <PresetChoice name="l3-preset" value=preset />
+                <PresetChoice name="l3-preset" value=preset plan=plan />
                 <div class="control">
                     <label for="l3-unit">{tr(UNIT)}</label>
                     <select id="l3-unit" prop:value=move || unit.get().to_string()
@@ -198,13 +202,13 @@ pub fn NamesModel() -> impl IntoView {
                 <TrainButton id="l3-train" label=RUN_BOTH on_click=train />
             </div>
             <TrainingChart group=GROUP id="l3-chart" title=TITLE />
-            <ChartCanvas id="l3-running-mean" draw=draw_means height=340
+            <ChartCanvas id="l3-running-mean" empty_message=empty_chart_message() draw=draw_means height=340
                 label=Signal::derive(move || MEANS.get(lang.get()).to_string()) />
-            <ChartCanvas id="l3-running-var" draw=draw_vars height=340
+            <ChartCanvas id="l3-running-var" empty_message=empty_chart_message() draw=draw_vars height=340
                 label=Signal::derive(move || VARS.get(lang.get()).to_string()) />
-            <ChartCanvas id="l3-modes" draw=draw_modes height=340
+            <ChartCanvas id="l3-modes" empty_message=empty_chart_message() draw=draw_modes height=340
                 label=Signal::derive(move || MODES.get(lang.get()).to_string()) />
-            <h4>{tr(SAMPLES)}</h4>
+            <h3>{tr(SAMPLES)}</h3>
             <div class="sampled" id="l3-samples">{sampled}</div>
             <RunPanel group=GROUP />
         </div>

@@ -10,7 +10,7 @@ use crate::chart::{draw_line_plot, Line, LinePlot, LineStyle, Scale};
 use crate::data::DatasetId;
 use crate::experiment::demos::{dropout_masks, normalized_across_batches};
 use crate::experiment::Histogram;
-use crate::ui::chart_canvas::{CanvasArea, ChartCanvas};
+use crate::ui::chart_canvas::{CanvasArea, ChartCanvas, Drawn};
 use crate::ui::fetch::load_dataset;
 use crate::ui::i18n::*;
 
@@ -62,7 +62,7 @@ pub fn NoiseVsMask() -> impl IntoView {
     });
     let draw = move |root: &CanvasArea| {
         let l = lang.get();
-        let Some(v) = values.get() else { return Ok(String::new()) };
+        let Some(v) = values.get() else { return Ok(Drawn::default()) };
         let (lo, hi) = v.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
         let pad = ((hi - lo) * 0.1).max(0.05);
         let h = Histogram::new(&v, lo - pad, hi + pad, 30);
@@ -91,8 +91,11 @@ pub fn NoiseVsMask() -> impl IntoView {
             references: &[],
             y_range: None,
         };
-        draw_line_plot(root, &plot)?;
-        Ok(serde_json::json!({ "draws": v.len(), "mean": mean, "sd": sd }).to_string())
+        let data = draw_line_plot(root, &plot)?;
+        Ok(Drawn {
+            summary: serde_json::json!({ "draws": v.len(), "mean": mean, "sd": sd }).to_string(),
+            data: Some(data),
+        })
     };
     let grid = move || {
         let l = lang.get();

@@ -10,7 +10,7 @@ use crate::chart::draw_decision_boundary;
 use crate::data::DatasetId;
 use crate::experiment::ExperimentConfig;
 use crate::nn::{Architecture, NormKind, Optimizer, Placement};
-use crate::ui::chart_canvas::{CanvasArea, ChartCanvas};
+use crate::ui::chart_canvas::{CanvasArea, ChartCanvas, Drawn};
 use crate::ui::fetch::{load_dataset, use_file};
 use crate::ui::i18n::*;
 use crate::ui::run_panel::RunPanel;
@@ -19,8 +19,8 @@ use crate::ui::Page;
 
 const YOUR_FILE: Msg = Msg { en: "Your CIFAR-10 batch file", zh: "你自己的 CIFAR-10 批文件" };
 const FILE_HINT: Msg = Msg {
-    en: "The binary version (data_batch_1.bin …): it is read here in your browser and never sent anywhere.",
-    zh: "二进制版本（data_batch_1.bin 等）：文件只在你的浏览器里读取，不会发送到任何地方。",
+    en: "The binary version of a CIFAR-10 batch: it is read here in your browser and never sent anywhere. For example",
+    zh: "CIFAR-10 批文件的二进制版本：文件只在你的浏览器里读取，不会发送到任何地方。例如",
 };
 const BOUNDARY: Msg = Msg {
     en: "Decision regions of the last run, with the test points",
@@ -41,18 +41,81 @@ const CLIPPING: Msg = Msg { en: "Gradient clipping", zh: "梯度裁剪" };
 const CLIP_NORM: Msg = Msg { en: "by global norm", zh: "按全局范数" };
 const CLIP_VALUE: Msg = Msg { en: "by value", zh: "按数值" };
 const THRESHOLD: Msg = Msg { en: "Threshold", zh: "阈值" };
+const HIDDEN: Msg = Msg { en: "Hidden layers", zh: "隐藏层宽度" };
+const CHANNELS: Msg = Msg { en: "Conv channels", zh: "卷积通道数" };
+const MORE_SETTINGS: Msg =
+    Msg { en: "More settings (every one of them is in the link)", zh: "更多设置（每一项都在链接里）" };
+const NORMS_PER_BLOCK: Msg = Msg { en: "Norm per block", zh: "每块的归一化" };
+const TRAIN_SUBSET: Msg = Msg { en: "Training examples", zh: "训练样本数" };
+const TEST_SUBSET: Msg = Msg { en: "Test examples", zh: "测试样本数" };
+const BATCHES_CAP: Msg = Msg { en: "Batches per epoch (at most)", zh: "每个 epoch 的批数（上限）" };
+const ALL: Msg = Msg { en: "all", zh: "全部" };
+const ACTIVATION: Msg = Msg { en: "Activation (relu, tanh)", zh: "激活函数（relu、tanh）" };
+const INIT_SCALE: Msg = Msg { en: "Initial weights ×", zh: "初始权重 ×" };
+const BIAS: Msg = Msg { en: "Bias (1 or 0)", zh: "偏置（1 或 0）" };
+const AFFINE: Msg = Msg { en: "Learnable γ, β (1 or 0)", zh: "可学习的 γ、β（1 或 0）" };
+const BN_MOMENTUM: Msg = Msg { en: "BatchNorm momentum", zh: "BatchNorm 动量" };
+const NOISE: Msg = Msg { en: "Noisy BatchNorm strength", zh: "带噪声 BatchNorm 的强度" };
+const SGD_MOMENTUM: Msg = Msg { en: "SGD momentum", zh: "SGD 动量" };
+const WEIGHT_DECAY: Msg = Msg { en: "Weight decay", zh: "权重衰减" };
+const LR_DROP: Msg = Msg { en: "Learning-rate drop (share:factor)", zh: "学习率下降（比例:倍数）" };
+const NO_DROP: Msg = Msg { en: "none", zh: "无" };
+
+/// The value of `key` in a configuration's link (None when the link leaves it out).
+fn link_value(config: &ExperimentConfig, key: &str) -> Option<String> {
+    config.to_query().split('&').filter_map(|p| p.split_once('=')).find(|(k, _)| *k == key).map(|(_, v)| v.to_string())
+}
+
+/// A setting typed as it appears in the link (`key=value`), for the settings that have no
+/// control of their own; an empty field clears it with `clear` where the setting can be
+/// absent. What it cannot be is said in `problem`, and the setting is left as it was.
+#[component]
+fn QuerySetting(
+    id: &'static str,
+    key: &'static str,
+    label: Msg,
+    config: RwSignal<ExperimentConfig>,
+    problem: RwSignal<Option<crate::error::Words>>,
+    #[prop(optional)] placeholder: Option<Msg>,
+    #[prop(optional)] clear: Option<fn(&mut ExperimentConfig)>,
+) -> impl IntoView {
+    let lang = lang();
+    let value = move || config.with(|c| link_value(c, key)).unwrap_or_default();
+    view! {
+        <div class="control">
+            <label for=id>{tr(label)}</label>
+            <input id=id type="text" spellcheck="false"
+                placeholder=move || placeholder.map(|p| p.get(lang.get())).unwrap_or_default()
+                prop:value=value
+                on:change=move |ev| {
+                    let typed = event_target_value(&ev).trim().to_string();
+                    match (typed.is_empty(), clear) {
+                        (true, Some(clear)) => {
+                            config.update(clear);
+                            problem.set(None);
+                        }
+                        _ => {
+                            let (changed, problems) = config.with_untracked(|c| c.with_query(&format!("{key}={typed}")));
+                            config.set(changed);
+                            problem.set(problems.into_iter().next());
+                        }
+                    }
+                } />
+        </div>
+    }
+}
 
 /// The norm choices of the selector: (URL name, label).
-const NORMS: [(&str, &str); 9] = [
-    ("none", "—"),
-    ("batch", "BatchNorm"),
-    ("layer", "LayerNorm"),
-    ("instance", "InstanceNorm (CNN)"),
-    ("group4", "GroupNorm, 4 groups"),
-    ("group8", "GroupNorm, 8 groups"),
-    ("rms", "RMSNorm"),
-    ("l1", "L1 normalization"),
-    ("linf", "L∞ normalization"),
+const NORMS: [(&str, Msg); 9] = [
+    ("none", Msg { en: "none", zh: "无" }),
+    ("batch", Msg { en: "BatchNorm", zh: "BatchNorm" }),
+    ("layer", Msg { en: "LayerNorm", zh: "LayerNorm" }),
+    ("instance", Msg { en: "InstanceNorm (CNN)", zh: "InstanceNorm（CNN）" }),
+    ("group4", Msg { en: "GroupNorm, 4 groups", zh: "GroupNorm，4 组" }),
+    ("group8", Msg { en: "GroupNorm, 8 groups", zh: "GroupNorm，8 组" }),
+    ("rms", Msg { en: "RMSNorm", zh: "RMSNorm" }),
+    ("l1", Msg { en: "L1 normalization", zh: "L1 归一化" }),
+    ("linf", Msg { en: "L∞ normalization", zh: "L∞ 归一化" }),
 ];
 
 #[component]
@@ -61,10 +124,9 @@ pub fn Playground(lesson: &'static str) -> impl IntoView {
     let trainer = expect_context::<Trainer>();
     let lang = lang();
     let (opened, problems) = ExperimentConfig::from_query(&page.initial_query(lesson).unwrap_or_default());
-    // Keys of the page itself are not experiment settings.
-    let problems: Vec<String> =
-        problems.into_iter().filter(|p| !p.contains("lesson=") && !p.contains("lang=")).collect();
     let config = RwSignal::new(opened);
+    // What the last setting typed into a text field could not be, in words.
+    let setting_problem: RwSignal<Option<crate::error::Words>> = RwSignal::new(None);
 
     let lr = RwSignal::new(config.get_untracked().learning_rate);
     let batch = RwSignal::new(config.get_untracked().batch_size);
@@ -95,12 +157,16 @@ pub fn Playground(lesson: &'static str) -> impl IntoView {
     // The decision regions of the last run on 2-D data, and that data's test points.
     let boundary: RwSignal<Option<Vec<(usize, f32)>>> = RwSignal::new(None);
     let points: RwSignal<Vec<(f32, f32, usize)>> = RwSignal::new(Vec::new());
-    let file_status: RwSignal<Option<(String, bool)>> = RwSignal::new(None);
+    // The student's file: its name, what became of it, and whether that is an error.
+    let file_status: RwSignal<Option<(String, String, bool)>> = RwSignal::new(None);
     let toy = move || config.with(|c| matches!(c.dataset, DatasetId::Moons | DatasetId::Circles | DatasetId::Spirals));
     let train = move |_| {
         let c = config.get_untracked();
         page.set_settings_query(&c.to_query());
-        let mut request = RunRequest::new(c.clone(), format!("{} · {}", c.dataset.title(), c.label()));
+        let l = lang.get_untracked();
+        let data = if l == Lang::Zh { c.dataset.title_zh() } else { c.dataset.title() };
+        let label = format!("{data} · {}", words(&c.label_words(), l));
+        let mut request = RunRequest::new(c.clone(), label);
         request.boundary = toy();
         if request.boundary {
             let id = c.dataset;
@@ -113,7 +179,7 @@ pub fn Playground(lesson: &'static str) -> impl IntoView {
                 }
             });
         }
-        trainer.start(GROUP, vec![request], move |event| {
+        trainer.start(GROUP, None, vec![request], move |event| {
             if let JobEvent::Boundary { cells, .. } = event {
                 boundary.set(Some(cells));
             }
@@ -125,19 +191,13 @@ pub fn Playground(lesson: &'static str) -> impl IntoView {
         let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
         let l = lang.get_untracked();
         if file.size() > MAX_FILE_BYTES {
+            let size = file.size() / 1e6;
             file_status.set(Some((
+                file.name(),
                 pick(
                     l,
-                    format!(
-                        "{} is {:.0} MB, far more than a CIFAR-10 batch file (31 MB); it was not read.",
-                        file.name(),
-                        file.size() / 1e6
-                    ),
-                    format!(
-                        "{} 有 {:.0} MB，远大于一个 CIFAR-10 批文件（31 MB）；没有读取它。",
-                        file.name(),
-                        file.size() / 1e6
-                    ),
+                    format!("{size:.0} MB, far more than a CIFAR-10 batch file (31 MB); it was not read."),
+                    format!("{size:.0} MB，远大于一个 CIFAR-10 批文件（31 MB）；没有读取它。"),
                 ),
                 true,
             )));
@@ -148,29 +208,31 @@ pub fn Playground(lesson: &'static str) -> impl IntoView {
             let bytes = match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
                 Ok(buffer) => js_sys::Uint8Array::new(&buffer).to_vec(),
                 Err(e) => {
-                    file_status.set(Some((format!("{name}: {e:?}"), true)));
+                    file_status.set(Some((name, format!("{e:?}"), true)));
                     return;
                 }
             };
             match use_file(DatasetId::Cifar10, &bytes) {
                 Ok(data) => {
+                    let (train, test) = (data.train.len, data.test.len);
                     file_status.set(Some((
+                        name,
                         pick(
                             l,
-                            format!("{name}: {} images for training, {} for testing.", data.train.len, data.test.len),
-                            format!("{name}：{} 张用于训练，{} 张用于测试。", data.train.len, data.test.len),
+                            format!("{train} images for training, {test} for testing."),
+                            format!("{train} 张用于训练，{test} 张用于测试。"),
                         ),
                         false,
                     )));
                     config.update(|c| c.dataset = DatasetId::Cifar10);
                 }
-                Err(e) => file_status.set(Some((format!("{name}: {e}"), true))),
+                Err(e) => file_status.set(Some((name, error_words(&e, l), true))),
             }
         });
     };
     let draw_boundary = move |root: &CanvasArea| {
-        let Some(cells) = boundary.get() else { return Ok(String::new()) };
-        draw_decision_boundary(
+        let Some(cells) = boundary.get() else { return Ok(Drawn::default()) };
+        let data = draw_decision_boundary(
             root,
             BOUNDARY.get(lang.get()),
             BOUNDARY_EXTENT,
@@ -178,12 +240,13 @@ pub fn Playground(lesson: &'static str) -> impl IntoView {
             &cells,
             &points.get(),
         )?;
-        Ok(serde_json::json!({ "cells": cells.len() }).to_string())
+        Ok(Drawn { summary: serde_json::json!({ "cells": cells.len() }).to_string(), data: Some(data) })
     };
     view! {
         <div class="widget playground">
             {(!problems.is_empty()).then(|| view! {
-                <p class="note" role="status">{tr(SETTINGS_IGNORED)}": "{problems.join(", ")}</p>
+                <p class="note" role="status">{tr(SETTINGS_IGNORED)}": "
+                    {move || problems.iter().map(|p| words(p, lang.get()).to_string()).collect::<Vec<_>>().join("; ")}</p>
             })}
             <div class="controls">
                 <div class="control">
@@ -195,7 +258,7 @@ pub fn Playground(lesson: &'static str) -> impl IntoView {
                             }
                         }>
                         {[DatasetId::FashionMnist, DatasetId::Mnist, DatasetId::Moons, DatasetId::Circles, DatasetId::Spirals, DatasetId::Cifar10]
-                            .map(|d| view! { <option value=d.name()>{d.title()}</option> })
+                            .map(|d| view! { <option value=d.name()>{move || if lang.get() == Lang::Zh { d.title_zh() } else { d.title() }}</option> })
                             .collect_view()}
                     </select>
                 </div>
@@ -211,10 +274,14 @@ pub fn Playground(lesson: &'static str) -> impl IntoView {
                             let cnn = event_target_value(&ev) == "cnn";
                             set(Box::new(move |c| c.architecture = if cnn { Architecture::notes_cnn() } else { Architecture::Mlp { hidden: vec![256, 256] } }));
                         }>
-                        <option value="mlp">"MLP (256-256)"</option>
-                        <option value="cnn">"CNN (conv 32, conv 64, linear 128)"</option>
+                        <option value="mlp">"MLP"</option>
+                        <option value="cnn">"CNN"</option>
                     </select>
                 </div>
+                <Show when=move || config.with(|c| matches!(c.architecture, Architecture::Cnn { .. }))>
+                    <QuerySetting id="pg-channels" key="channels" label=CHANNELS config=config problem=setting_problem />
+                </Show>
+                <QuerySetting id="pg-hidden" key="hidden" label=HIDDEN config=config problem=setting_problem />
                 <div class="control">
                     <label for="pg-norm">{tr(NORMALIZATION)}</label>
                     <select id="pg-norm" prop:value=norm_name
@@ -234,10 +301,7 @@ pub fn Playground(lesson: &'static str) -> impl IntoView {
                                 }));
                             }
                         }>
-                        {NORMS.iter().map(|(value, label)| {
-                            let label = *label;
-                            view! { <option value=*value>{move || if label == "—" { NONE.get(lang.get()) } else { label }}</option> }
-                        }).collect_view()}
+                        {NORMS.iter().map(|&(value, label)| view! { <option value=value>{tr(label)}</option> }).collect_view()}
                     </select>
                 </div>
                 <div class="control">
@@ -270,7 +334,7 @@ pub fn Playground(lesson: &'static str) -> impl IntoView {
                             let adam = event_target_value(&ev) == "adam";
                             set(Box::new(move |c| c.optimizer = if adam { Optimizer::adam() } else { Optimizer::sgd_momentum() }));
                         }>
-                        <option value="sgd">"SGD, momentum 0.9"</option>
+                        <option value="sgd">{move || pick(lang.get(), "SGD, momentum 0.9".into(), "SGD，动量 0.9".into())}</option>
                         <option value="adam">"Adam"</option>
                     </select>
                 </div>
@@ -321,12 +385,39 @@ pub fn Playground(lesson: &'static str) -> impl IntoView {
                             }
                         } />
                 </div>
-                <p class="muted settings" id="pg-summary">{move || config.with(|c| c.label())}</p>
+                <details class="advanced">
+                    <summary>{tr(MORE_SETTINGS)}</summary>
+                    <div class="controls inner">
+                        <QuerySetting id="pg-norms" key="norm" label=NORMS_PER_BLOCK config=config problem=setting_problem />
+                        <QuerySetting id="pg-train-subset" key="train" label=TRAIN_SUBSET config=config problem=setting_problem
+                            placeholder=ALL clear=|c: &mut ExperimentConfig| c.train_subset = None />
+                        <QuerySetting id="pg-test-subset" key="test" label=TEST_SUBSET config=config problem=setting_problem
+                            placeholder=ALL clear=|c: &mut ExperimentConfig| c.test_subset = None />
+                        <QuerySetting id="pg-batches" key="batches" label=BATCHES_CAP config=config problem=setting_problem
+                            placeholder=ALL clear=|c: &mut ExperimentConfig| c.max_batches_per_epoch = None />
+                        <QuerySetting id="pg-act" key="act" label=ACTIVATION config=config problem=setting_problem />
+                        <QuerySetting id="pg-init" key="init" label=INIT_SCALE config=config problem=setting_problem />
+                        <QuerySetting id="pg-bias" key="bias" label=BIAS config=config problem=setting_problem />
+                        <QuerySetting id="pg-affine" key="affine" label=AFFINE config=config problem=setting_problem />
+                        <QuerySetting id="pg-momentum" key="momentum" label=BN_MOMENTUM config=config problem=setting_problem />
+                        <QuerySetting id="pg-noise" key="noise" label=NOISE config=config problem=setting_problem />
+                        <QuerySetting id="pg-sgdm" key="sgdm" label=SGD_MOMENTUM config=config problem=setting_problem />
+                        <QuerySetting id="pg-wd" key="wd" label=WEIGHT_DECAY config=config problem=setting_problem />
+                        <QuerySetting id="pg-drop" key="drop" label=LR_DROP config=config problem=setting_problem
+                            placeholder=NO_DROP clear=|c: &mut ExperimentConfig| c.lr_drop = None />
+                    </div>
+                </details>
+                {move || setting_problem.get().map(|p| view! {
+                    <p class="note settings" role="status">{words(&p, lang.get()).to_string()}</p>
+                })}
+                <p class="muted settings" id="pg-summary">{move || config.with(|c| words(&c.label_words(), lang.get()).to_string())}</p>
                 <TrainButton id="pg-train" label=TRAIN on_click=train />
             </div>
-            <p class="muted">{tr(FILE_HINT)}</p>
-            {move || file_status.get().map(|(text, error)| view! {
-                <p class=if error { "alert" } else { "note" } role=if error { "alert" } else { "status" } id="pg-file-status">{text}</p>
+            <p class="muted">{tr(FILE_HINT)}" "<code>"data_batch_1.bin"</code></p>
+            {move || file_status.get().map(|(name, text, error)| view! {
+                <p class=if error { "alert" } else { "note" } role=if error { "alert" } else { "status" } id="pg-file-status">
+                    <code>{name}</code>{move || if lang.get() == Lang::Zh { "：" } else { ": " }}{text}
+                </p>
             })}
             <TrainingChart group=GROUP id="pg-chart" title=TITLE />
             <Show when=move || toy() && boundary.with(|b| b.is_some())>

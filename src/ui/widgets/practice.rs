@@ -10,11 +10,12 @@ use crate::backend::GradClip;
 use crate::chart::{draw_line_plot, Line, LinePlot, LineStyle, Scale};
 use crate::experiment::presets::{self, Preset, CLIPS};
 use crate::experiment::ProbeReport;
-use crate::ui::chart_canvas::{CanvasArea, ChartCanvas};
+use crate::ui::chart_canvas::{CanvasArea, ChartCanvas, Drawn};
 use crate::ui::i18n::*;
 use crate::ui::run_panel::RunPanel;
 use crate::ui::runs::RunStore;
 use crate::ui::trainer::{JobEvent, RunRequest, Trainer};
+use crate::ui::widgets::empty_chart_message;
 
 const PLACEMENT_TITLE: Msg =
     Msg { en: "BatchNorm before vs after the ReLU", zh: "BatchNorm 放在 ReLU 之前与之后" };
@@ -29,8 +30,8 @@ const BIAS_NORMS: Msg = Msg {
 const BIAS_ON: Msg = Msg { en: "bias before BN", zh: "BN 前有偏置" };
 const BIAS_OFF: Msg = Msg { en: "no bias before BN", zh: "BN 前无偏置" };
 const CLIP_TITLE: Msg = Msg {
-    en: "No normalization at SGD lr 0.5: without and with clipping",
-    zh: "不做归一化、SGD 学习率 0.5：不裁剪与裁剪",
+    en: "No normalization at SGD lr 0.3: without and with clipping",
+    zh: "不做归一化、SGD 学习率 0.3：不裁剪与裁剪",
 };
 const NORMS_TITLE: Msg = Msg {
     en: "Global gradient norm before clipping, every step (log scale)",
@@ -79,11 +80,13 @@ pub fn Clipping() -> impl IntoView {
     let store = expect_context::<RunStore>();
     let lang = lang();
     let preset = RwSignal::new(Preset::Quick);
-    let train = move |_| {
-        let p = preset.get_untracked();
+    let plan = move |p: Preset| {
         let l = lang.get_untracked();
-        let runs = CLIPS.iter().map(|&c| RunRequest::new(presets::clipping(c, p), clip_name(c, l))).collect();
-        trainer.start(GROUP, runs, |_| {});
+        CLIPS.iter().map(|&c| RunRequest::new(presets::clipping(c, p), clip_name(c, l))).collect::<Vec<_>>()
+    };
+    let train = move |_| {
+        let runs = plan(preset.get_untracked());
+        trainer.start(GROUP, Some(preset.get_untracked()), runs, |_| {});
     };
     let draw_norms = move |root: &CanvasArea| {
         let l = lang.get();
@@ -113,17 +116,21 @@ pub fn Clipping() -> impl IntoView {
             references: &threshold,
             y_range: None,
         };
-        draw_line_plot(root, &plot)?;
-        Ok(serde_json::json!(lines.iter().map(|l| (l.label.clone(), l.points.len())).collect::<Vec<_>>()).to_string())
+        let data = draw_line_plot(root, &plot)?;
+        Ok(Drawn {
+            summary: serde_json::json!(lines.iter().map(|l| (l.label.clone(), l.points.len())).collect::<Vec<_>>())
+                .to_string(),
+            data: Some(data),
+        })
     };
     view! {
         <div class="widget clipping">
             <div class="controls">
-                <PresetChoice name="l9-clip-preset" value=preset />
+                <PresetChoice name="l9-clip-preset" value=preset plan=plan />
                 <TrainButton id="l9-clip-train" label=TRAIN_THREE on_click=train />
             </div>
             <TrainingChart group=GROUP id="l9-clip-chart" title=CLIP_TITLE />
-            <ChartCanvas id="l9-grad-norms" draw=draw_norms height=340 label=Signal::derive(move || NORMS_TITLE.get(lang.get()).to_string()) />
+            <ChartCanvas id="l9-grad-norms" empty_message=empty_chart_message() draw=draw_norms height=340 label=Signal::derive(move || NORMS_TITLE.get(lang.get()).to_string()) />
             <RunPanel group=GROUP />
         </div>
     }
@@ -137,10 +144,9 @@ pub fn RedundantBias() -> impl IntoView {
     let preset = RwSignal::new(Preset::Quick);
     // The bias run's probes: the norms of every bias gradient.
     let reports: RwSignal<Vec<ProbeReport>> = RwSignal::new(Vec::new());
-    let train = move |_| {
-        let p = preset.get_untracked();
+    let plan = move |p: Preset| {
         let l = lang.get_untracked();
-        let runs = [true, false]
+        [true, false]
             .map(|bias| {
                 let mut request = RunRequest::new(
                     presets::redundant_bias(bias, p),
@@ -151,9 +157,13 @@ pub fn RedundantBias() -> impl IntoView {
                 }
                 request
             })
-            .to_vec();
+            .to_vec()
+    };
+    let train = move |_| {
+        let p = preset.get_untracked();
+        let runs = plan(p);
         reports.set(Vec::new());
-        trainer.start(GROUP, runs, move |event| {
+        trainer.start(GROUP, Some(p), runs, move |event| {
             if let JobEvent::Probe { report, .. } = event {
                 reports.update(|r| r.push(report));
             }
@@ -191,17 +201,17 @@ pub fn RedundantBias() -> impl IntoView {
             references: &[],
             y_range: None,
         };
-        draw_line_plot(root, &plot)?;
+        let data = draw_line_plot(root, &plot)?;
         let last: Vec<Option<f32>> = probes.last().map_or(Vec::new(), |p| p.bias_grad_norms.clone());
-        Ok(serde_json::json!({ "last": last }).to_string())
+        Ok(Drawn { summary: serde_json::json!({ "last": last }).to_string(), data: Some(data) })
     };
     view! {
         <div class="widget redundant-bias">
             <div class="controls">
-                <PresetChoice name="l9-bias-preset" value=preset />
+                <PresetChoice name="l9-bias-preset" value=preset plan=plan />
                 <TrainButton id="l9-bias-train" label=TRAIN_TWO on_click=train />
             </div>
-            <ChartCanvas id="l9-bias-norms" draw=draw height=320 label=Signal::derive(move || BIAS_NORMS.get(lang.get()).to_string()) />
+            <ChartCanvas id="l9-bias-norms" empty_message=empty_chart_message() draw=draw height=320 label=Signal::derive(move || BIAS_NORMS.get(lang.get()).to_string()) />
             <TrainingChart group=GROUP id="l9-bias-chart" title=BIAS_TITLE />
             <RunPanel group=GROUP />
         </div>

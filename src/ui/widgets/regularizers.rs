@@ -8,11 +8,12 @@ use super::{BatchSizeSlider, PresetChoice, TrainButton};
 use crate::chart::{draw_line_plot, Line, LinePlot, LineStyle, Scale};
 use crate::experiment::presets::{self, Preset, Regularizer};
 use crate::records::RunRecord;
-use crate::ui::chart_canvas::{CanvasArea, ChartCanvas};
+use crate::ui::chart_canvas::{CanvasArea, ChartCanvas, Drawn};
 use crate::ui::i18n::*;
 use crate::ui::run_panel::RunPanel;
 use crate::ui::runs::RunStore;
 use crate::ui::trainer::{RunRequest, Trainer};
+use crate::ui::widgets::empty_chart_message;
 
 const GROUP: &str = "l6/regularizers";
 const ACCURACY: Msg = Msg {
@@ -50,21 +51,22 @@ pub fn Regularizers() -> impl IntoView {
     let preset = RwSignal::new(Preset::Quick);
     let batch = RwSignal::new(64usize);
 
-    let train = move |_| {
+    let plan = move |p: Preset| {
         let l = lang.get_untracked();
-        let runs = Regularizer::ALL
+        Regularizer::ALL
             .iter()
             .map(|&r| {
-                let config = crate::experiment::ExperimentConfig {
-                    batch_size: batch.get_untracked(),
-                    ..presets::regularizers(r, preset.get_untracked())
-                };
+                let config =
+                    crate::experiment::ExperimentConfig { batch_size: batch.get(), ..presets::regularizers(r, p) };
                 let mut request = RunRequest::new(config, regularizer_name(r, l).to_string());
                 request.probes = Some(presets::regularizer_probes());
                 request
             })
-            .collect();
-        trainer.start(GROUP, runs, |_| {});
+            .collect::<Vec<_>>()
+    };
+    let train = move |_| {
+        let runs = untrack(|| plan(preset.get_untracked()));
+        trainer.start(GROUP, Some(preset.get_untracked()), runs, |_| {});
     };
     let series = move |gap: bool| {
         let records = store.group(GROUP);
@@ -115,8 +117,12 @@ pub fn Regularizers() -> impl IntoView {
             references: &[],
             y_range: None,
         };
-        draw_line_plot(root, &plot)?;
-        Ok(serde_json::json!(lines.iter().map(|l| (l.label.clone(), l.points.clone())).collect::<Vec<_>>()).to_string())
+        let data = draw_line_plot(root, &plot)?;
+        Ok(Drawn {
+            summary: serde_json::json!(lines.iter().map(|l| (l.label.clone(), l.points.clone())).collect::<Vec<_>>())
+                .to_string(),
+            data: Some(data),
+        })
     };
     let table = move || {
         let l = lang.get();
@@ -136,7 +142,7 @@ pub fn Regularizers() -> impl IntoView {
         view! {
             <table class="numbers" id="l6-table">
                 <caption>{FINAL.get(l)}</caption>
-                <thead><tr><th></th>
+                <thead><tr><td></td>
                     <th>{pick(l, "train (%)".into(), "训练（%）".into())}</th>
                     <th>{pick(l, "test (%)".into(), "测试（%）".into())}</th>
                     <th>{pick(l, "gap".into(), "差距".into())}</th>
@@ -148,13 +154,13 @@ pub fn Regularizers() -> impl IntoView {
     view! {
         <div class="widget regularizers">
             <div class="controls">
-                <PresetChoice name="l6-preset" value=preset />
+                <PresetChoice name="l6-preset" value=preset plan=plan />
                 <BatchSizeSlider id="l6-batch" value=batch />
                 <TrainButton id="l6-train" label=RUN_FOUR on_click=train />
             </div>
-            <ChartCanvas id="l6-accuracy" draw=move |root: &CanvasArea| draw(root, false) height=380
+            <ChartCanvas id="l6-accuracy" empty_message=empty_chart_message() draw=move |root: &CanvasArea| draw(root, false) height=380
                 label=Signal::derive(move || ACCURACY.get(lang.get()).to_string()) />
-            <ChartCanvas id="l6-gap" draw=move |root: &CanvasArea| draw(root, true) height=320
+            <ChartCanvas id="l6-gap" empty_message=empty_chart_message() draw=move |root: &CanvasArea| draw(root, true) height=320
                 label=Signal::derive(move || GAP.get(lang.get()).to_string()) />
             {table}
             <RunPanel group=GROUP />

@@ -10,11 +10,12 @@ use crate::chart::{draw_line_plot, Line, LinePlot, LineStyle, Scale};
 use crate::experiment::presets::{self, Preset, NOISY_BN_STRENGTH};
 use crate::experiment::ProbeReport;
 use crate::nn::{LpOrder, NormKind};
-use crate::ui::chart_canvas::{CanvasArea, ChartCanvas};
+use crate::ui::chart_canvas::{CanvasArea, ChartCanvas, Drawn};
 use crate::ui::i18n::*;
 use crate::ui::run_panel::RunPanel;
 use crate::ui::runs::RunStore;
 use crate::ui::trainer::{JobEvent, RunRequest, Trainer};
+use crate::ui::widgets::empty_chart_message;
 
 const NOISY_TITLE: Msg = Msg {
     en: "BatchNorm, noisy BatchNorm and no normalization",
@@ -112,6 +113,18 @@ struct Measured {
     colours: [usize; 2],
 }
 
+/// The runs of the BN-against-none measurements at preset `p`, each with `probes`.
+fn measured_runs(p: Preset, probes: fn(Preset) -> crate::experiment::ProbeSpec, l: Lang) -> Vec<RunRequest> {
+    [false, true]
+        .map(|bn| {
+            let norm = if bn { NormKind::Batch } else { NormKind::None };
+            let mut request = RunRequest::new(presets::why_batchnorm(norm, 0.0, p), bn_label(bn, l));
+            request.probes = Some(probes(p));
+            request
+        })
+        .to_vec()
+}
+
 /// Trains the network with and without BatchNorm, with `probes`, keeping their reports.
 fn measuring_widget_state(
     group: &'static str,
@@ -124,17 +137,9 @@ fn measuring_widget_state(
     let preset = RwSignal::new(Preset::Quick);
     let train = move |_| {
         let p = preset.get_untracked();
-        let l = lang.get_untracked();
-        let runs = [false, true]
-            .map(|bn| {
-                let norm = if bn { NormKind::Batch } else { NormKind::None };
-                let mut request = RunRequest::new(presets::why_batchnorm(norm, 0.0, p), bn_label(bn, l));
-                request.probes = Some(probes(p));
-                request
-            })
-            .to_vec();
+        let runs = measured_runs(p, probes, lang.get_untracked());
         measured.set(Measured::default());
-        trainer.start(group, runs, move |event| match event {
+        trainer.start(group, Some(p), runs, move |event| match event {
             JobEvent::Started { run, record } => {
                 let colour =
                     store.records.with_untracked(|r| r.iter().find(|x| x.id == record).map(|x| x.series.colour));
@@ -159,7 +164,7 @@ struct Measurement<'a> {
 }
 
 /// One measurement over training for both networks.
-fn measurement_plot(root: &CanvasArea, measured: &Measured, lang: Lang, m: Measurement) -> Result<String, String> {
+fn measurement_plot(root: &CanvasArea, measured: &Measured, lang: Lang, m: Measurement) -> Result<Drawn, String> {
     let Measurement { title, y_label, y_scale, values, names } = m;
     let mut lines = Vec::new();
     for (i, reports) in measured.reports.iter().enumerate() {
@@ -188,8 +193,12 @@ fn measurement_plot(root: &CanvasArea, measured: &Measured, lang: Lang, m: Measu
         references: &[],
         y_range: None,
     };
-    draw_line_plot(root, &plot)?;
-    Ok(serde_json::json!(lines.iter().map(|l| (l.label.clone(), l.points.clone())).collect::<Vec<_>>()).to_string())
+    let data = draw_line_plot(root, &plot)?;
+    Ok(Drawn {
+        summary: serde_json::json!(lines.iter().map(|l| (l.label.clone(), l.points.clone())).collect::<Vec<_>>())
+            .to_string(),
+        data: Some(data),
+    })
 }
 
 #[component]
@@ -243,12 +252,13 @@ pub fn Smoothness() -> impl IntoView {
     view! {
         <div class="widget smoothness">
             <div class="controls">
-                <PresetChoice name="l7-smooth-preset" value=preset />
+                <PresetChoice name="l7-smooth-preset" value=preset
+                    plan=move |p| measured_runs(p, presets::landscape_probes, lang.get_untracked()) />
                 <TrainButton id="l7-smooth-train" label=MEASURE on_click=train />
             </div>
-            <ChartCanvas id="l7-range" draw=move |r: &CanvasArea| draw(r, 0) height=320 label=Signal::derive(move || RANGE.get(lang.get()).to_string()) />
-            <ChartCanvas id="l7-predictiveness" draw=move |r: &CanvasArea| draw(r, 1) height=320 label=Signal::derive(move || CHANGE.get(lang.get()).to_string()) />
-            <ChartCanvas id="l7-beta" draw=move |r: &CanvasArea| draw(r, 2) height=320 label=Signal::derive(move || BETA.get(lang.get()).to_string()) />
+            <ChartCanvas id="l7-range" empty_message=empty_chart_message() draw=move |r: &CanvasArea| draw(r, 0) height=320 label=Signal::derive(move || RANGE.get(lang.get()).to_string()) />
+            <ChartCanvas id="l7-predictiveness" empty_message=empty_chart_message() draw=move |r: &CanvasArea| draw(r, 1) height=320 label=Signal::derive(move || CHANGE.get(lang.get()).to_string()) />
+            <ChartCanvas id="l7-beta" empty_message=empty_chart_message() draw=move |r: &CanvasArea| draw(r, 2) height=320 label=Signal::derive(move || BETA.get(lang.get()).to_string()) />
             <RunPanel group="l7/smoothness" />
         </div>
     }
@@ -295,7 +305,8 @@ pub fn CovariateShift() -> impl IntoView {
     view! {
         <div class="widget ics">
             <div class="controls">
-                <PresetChoice name="l7-ics-preset" value=preset />
+                <PresetChoice name="l7-ics-preset" value=preset
+                    plan=move |p| measured_runs(p, presets::shift_probes, lang.get_untracked()) />
                 <div class="control">
                     <label for="l7-layer">{tr(LAYER)}</label>
                     <select id="l7-layer" prop:value=move || layer.get().to_string()
@@ -305,8 +316,8 @@ pub fn CovariateShift() -> impl IntoView {
                 </div>
                 <TrainButton id="l7-ics-train" label=MEASURE on_click=train />
             </div>
-            <ChartCanvas id="l7-cosine" draw=move |r: &CanvasArea| draw(r, true) height=320 label=Signal::derive(move || COSINE.get(lang.get()).to_string()) />
-            <ChartCanvas id="l7-distance" draw=move |r: &CanvasArea| draw(r, false) height=320 label=Signal::derive(move || DISTANCE.get(lang.get()).to_string()) />
+            <ChartCanvas id="l7-cosine" empty_message=empty_chart_message() draw=move |r: &CanvasArea| draw(r, true) height=320 label=Signal::derive(move || COSINE.get(lang.get()).to_string()) />
+            <ChartCanvas id="l7-distance" empty_message=empty_chart_message() draw=move |r: &CanvasArea| draw(r, false) height=320 label=Signal::derive(move || DISTANCE.get(lang.get()).to_string()) />
             <RunPanel group="l7/ics" />
         </div>
     }
