@@ -237,17 +237,22 @@ fn norm_stats(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_i
         return;
     }
     // Two passes over the elements (mean, then squared deviations) for accuracy when
-    // the inputs sit far from zero.
+    // the inputs sit far from zero. The mean is summed shifted by the statistic's first
+    // element, so that the float32 sum adds deviations (a few units) rather than the
+    // values themselves (around 1e3, say, where each addition would lose the digits
+    // that the deviations live in).
+    var shift = 0.0;
     var sum = 0.0;
     if (p.subtract_mean == 1u) {
+        shift = x[stat_element(stat, 0u)];
         for (var j = lid.x; j < count; j += WG_REDUCE) {
-            sum += x[stat_element(stat, j)];
+            sum += x[stat_element(stat, j)] - shift;
         }
     }
     scratch_a[lid.x] = sum;
     scratch_b[lid.x] = 0.0;
     reduce_pair(lid.x);
-    let mu = scratch_a[0] / f32(count);
+    let mu = shift + scratch_a[0] / f32(count);
     workgroupBarrier();
     var spread_sq: f32;
     if (p.spread == SPREAD_STD) {

@@ -24,7 +24,7 @@ struct Params {
 struct Step {
     learning_rate: f32,
     t: f32, // 1-based step count, for the bias corrections
-    _pad0: f32,
+    index: u32, // the step exactly, for random numbers
     _pad1: f32,
 }
 

@@ -8,7 +8,7 @@
 //                    (word >> 22) ^ word }                           (wrapping u32)
 //   uniform(stream, step, i) = f32(pcg_hash(i ^ pcg_hash(step ^ pcg_hash(stream))) >> 8) / 2^24
 // The top 24 bits fit an f32 exactly, so uniform is in [0, 1) and identical everywhere.
-// `step` is the 1-based optimizer step from the per-step uniform (Step.t, an exact f32).
+// `step` is the optimizer step from the per-step uniform (Step.index, an exact u32).
 //
 //   dropout_forward:  mask[i] = keep_scale if uniform(stream, step, i) ≥ p else 0
 //                     (keep_scale = 1/(1−p), computed on the host: WGSL division is not
@@ -45,7 +45,7 @@ struct Params {
 struct Step {
     learning_rate: f32,
     t: f32, // 1-based step count
-    _pad0: f32,
+    index: u32, // the step exactly, for random numbers
     _pad1: f32,
 }
 
@@ -76,7 +76,7 @@ fn random_uniform(stream: u32, step_index: u32, i: u32) -> f32 {
 }
 
 fn step_index() -> u32 {
-    return u32(step.t);
+    return step.index;
 }
 
 fn flat_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {

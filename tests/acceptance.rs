@@ -3,7 +3,7 @@
 //! `normlab-run --preset` use), on the shipped Fashion-MNIST subset. They take minutes, so
 //! they live in their own test binary, which `scripts/test.sh` runs after the faster suites.
 
-use normlab::backend::cpu::CpuBackend;
+use normlab::backend::engine::Engine;
 use normlab::backend::Backend;
 use normlab::data::Dataset;
 use normlab::experiment::presets::{self, Preset, Regularizer, CLIPS};
@@ -33,7 +33,7 @@ fn final_accuracy(outcome: &Outcome) -> f32 {
 #[test]
 fn cnn_with_batchnorm_reaches_85_percent_within_two_epochs_on_cpu() {
     let config = ExperimentConfig { epochs: 2, ..ExperimentConfig::notes_cnn() };
-    let (outcome, recorder) = train(CpuBackend::new(), &config);
+    let (outcome, recorder) = train(Engine::cpu().backend(), &config);
     let accuracy = recorder.epochs().iter().map(|e| e.test_accuracy).fold(0.0, f32::max);
     eprintln!("CPU CNN+BN, 2 epochs: {:?}", recorder.epochs());
     assert!(matches!(outcome, Outcome::Finished { .. }), "{outcome:?}");
@@ -43,11 +43,11 @@ fn cnn_with_batchnorm_reaches_85_percent_within_two_epochs_on_cpu() {
 /// Lesson 4 at its full preset (the notes' experiment: Adam at lr 0.1 for 8 epochs).
 #[test]
 fn high_learning_rate_breaks_the_plain_cnn_but_not_the_batchnorm_one_on_cpu() {
-    let (outcome, recorder) = train(CpuBackend::new(), &presets::high_lr(false, Preset::Full));
+    let (outcome, recorder) = train(Engine::cpu().backend(), &presets::high_lr(false, Preset::Full));
     eprintln!("CPU CNN without BN at lr 0.1: {outcome:?}, {:?}", recorder.epochs());
     // "Failed to learn" as the notes describe it: diverged, or stuck at ln 10 and chance.
     assert!(outcome.failed(), "the CNN without BatchNorm learned at lr 0.1: {outcome:?}");
-    let (outcome, recorder) = train(CpuBackend::new(), &presets::high_lr(true, Preset::Full));
+    let (outcome, recorder) = train(Engine::cpu().backend(), &presets::high_lr(true, Preset::Full));
     eprintln!("CPU CNN with BN at lr 0.1: {outcome:?}, {:?}", recorder.epochs());
     let accuracy = final_accuracy(&outcome);
     assert!(accuracy >= 0.80, "the CNN with BatchNorm reached only {accuracy} at lr 0.1");
@@ -57,9 +57,9 @@ fn high_learning_rate_breaks_the_plain_cnn_but_not_the_batchnorm_one_on_cpu() {
 /// BatchNorm's eval-mode accuracy is far below GroupNorm's.
 #[test]
 fn at_batch_size_two_batchnorm_falls_far_below_groupnorm_in_eval_mode_on_cpu() {
-    let (bn, bn_epochs) = train(CpuBackend::new(), &presets::batch_sweep(NormKind::Batch, 2, Preset::Full));
+    let (bn, bn_epochs) = train(Engine::cpu().backend(), &presets::batch_sweep(NormKind::Batch, 2, Preset::Full));
     let (gn, gn_epochs) =
-        train(CpuBackend::new(), &presets::batch_sweep(NormKind::Group { groups: 8 }, 2, Preset::Full));
+        train(Engine::cpu().backend(), &presets::batch_sweep(NormKind::Group { groups: 8 }, 2, Preset::Full));
     eprintln!("batch 2, BN: {:?}\nbatch 2, GN: {:?}", bn_epochs.epochs(), gn_epochs.epochs());
     let (bn, gn) = (final_accuracy(&bn), final_accuracy(&gn));
     assert!(gn >= 0.80, "GroupNorm at batch 2 reached only {gn}");
@@ -75,7 +75,7 @@ fn at_batch_size_two_batchnorm_falls_far_below_groupnorm_in_eval_mode_on_cpu() {
 }
 
 fn train_probed(config: &ExperimentConfig, probes: Option<ProbeSpec>) -> (Outcome, Recorder) {
-    let mut run = Run::new(CpuBackend::new(), config, &fashion_mnist()).expect("a valid configuration");
+    let mut run = Run::new(Engine::cpu().backend(), config, &fashion_mnist()).expect("a valid configuration");
     if let Some(spec) = probes {
         run.set_probes(spec);
     }

@@ -12,7 +12,7 @@
 
 use std::sync::OnceLock;
 
-use normlab::backend::cpu::CpuBackend;
+use normlab::backend::engine::Engine;
 use normlab::data::{Dataset, DatasetId, Source};
 use normlab::experiment::presets::{self, Preset, Regularizer, CLIPS, SWEEP_NORMS};
 use normlab::experiment::stats::loss_noise;
@@ -82,7 +82,7 @@ impl Trained {
 }
 
 fn train(config: &ExperimentConfig, probes: Option<ProbeSpec>) -> Trained {
-    let mut run = Run::new(CpuBackend::new(), config, dataset(config.dataset)).expect("a valid configuration");
+    let mut run = Run::new(Engine::cpu().backend(), config, dataset(config.dataset)).expect("a valid configuration");
     if let Some(spec) = probes {
         run.set_probes(spec);
     }

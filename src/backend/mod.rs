@@ -16,7 +16,9 @@
 //! an asynchronous read that never blocks the page.
 
 pub mod cpu;
+pub mod engine;
 pub mod gpu;
+pub mod random;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -191,6 +193,9 @@ impl PoolShape {
 /// and all N samples when `reduce_over_batch`, else one sample.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct NormGeometry {
+    /// Which normalization this is: the CPU reference implements each one plainly (so that
+    /// it checks the GPU's one kernel family, which reads only the fields below).
+    pub family: NormFamily,
     pub batch: usize,
     pub channels: usize,
     pub spatial: usize,
@@ -203,6 +208,17 @@ pub struct NormGeometry {
     /// What measures the spread the layer divides by.
     pub spread: Spread,
     pub eps: f32,
+}
+
+/// The normalizations the CPU reference writes out one by one (see [`NormGeometry`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NormFamily {
+    /// BatchNorm, and with another [`Spread`] its Lp variants.
+    Batch,
+    Layer,
+    Instance,
+    Group,
+    Rms,
 }
 
 /// The measure of spread `s` a normalization divides by: `x̂ = (x − μ) / sqrt(s² + eps)`.
@@ -270,16 +286,49 @@ impl NormGeometry {
     }
 }
 
-/// Whether a normalization uses the statistics of the batch in hand or its running estimates.
+/// How a normalization runs, decided once by its layer from the training phase and taken
+/// by the backends as it is.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum NormMode {
-    /// Batch statistics. Running estimates, where the layer has them, are updated as
-    /// PyTorch does: `running = (1 − m)·running + m·batch` with the unbiased variance (for the
-    /// L1/L∞ spreads, `running_var` tracks s² as measured, with no correction), where
-    /// `m = momentum`, or `m = 1 / num_batches_tracked` (a cumulative average) for `None`.
-    Train { momentum: Option<f32> },
+pub struct NormMode {
+    /// Normalize with the statistics of the batch in hand (training; a held-out pass "in
+    /// training mode"; and every norm without running estimates, in every phase). False:
+    /// with the running estimates (BatchNorm's eval mode), which `NormTensors::running`
+    /// must then hold.
+    pub batch_statistics: bool,
+    /// What happens to the running estimates (only BatchNorm and its Lp variants have them).
+    pub running: RunningUpdate,
+}
+
+/// What a forward pass does to a norm's running estimates.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum RunningUpdate {
+    /// Leave them as they are (eval mode, a held-out pass, a norm that has none).
+    Keep,
+    /// `running = (1 − m)·running + m·batch`, with the unbiased variance (for the L1/L∞
+    /// spreads, `running_var` tracks s² as measured, with no correction), as PyTorch does.
+    Momentum(f32),
+    /// PyTorch's `momentum=None`: the factor is `1 / num_batches_tracked`, a cumulative
+    /// average of every batch's statistics.
+    Cumulative,
+}
+
+impl NormMode {
+    /// Batch statistics, the running estimates left alone.
+    pub const BATCH_STATISTICS: NormMode = NormMode { batch_statistics: true, running: RunningUpdate::Keep };
     /// The running estimates stand in for the batch statistics (BatchNorm's eval mode).
-    Eval,
+    pub const RUNNING_STATISTICS: NormMode = NormMode { batch_statistics: false, running: RunningUpdate::Keep };
+
+    /// Training: batch statistics, and the running estimates updated with `momentum`
+    /// (None: PyTorch's cumulative average).
+    pub fn training(momentum: Option<f32>) -> NormMode {
+        let running = momentum.map_or(RunningUpdate::Cumulative, RunningUpdate::Momentum);
+        NormMode { batch_statistics: true, running }
+    }
+
+    /// Whether the running estimates change.
+    pub fn updates_running(&self) -> bool {
+        self.running != RunningUpdate::Keep
+    }
 }
 
 /// The tensors one normalization layer works on.
@@ -352,14 +401,62 @@ pub struct StepScalars {
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum GradClip {
     None,
-    /// Rescale all gradients together so that their global L2 norm is at most `max_norm`.
+    /// Rescale all gradients together so that their global norm (of `norm_type`) is at
+    /// most `max_norm`.
     Norm {
         max_norm: f32,
+        #[serde(default, skip_serializing_if = "ClipNorm::is_l2")]
+        norm_type: ClipNorm,
     },
     /// Clamp every gradient element to `[−clip, clip]`.
     Value {
         clip: f32,
     },
+}
+
+impl GradClip {
+    /// Norm clipping in the L2 norm, PyTorch's default `norm_type`.
+    pub const fn norm(max_norm: f32) -> GradClip {
+        GradClip::Norm { max_norm, norm_type: ClipNorm::L2 }
+    }
+
+    /// The norm the clipping measures: its own for norm clipping, L2 for the others (what
+    /// the metrics report as "gradient norm").
+    pub fn norm_type(self) -> ClipNorm {
+        match self {
+            GradClip::Norm { norm_type, .. } => norm_type,
+            _ => ClipNorm::L2,
+        }
+    }
+}
+
+/// Which vector norm `clip_grad_norm_` measures over all gradients together (its
+/// `norm_type`: 1, 2 or `inf`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClipNorm {
+    /// Σ |g|
+    L1,
+    /// sqrt(Σ g²)
+    #[default]
+    L2,
+    /// max |g|
+    Inf,
+}
+
+impl ClipNorm {
+    fn is_l2(&self) -> bool {
+        *self == ClipNorm::L2
+    }
+
+    /// The subscript written after ‖g‖: "₁", "" (L2 is the plain norm) or "∞".
+    pub fn subscript(self) -> &'static str {
+        match self {
+            ClipNorm::L1 => "₁",
+            ClipNorm::L2 => "",
+            ClipNorm::Inf => "∞",
+        }
+    }
 }
 
 /// The operations every backend provides. Arguments name tensors; sizes are explicit.
@@ -456,9 +553,11 @@ pub trait Backend {
     );
     /// dx = dy · scale_c
     fn channel_noise_backward(&mut self, dy: TensorId, noise: TensorId, dx: TensorId, shape: (usize, usize, usize));
-    /// Computes the global L2 norm of all listed gradients (tensor, length) together, writes it to metrics[4·slot + 2],
-    /// clips (Norm: every gradient ×= min(1, max_norm / (norm + 1e-6)) exactly as clip_grad_norm_; Value: clamp every
-    /// element to [−clip, clip]; None: nothing), and writes the global norm after clipping to metrics[4·slot + 3].
+    /// Computes the global norm of all listed gradients (tensor, length) together (of the clip's `norm_type`, L2
+    /// unless norm clipping asks for another), writes it to metrics[4·slot + 2], clips (Norm: every gradient
+    /// ×= min(1, max_norm / (norm + 1e-6)) exactly as clip_grad_norm_, so a NaN norm makes every gradient NaN;
+    /// Value: clamp every element to [−clip, clip], NaN staying NaN; None: nothing), and writes the global norm
+    /// after clipping to metrics[4·slot + 3].
     /// All on the device: no read-back. (metrics slots are METRICS_PER_SLOT = 4 floats: loss, correct, norm before,
     /// norm after.) The gradients must be distinct tensors, none of them `metrics`.
     fn clip_gradients(&mut self, grads: &[(TensorId, usize)], clip: GradClip, metrics: TensorId, slot: usize);

@@ -28,8 +28,7 @@ mod native {
     use std::io::Write;
     use std::process::ExitCode;
 
-    use normlab::backend::cpu::CpuBackend;
-    use normlab::backend::gpu::{GpuBackend, GpuContext};
+    use normlab::backend::engine::Engine;
     use normlab::data::Dataset;
     use normlab::experiment::benchmark::{
         profile_kernels, time_training_steps, BenchModel, BenchSchedule, KernelShare, StepTiming,
@@ -148,7 +147,7 @@ mod native {
         let gpu = if options.only.as_deref() == Some("cpu") {
             None
         } else {
-            pollster::block_on(GpuContext::for_profiling()).map_err(|e| eprintln!("no GPU: {e}")).ok()
+            pollster::block_on(Engine::gpu_for_profiling()).map_err(|e| eprintln!("no GPU: {e}")).ok()
         };
         let cpu_name = cpu_model_name();
         // Single-threaded as in the browser, and with every core.
@@ -163,7 +162,7 @@ mod native {
                 if options.only.as_deref() != Some("gpu") {
                     for &threads in &cpu_threads {
                         let result = pollster::block_on(async {
-                            let mut run = Run::new(CpuBackend::with_threads(threads)?, &config, &dataset)?;
+                            let mut run = Run::new(Engine::cpu_threads(threads).backend(), &config, &dataset)?;
                             time_training_steps(&mut run, options.schedule, |_| None).await
                         });
                         match result {
@@ -183,14 +182,11 @@ mod native {
                         }
                     }
                 }
-                if let Some(ctx) = &gpu {
-                    let name = ctx.adapter.description.clone();
+                if let Some(engine) = &gpu {
+                    let name = engine.adapter().map(|a| a.description.clone()).unwrap_or_default();
                     let result = pollster::block_on(async {
-                        let mut run = Run::new(GpuBackend::new(ctx.clone()), &config, &dataset)?;
-                        let timing = time_training_steps(&mut run, options.schedule, |r| {
-                            Some((r.backend.submission_count(), r.backend.dispatch_count()))
-                        })
-                        .await?;
+                        let mut run = Run::new(engine.backend(), &config, &dataset)?;
+                        let timing = time_training_steps(&mut run, options.schedule, |r| r.backend.counters()).await?;
                         let profile = profile_kernels(&mut run, options.schedule.steps_per_block)
                             .await
                             .map_err(|e| eprintln!("no per-kernel times: {e}"))

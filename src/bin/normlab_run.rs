@@ -24,8 +24,7 @@ mod native {
     use std::path::{Path, PathBuf};
     use std::process::ExitCode;
 
-    use normlab::backend::cpu::CpuBackend;
-    use normlab::backend::gpu::{GpuBackend, GpuContext};
+    use normlab::backend::engine::{AnyBackend, Engine};
     use normlab::backend::Backend;
     use normlab::data::{toy, Dataset, Source};
     use normlab::experiment::stats::loss_noise;
@@ -71,8 +70,8 @@ mod native {
     data (fashion-mnist|mnist|names|moons|circles|spirals|cifar10)  train (subset size)  arch (mlp|cnn|char)  hidden (256-256)
     channels (32-64)  embed (10)  init (weight-scale multiplier)
     norm (none|batch|layer|instance|group4|rms|l1|l2|linf, or a comma list per block)  place (before|after)
-    act (relu|tanh)  dropout (0..0.95)  bias (1|0)  affine (1|0)  momentum (0.1|none)  noise (0..10)
-    opt (sgd|adam)  lr  wd  batch  epochs  seed  batches (cap per epoch)  clip (none|norm:1|value:0.5)
+    act (relu|tanh)  dropout (0..1)  bias (1|0)  affine (1|0)  momentum (0.1|none)  noise (0..10)
+    opt (sgd|adam)  lr  wd  batch  epochs  seed  batches (cap per epoch)  clip (none|norm:1|norm-l1:1|norm-inf:1|value:0.5)
     drop (0.5:0.1: after half the steps, lr × 0.1)
   EXPERIMENT is one of the lessons' experiments:";
 
@@ -137,9 +136,17 @@ mod native {
                 vec![(config, None)]
             }
         };
+        // One engine for every run: the GPU device is opened, and its pipelines compiled, once.
+        let engine = match pollster::block_on(Engine::open(&backend, threads)) {
+            Ok(engine) => engine,
+            Err(error) => {
+                eprintln!("error: {error}");
+                return ExitCode::FAILURE;
+            }
+        };
         let mut table = Vec::new();
         for (config, probes) in &runs {
-            match pollster::block_on(run(&backend, threads, config, probes.clone(), &data_dir, cifar_file.as_deref())) {
+            match pollster::block_on(run(&engine, config, probes.clone(), &data_dir, cifar_file.as_deref())) {
                 Ok((outcome, losses)) => {
                     let noise = loss_noise(&losses);
                     println!(
@@ -173,8 +180,7 @@ mod native {
     }
 
     async fn run(
-        backend: &str,
-        threads: usize,
+        engine: &Engine,
         config: &ExperimentConfig,
         probes: Option<ProbeSpec>,
         data_dir: &Path,
@@ -197,18 +203,11 @@ mod native {
                 }
             },
         };
-        match backend {
-            "cpu" => train(CpuBackend::with_threads(threads)?, config, probes, &dataset).await,
-            "gpu" => train(GpuBackend::new(GpuContext::new().await?), config, probes, &dataset).await,
-            other => Err(NormlabError::InvalidConfig(normlab::words!(
-                "unknown backend {other:?} (cpu or gpu)",
-                "未知的后端 {other:?}（cpu 或 gpu）"
-            ))),
-        }
+        train(engine.backend(), config, probes, &dataset).await
     }
 
-    async fn train<B: Backend>(
-        backend: B,
+    async fn train(
+        backend: AnyBackend,
         config: &ExperimentConfig,
         probes: Option<ProbeSpec>,
         dataset: &Dataset,

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{ExperimentConfig, Run};
-use crate::backend::gpu::GpuBackend;
+use crate::backend::engine::AnyBackend;
 use crate::backend::Backend;
 use crate::error::NormlabError;
 use crate::nn::Architecture;
@@ -148,7 +148,7 @@ pub struct KernelShare {
 /// Times every dispatch of `steps` more training steps of `run` (after
 /// [`time_training_steps`]: timestamps add a little work, so they are taken apart from the
 /// timed blocks). Fails where the device has no timestamp queries.
-pub async fn profile_kernels(run: &mut Run<GpuBackend>, steps: usize) -> Result<KernelProfile, NormlabError> {
+pub async fn profile_kernels(run: &mut Run<AnyBackend>, steps: usize) -> Result<KernelProfile, NormlabError> {
     run.backend.start_kernel_timing()?;
     let (batch, steps) = (run.config.batch_size, steps.max(1));
     let started = now_millis();

@@ -16,7 +16,7 @@
 //! | `norm` | `batch`, `layer`, `instance`, `group4`, `rms`, `none`; comma list per block | normalization |
 //! | `place` | `before`, `after` | norm before or after the activation |
 //! | `act` | `relu`, `tanh` | activation |
-//! | `dropout` | 0 – 0.95 | dropout after hidden linear blocks |
+//! | `dropout` | 0 – 1 | dropout after hidden linear blocks (1 drops everything, as `nn.Dropout(1.0)`) |
 //! | `bias`, `affine` | `1`, `0` | bias on linear/conv layers; learnable γ, β |
 //! | `momentum` | 0 – 1, `none` | running-statistics momentum (`none`: cumulative average) |
 //! | `noise` | 0 – 10 | noisy-BatchNorm strength |
@@ -24,12 +24,12 @@
 //! | `sgdm` | 0 – 0.999 | SGD's momentum (default 0.9) |
 //! | `lr`, `wd` | numbers | learning rate, weight decay |
 //! | `batch`, `epochs`, `seed`, `batches` | integers | batch size, epochs, seed, cap on batches per epoch |
-//! | `clip` | `none`, `norm:1.0`, `value:0.5` | gradient clipping |
+//! | `clip` | `none`, `norm:1.0` (L2), `norm-l1:1.0`, `norm-inf:1.0`, `value:0.5` | gradient clipping (`clip_grad_norm_` with `norm_type` 2, 1, inf; `clip_grad_value_`) |
 //! | `drop` | `0.5:0.1` | after this share of all steps, multiply the learning rate by this factor |
 
 use serde::{Deserialize, Serialize};
 
-use crate::backend::{Activation, GradClip};
+use crate::backend::{Activation, ClipNorm, GradClip};
 use crate::data::DatasetId;
 use crate::error::Words;
 use crate::nn::{Architecture, ModelConfig, NormKind, Optimizer, Placement};
@@ -252,7 +252,10 @@ impl ExperimentConfig {
         }
         match self.clip {
             GradClip::None => {}
-            GradClip::Norm { max_norm } => both(format!("clip ‖g‖≤{max_norm}"), format!("裁剪 ‖g‖≤{max_norm}")),
+            GradClip::Norm { max_norm, norm_type } => {
+                let sub = norm_type.subscript();
+                both(format!("clip ‖g‖{sub}≤{max_norm}"), format!("裁剪 ‖g‖{sub}≤{max_norm}"))
+            }
             GradClip::Value { clip } => both(format!("clip |g|≤{clip}"), format!("裁剪 |g|≤{clip}")),
         }
         if let Some(LrDrop { at, factor }) = self.lr_drop {
@@ -338,7 +341,7 @@ impl ExperimentConfig {
         }
         match self.clip {
             GradClip::None => {}
-            GradClip::Norm { max_norm } => parts.push(format!("clip=norm:{max_norm}")),
+            GradClip::Norm { max_norm, .. } => parts.push(format!("clip={}:{max_norm}", clip_kind_code(self.clip))),
             GradClip::Value { clip } => parts.push(format!("clip=value:{clip}")),
         }
         if let Some(LrDrop { at, factor }) = self.lr_drop {
@@ -399,7 +402,7 @@ impl ExperimentConfig {
                 }
                 .map(|a| c.activation = a)
                 .is_some(),
-                "dropout" => parse_in(value, 0.0, 0.95).map(|v| c.dropout = v).is_some(),
+                "dropout" => parse_in(value, 0.0, 1.0).map(|v| c.dropout = v).is_some(),
                 "bias" => parse_flag(value).map(|v| c.bias = v).is_some(),
                 "affine" => parse_flag(value).map(|v| c.affine = v).is_some(),
                 "momentum" => {
@@ -498,7 +501,7 @@ fn allowed(key: &str) -> (&'static str, &'static str) {
         ),
         "place" => ("before, after", "before、after"),
         "act" => ("relu, tanh", "relu、tanh"),
-        "dropout" => ("0 to 0.95", "0 到 0.95"),
+        "dropout" => ("0 to 1", "0 到 1"),
         "bias" | "affine" => ("1 or 0", "1 或 0"),
         "momentum" => ("0 to 1, or none", "0 到 1，或 none"),
         "noise" => ("0 to 10", "0 到 10"),
@@ -547,17 +550,49 @@ fn parse_lr_drop(value: &str) -> Option<LrDrop> {
     Some(LrDrop { at: parse_in(at, 0.0, 1.0)?, factor: parse_in(factor, 1e-6, 1.0)? })
 }
 
+/// The clipping kinds a link or the playground names: `none`, `norm` (L2), `norm-l1`,
+/// `norm-inf`, `value`.
+pub const CLIP_KINDS: [&str; 5] = ["none", "norm", "norm-l1", "norm-inf", "value"];
+
+/// The name of `clip`'s kind among [`CLIP_KINDS`].
+pub fn clip_kind_code(clip: GradClip) -> &'static str {
+    match clip {
+        GradClip::None => "none",
+        GradClip::Norm { norm_type: ClipNorm::L2, .. } => "norm",
+        GradClip::Norm { norm_type: ClipNorm::L1, .. } => "norm-l1",
+        GradClip::Norm { norm_type: ClipNorm::Inf, .. } => "norm-inf",
+        GradClip::Value { .. } => "value",
+    }
+}
+
+/// The clipping of kind `kind` (one of [`CLIP_KINDS`]) at threshold `amount`.
+pub fn clip_of_kind(kind: &str, amount: f32) -> Option<GradClip> {
+    let norm = |norm_type| GradClip::Norm { max_norm: amount, norm_type };
+    match kind {
+        "none" => Some(GradClip::None),
+        "norm" => Some(norm(ClipNorm::L2)),
+        "norm-l1" => Some(norm(ClipNorm::L1)),
+        "norm-inf" => Some(norm(ClipNorm::Inf)),
+        "value" => Some(GradClip::Value { clip: amount }),
+        _ => None,
+    }
+}
+
+/// The threshold of `clip` (1 for none, the playground's default).
+pub fn clip_amount(clip: GradClip) -> f32 {
+    match clip {
+        GradClip::None => 1.0,
+        GradClip::Norm { max_norm, .. } => max_norm,
+        GradClip::Value { clip } => clip,
+    }
+}
+
 fn parse_clip(value: &str) -> Option<GradClip> {
     if value == "none" {
         return Some(GradClip::None);
     }
     let (kind, amount) = value.split_once(':')?;
-    let amount = parse_in(amount, 1e-6, 1e6)?;
-    match kind {
-        "norm" => Some(GradClip::Norm { max_norm: amount }),
-        "value" => Some(GradClip::Value { clip: amount }),
-        _ => None,
-    }
+    clip_of_kind(kind, parse_in(amount, 1e-6, 1e6)?).filter(|c| *c != GradClip::None)
 }
 
 /// Learning rates print in the form people write them: 0.001 → "1e-3", 0.1 → "0.1".
@@ -581,6 +616,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_clip_kind_reads_from_a_link_and_writes_back() {
+        for (query, want) in [
+            ("clip=norm:2", GradClip::Norm { max_norm: 2.0, norm_type: ClipNorm::L2 }),
+            ("clip=norm-l1:5", GradClip::Norm { max_norm: 5.0, norm_type: ClipNorm::L1 }),
+            ("clip=norm-inf:0.5", GradClip::Norm { max_norm: 0.5, norm_type: ClipNorm::Inf }),
+            ("clip=value:0.1", GradClip::Value { clip: 0.1 }),
+        ] {
+            let (config, problems) = ExperimentConfig::from_query(query);
+            assert!(problems.is_empty(), "{query}: {problems:?}");
+            assert_eq!(config.clip, want, "{query}");
+            assert!(config.to_query().contains(query), "{query} → {}", config.to_query());
+        }
+        let (_, problems) = ExperimentConfig::from_query("clip=norm-l3:1");
+        assert_eq!(problems.len(), 1, "an unknown norm is named as a problem");
+    }
+
+    #[test]
     fn query_round_trips() {
         let config = ExperimentConfig {
             dataset: DatasetId::Mnist,
@@ -602,7 +654,7 @@ mod tests {
             epochs: 3,
             seed: 42,
             max_batches_per_epoch: Some(20),
-            clip: GradClip::Norm { max_norm: 1.5 },
+            clip: GradClip::Norm { max_norm: 1.5, norm_type: ClipNorm::Inf },
             lr_drop: Some(LrDrop { at: 0.5, factor: 0.1 }),
         };
         let (parsed, problems) = ExperimentConfig::from_query(&config.to_query());

@@ -431,7 +431,7 @@ pub fn clipping(clip: crate::backend::GradClip, preset: Preset) -> ExperimentCon
 /// The clipping rules lesson 9 compares.
 pub const CLIPS: [crate::backend::GradClip; 3] = [
     crate::backend::GradClip::None,
-    crate::backend::GradClip::Norm { max_norm: 1.0 },
+    crate::backend::GradClip::norm(1.0),
     crate::backend::GradClip::Value { clip: 0.05 },
 ];
 

@@ -6,7 +6,15 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::ActivationStats;
+/// One activation layer's output over a batch.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ActivationStats {
+    pub histogram: Histogram,
+    pub mean: f32,
+    pub std: f32,
+    /// The share of values with |a| > 0.99 (a saturated tanh).
+    pub saturated: f32,
+}
 
 /// Counts of values in equal-width bins over `[low, high]`; values outside land in the
 /// first or last bin, NaN in none.

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::backend::{NormGeometry, Spread};
+use crate::backend::{NormFamily, NormGeometry, Spread};
 use crate::error::NormlabError;
 use crate::words;
 
@@ -107,7 +107,7 @@ impl NormKind {
 
     /// The statistic layout for an input `[batch, channels, spatial]`, or None for `None`.
     /// `training` matters only for the check PyTorch makes: BatchNorm cannot estimate a
-    /// variance from one value per channel.
+    /// variance from one value per channel (see [`NormKind::check_batch`]).
     pub fn geometry(
         self,
         batch: usize,
@@ -115,7 +115,11 @@ impl NormKind {
         spatial: usize,
         training: bool,
     ) -> Result<Option<NormGeometry>, NormlabError> {
+        if training {
+            self.check_batch(batch, spatial)?;
+        }
         let base = NormGeometry {
+            family: NormFamily::Batch,
             batch,
             channels,
             spatial,
@@ -129,21 +133,13 @@ impl NormKind {
         let geometry = match self {
             NormKind::None => return Ok(None),
             NormKind::Batch | NormKind::Lp { .. } => {
-                if training && batch * spatial <= 1 {
-                    return Err(NormlabError::InvalidConfig(words!(
-                        "BatchNorm needs more than 1 value per channel when training (got a batch of {batch} \
-                         with {spatial} position(s) per channel); use a batch of at least 2, or LayerNorm/GroupNorm",
-                        "BatchNorm 训练时每个通道需要不止 1 个值（现在批大小为 {batch}，每个通道 {spatial} 个位置）；\
-                         请用至少为 2 的批大小，或改用 LayerNorm/GroupNorm"
-                    )));
-                }
                 let spread = match self {
                     NormKind::Lp { order } => order.spread(),
                     _ => Spread::StdDev,
                 };
                 NormGeometry { reduce_over_batch: true, spread, ..base }
             }
-            NormKind::Layer => NormGeometry { groups: 1, affine_per_element: true, ..base },
+            NormKind::Layer => NormGeometry { family: NormFamily::Layer, groups: 1, affine_per_element: true, ..base },
             NormKind::Instance => {
                 if spatial <= 1 {
                     return Err(NormlabError::InvalidConfig(words!(
@@ -151,7 +147,7 @@ impl NormKind {
                         "InstanceNorm 要在空间位置上做归一化，而全连接层没有空间位置"
                     )));
                 }
-                base
+                NormGeometry { family: NormFamily::Instance, ..base }
             }
             NormKind::Group { groups } => {
                 if groups == 0 || !channels.is_multiple_of(groups) {
@@ -160,11 +156,31 @@ impl NormKind {
                         "GroupNorm 的 {groups} 个组不能整除 {channels} 个通道"
                     )));
                 }
-                NormGeometry { groups, ..base }
+                NormGeometry { family: NormFamily::Group, groups, ..base }
             }
-            NormKind::Rms => NormGeometry { groups: 1, affine_per_element: true, subtract_mean: false, ..base },
+            NormKind::Rms => NormGeometry {
+                family: NormFamily::Rms,
+                groups: 1,
+                affine_per_element: true,
+                subtract_mean: false,
+                ..base
+            },
         };
         Ok(Some(geometry))
+    }
+
+    /// PyTorch's refusal: BatchNorm (and its Lp variants) cannot estimate a variance from
+    /// one value per channel when training.
+    pub fn check_batch(self, batch: usize, spatial: usize) -> Result<(), NormlabError> {
+        if self.has_running_stats() && batch * spatial <= 1 {
+            return Err(NormlabError::InvalidConfig(words!(
+                "BatchNorm needs more than 1 value per channel when training (got a batch of {batch} \
+                 with {spatial} position(s) per channel); use a batch of at least 2, or LayerNorm/GroupNorm",
+                "BatchNorm 训练时每个通道需要不止 1 个值（现在批大小为 {batch}，每个通道 {spatial} 个位置）；\
+                 请用至少为 2 的批大小，或改用 LayerNorm/GroupNorm"
+            )));
+        }
+        Ok(())
     }
 }
 

@@ -7,8 +7,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::fetch::load_dataset;
-use crate::backend::cpu::CpuBackend;
-use crate::backend::gpu::{GpuBackend, GpuContext};
+use crate::backend::engine::{AnyBackend, Engine};
 use crate::data::DatasetId;
 use crate::experiment::benchmark::{profile_kernels, time_training_steps, BenchModel, BenchSchedule};
 use crate::experiment::Run;
@@ -35,11 +34,11 @@ pub async fn benchmark_training_step(request: &str) -> Result<String, String> {
     let mut profile = None;
     let (device, timing) = match request.backend.as_str() {
         "webgpu" => {
-            let ctx = if request.kernel_times { GpuContext::for_profiling().await } else { GpuContext::new().await }
+            let engine = if request.kernel_times { Engine::gpu_for_profiling().await } else { Engine::gpu().await }
                 .map_err(|e| e.to_string())?;
-            let device = ctx.adapter.to_string();
-            let mut run = Run::new(GpuBackend::new(ctx), &config, &dataset).map_err(|e| e.to_string())?;
-            let counters = |r: &Run<GpuBackend>| Some((r.backend.submission_count(), r.backend.dispatch_count()));
+            let device = engine.describe();
+            let mut run = Run::new(engine.backend(), &config, &dataset).map_err(|e| e.to_string())?;
+            let counters = |r: &Run<AnyBackend>| r.backend.counters();
             let timing = time_training_steps(&mut run, schedule, counters).await.map_err(|e| e.to_string())?;
             if request.kernel_times {
                 profile = Some(profile_kernels(&mut run, schedule.steps_per_block).await.map_err(|e| e.to_string()));
@@ -47,7 +46,7 @@ pub async fn benchmark_training_step(request: &str) -> Result<String, String> {
             (device, timing)
         }
         "cpu" => {
-            let mut run = Run::new(CpuBackend::new(), &config, &dataset).map_err(|e| e.to_string())?;
+            let mut run = Run::new(Engine::cpu().backend(), &config, &dataset).map_err(|e| e.to_string())?;
             let timing = time_training_steps(&mut run, schedule, |_| None).await.map_err(|e| e.to_string())?;
             ("CPU (wasm, one thread)".to_string(), timing)
         }

@@ -53,11 +53,11 @@ pub fn preferred_language() -> String {
     window().and_then(|w| w.navigator().language()).unwrap_or_default()
 }
 
-/// Calls `tick` once a second for the page's lifetime.
-pub fn every_second(tick: impl Fn() + 'static) {
+/// Calls `tick` every `millis` milliseconds for the page's lifetime.
+pub fn every(millis: i32, tick: impl Fn() + 'static) {
     let callback = wasm_bindgen::closure::Closure::<dyn Fn()>::new(tick);
     if let Some(w) = window() {
-        let _ = w.set_interval_with_callback_and_timeout_and_arguments_0(callback.as_ref().unchecked_ref(), 1000);
+        let _ = w.set_interval_with_callback_and_timeout_and_arguments_0(callback.as_ref().unchecked_ref(), millis);
     }
     // The interval lives as long as the page.
     callback.forget();

@@ -11,22 +11,15 @@ use leptos::task::spawn_local;
 
 use super::browser;
 use super::i18n::{lang, pick, tr, Lang, DETECTING, DEVICE};
-use crate::backend::gpu::{AdapterDescription, GpuContext};
+pub use crate::backend::engine::Engine;
+use crate::backend::engine::{self, AdapterDescription};
 use crate::experiment::pace::StepCost;
 
-/// The engine a run will use: the GPU context when WebGPU works, else the CPU.
-#[derive(Clone)]
-pub enum Engine {
-    Gpu(Box<GpuContext>),
-    Cpu,
-}
-
-impl Engine {
-    pub fn kind(&self) -> EngineKind {
-        match self {
-            Engine::Gpu(_) => EngineKind::WebGpu,
-            Engine::Cpu => EngineKind::Cpu,
-        }
+/// The page's name for an engine's kind.
+pub fn kind_of(engine: &Engine) -> EngineKind {
+    match engine.kind() {
+        engine::EngineKind::Gpu => EngineKind::WebGpu,
+        engine::EngineKind::Cpu => EngineKind::Cpu,
     }
 }
 
@@ -131,7 +124,8 @@ pub struct DeviceState {
     pub decision: RwSignal<Option<Decision>>,
     /// Measured costs by [`DeviceState::cost_key`], kept in the browser between visits.
     pub costs: RwSignal<HashMap<String, StepCost>>,
-    context: StoredValue<Option<GpuContext>, LocalStorage>,
+    /// The WebGPU engine, opened once (its pipelines compiled once, for every run).
+    gpu_engine: StoredValue<Option<Engine>, LocalStorage>,
 }
 
 impl DeviceState {
@@ -151,13 +145,13 @@ impl DeviceState {
             choice: RwSignal::new(choice),
             decision: RwSignal::new(None),
             costs: RwSignal::new(costs),
-            context: StoredValue::new_local(None),
+            gpu_engine: StoredValue::new_local(None),
         };
         spawn_local(async move {
-            match GpuContext::new().await {
-                Ok(ctx) => {
-                    let adapter = ctx.adapter.clone();
-                    state.context.set_value(Some(ctx));
+            match Engine::gpu().await {
+                Ok(gpu) => {
+                    let adapter = gpu.adapter().cloned().unwrap_or_default();
+                    state.gpu_engine.set_value(Some(gpu));
                     state.gpu.set(GpuStatus::Ready(adapter));
                 }
                 Err(error) => state.gpu.set(GpuStatus::Missing { reason: error.to_string() }),
@@ -178,16 +172,16 @@ impl DeviceState {
 
     /// The GPU, where WebGPU works.
     pub fn gpu_engine(&self) -> Option<Engine> {
-        self.context.get_value().map(|ctx| Engine::Gpu(Box::new(ctx)))
+        self.gpu_engine.get_value()
     }
 
     /// The engines a job may use, given the student's choice: one, or both for the
     /// automatic choice to measure.
     pub fn candidates(&self) -> Vec<Engine> {
         match (self.choice.get_untracked(), self.gpu_engine()) {
-            (EngineChoice::Cpu, _) | (_, None) => vec![Engine::Cpu],
+            (EngineChoice::Cpu, _) | (_, None) => vec![Engine::cpu()],
             (EngineChoice::WebGpu, Some(gpu)) => vec![gpu],
-            (EngineChoice::Automatic, Some(gpu)) => vec![gpu, Engine::Cpu],
+            (EngineChoice::Automatic, Some(gpu)) => vec![gpu, Engine::cpu()],
         }
     }
 
@@ -218,16 +212,16 @@ impl DeviceState {
     /// After a lost device: asks WebGPU for a new one (the status says `Detecting`
     /// meanwhile, which holds back new runs); without one, jobs train on the CPU.
     pub fn recover(&self, lost: String) {
-        self.context.set_value(None);
+        self.gpu_engine.set_value(None);
         self.gpu.set(GpuStatus::Detecting);
         let state = *self;
         spawn_local(async move {
-            match GpuContext::new().await {
-                Ok(ctx) => {
-                    let mut adapter = ctx.adapter.clone();
+            match Engine::gpu().await {
+                Ok(gpu) => {
+                    let mut adapter = gpu.adapter().cloned().unwrap_or_default();
                     adapter.description =
                         format!("{} (a new device after the last was lost: {lost})", adapter.description);
-                    state.context.set_value(Some(ctx));
+                    state.gpu_engine.set_value(Some(gpu));
                     state.gpu.set(GpuStatus::Ready(adapter));
                 }
                 Err(error) => state.gpu.set(GpuStatus::Missing {

@@ -12,13 +12,11 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::browser;
-use super::device::{Decision, DeviceState, Engine, EngineKind};
+use super::device::{kind_of, Decision, DeviceState, Engine, EngineKind};
 use super::fetch::load_dataset;
 use super::i18n::{error_words, Lang};
 use super::runs::RunStore;
-use crate::backend::cpu::CpuBackend;
-use crate::backend::gpu::GpuBackend;
-use crate::backend::Backend;
+use crate::backend::engine::AnyBackend;
 use crate::chart::RunSeries;
 use crate::data::Dataset;
 use crate::error::NormlabError;
@@ -185,7 +183,9 @@ impl Trainer {
             device,
             store,
         };
-        browser::every_second(move || {
+        // A quarter-second tick keeps the shown elapsed second within a
+        // quarter of the true one even when one timer fires late.
+        browser::every(250, move || {
             if trainer.busy.get_untracked().is_some() {
                 trainer.tick.update(|t| *t += 1);
             }
@@ -325,14 +325,17 @@ impl Trainer {
         costs.sort_by(|a, b| total(&a.1).total_cmp(&total(&b.1)));
         let decision = match costs.as_slice() {
             [(fast, fast_cost), (_, slow_cost), ..] => Some(Decision {
-                engine: fast.kind(),
+                engine: kind_of(fast),
                 model: model_words(config),
                 other_slower: Some(total(slow_cost) / total(fast_cost).max(1e-9)),
                 at_least: !slow_cost.complete,
             }),
-            [(only, _)] => {
-                Some(Decision { engine: only.kind(), model: model_words(config), other_slower: None, at_least: false })
-            }
+            [(only, _)] => Some(Decision {
+                engine: kind_of(only),
+                model: model_words(config),
+                other_slower: None,
+                at_least: false,
+            }),
             [] => None,
         };
         self.device.decision.set(decision);
@@ -350,18 +353,13 @@ impl Trainer {
     ) -> Result<StepCost, NormlabError> {
         let family = family_key(config, dataset);
         // A lower bound kept from before will do when it already settles the question.
-        if let Some(cost) = self.device.cost(engine.kind(), &family).filter(|c| c.complete || enough(c.fixed_millis)) {
+        if let Some(cost) = self.device.cost(kind_of(engine), &family).filter(|c| c.complete || enough(c.fixed_millis))
+        {
             return Ok(cost);
         }
         self.progress.update(|p| p.phase = JobPhase::Measuring);
-        let cost = match engine {
-            Engine::Gpu(ctx) => {
-                let ctx = ctx.clone();
-                measure_cost(&mut || GpuBackend::new((*ctx).clone()), config, dataset, enough).await?
-            }
-            Engine::Cpu => measure_cost(&mut CpuBackend::new, config, dataset, enough).await?,
-        };
-        self.device.remember_cost(engine.kind(), &family, cost);
+        let cost = measure_cost(&mut || engine.backend(), config, dataset, enough).await?;
+        self.device.remember_cost(kind_of(engine), &family, cost);
         Ok(cost)
     }
 
@@ -392,25 +390,19 @@ impl Trainer {
                 let family = family_key(&config, &dataset);
                 // Every engine there is, whatever the student chose (the choice may change):
                 // the CPU first, then the GPU, which stops early when it is clearly slower.
-                let mut engines = vec![Engine::Cpu];
+                let mut engines = vec![Engine::cpu()];
                 engines.extend(trainer.device.gpu_engine());
                 let mut cpu_cost = None;
                 for engine in engines {
-                    if let Some(cost) = trainer.device.cost(engine.kind(), &family) {
+                    if let Some(cost) = trainer.device.cost(kind_of(&engine), &family) {
                         cpu_cost = cpu_cost.or(Some(cost));
                         continue;
                     }
                     let cpu_step = cpu_cost.map(|c: StepCost| c.step_millis(crate::experiment::pace::PROBE_BATCHES.1));
                     let enough = move |small: f64| cpu_step.is_some_and(|cpu| small > 2.0 * cpu);
-                    let cost = match &engine {
-                        Engine::Gpu(ctx) => {
-                            let ctx = ctx.clone();
-                            measure_cost(&mut || GpuBackend::new((*ctx).clone()), &config, &dataset, &enough).await
-                        }
-                        Engine::Cpu => measure_cost(&mut CpuBackend::new, &config, &dataset, &enough).await,
-                    };
+                    let cost = measure_cost(&mut || engine.backend(), &config, &dataset, &enough).await;
                     if let Ok(cost) = cost {
-                        trainer.device.remember_cost(engine.kind(), &family, cost);
+                        trainer.device.remember_cost(kind_of(&engine), &family, cost);
                         cpu_cost = cpu_cost.or(Some(cost));
                     }
                 }
@@ -449,7 +441,7 @@ impl Trainer {
             cost.unwrap_or(StepCost { fixed_millis: 1.0, per_row_millis: 0.0, eval_row_millis: 0.0, complete: false });
         let clock = Rc::new(RefCell::new(JobClock::new(works.clone(), cost, platform::now_millis())));
         self.progress.update(|p| {
-            p.engine = Some(engine.kind());
+            p.engine = Some(kind_of(&engine));
             p.millis_left = Some(clock.borrow().predicted_millis());
             p.updated_millis = platform::now_millis();
         });
@@ -464,11 +456,11 @@ impl Trainer {
                 id,
                 group: group.to_string(),
                 config: request.config.clone(),
-                device: match &engine {
-                    Engine::Gpu(ctx) => format!("WebGPU: {}", ctx.adapter),
-                    Engine::Cpu => "CPU".to_string(),
+                device: match engine.adapter() {
+                    Some(adapter) => format!("WebGPU: {adapter}"),
+                    None => "CPU".to_string(),
                 },
-                engine: Some(engine.kind().code().to_string()),
+                engine: Some(kind_of(&engine).code().to_string()),
                 trial: preset == Some(Preset::Smoke),
                 series,
                 status: RunStatus::Running,
@@ -500,10 +492,7 @@ impl Trainer {
                 eval_rows: eval_rows_per_epoch(&request.config, request.probes.as_ref(), data),
                 on_event,
             };
-            let result = match &engine {
-                Engine::Gpu(ctx) => train_one(GpuBackend::new((**ctx).clone()), request, data, &mut observer).await,
-                Engine::Cpu => train_one(CpuBackend::new(), request, data, &mut observer).await,
-            };
+            let result = train_one(engine.backend(), request, data, &mut observer).await;
             observer.flush();
             done_before += steps[index];
             match result {
@@ -552,8 +541,8 @@ fn eval_rows_per_epoch(config: &ExperimentConfig, probes: Option<&ProbeSpec>, da
     test + if probes.is_some_and(|p| p.train_accuracy_in_eval) { train } else { 0 }
 }
 
-async fn train_one<B: Backend>(
-    backend: B,
+async fn train_one(
+    backend: AnyBackend,
     request: &RunRequest,
     data: &Dataset,
     observer: &mut JobObserver<'_>,

@@ -13,8 +13,8 @@
 use normlab::backend::cpu::CpuBackend;
 use normlab::backend::gpu::{GpuBackend, GpuContext};
 use normlab::backend::{
-    Activation, AdamHyper, Backend, ConvShape, GradClip, MatmulShape, NormGrads, NormMode, NormTensors, PoolKind,
-    PoolShape, RunningStats, SgdHyper, StepScalars, TensorId, METRICS_PER_SLOT,
+    Activation, AdamHyper, Backend, ClipNorm, ConvShape, GradClip, MatmulShape, NormGrads, NormMode, NormTensors,
+    PoolKind, PoolShape, RunningStats, SgdHyper, StepScalars, TensorId, METRICS_PER_SLOT,
 };
 use normlab::nn::{LpOrder, NormKind};
 
@@ -140,24 +140,33 @@ pub async fn run_all_logged(ctx: &GpuContext, log: &mut dyn FnMut(&str)) -> Resu
     cross_entropy(&mut p, 37, 10, Some(3)).await?;
     cross_entropy(&mut p, 300, 7, None).await?;
     cross_entropy(&mut p, 1, 3, Some(0)).await?;
-    let train = NormMode::Train { momentum: Some(0.1) };
+    let train = NormMode::training(Some(0.1));
     norm(&mut p, "BatchNorm train", NormKind::Batch, (3, 6, 7), train).await?;
-    norm(&mut p, "BatchNorm train, no running update", NormKind::Batch, (3, 6, 7), NormMode::Train { momentum: None })
-        .await?;
-    norm(&mut p, "BatchNorm eval", NormKind::Batch, (3, 6, 7), NormMode::Eval).await?;
+    norm(&mut p, "BatchNorm train, cumulative average", NormKind::Batch, (3, 6, 7), NormMode::training(None)).await?;
+    norm(&mut p, "BatchNorm eval", NormKind::Batch, (3, 6, 7), NormMode::RUNNING_STATISTICS).await?;
+    norm(&mut p, "BatchNorm, batch statistics kept", NormKind::Batch, (3, 6, 7), NormMode::BATCH_STATISTICS).await?;
     norm(&mut p, "BatchNorm fc, 300 rows", NormKind::Batch, (300, 5, 1), train).await?;
     norm(&mut p, "GroupNorm(2)", NormKind::Group { groups: 2 }, (3, 6, 7), train).await?;
     norm(&mut p, "GroupNorm(1)", NormKind::Group { groups: 1 }, (3, 6, 7), train).await?;
     norm(&mut p, "InstanceNorm", NormKind::Instance, (3, 6, 7), train).await?;
     norm(&mut p, "LayerNorm", NormKind::Layer, (3, 6, 7), train).await?;
     norm(&mut p, "LayerNorm fc, 300 features", NormKind::Layer, (4, 300, 1), train).await?;
-    norm(&mut p, "LayerNorm eval", NormKind::Layer, (3, 6, 7), NormMode::Eval).await?;
+    // Inputs far from zero: the statistics must keep float32 accuracy (a shifted sum).
+    for (label, kind, shape) in [
+        ("LayerNorm fc, 300 features, inputs near 1e3", NormKind::Layer, (4, 300, 1)),
+        ("LayerNorm, inputs near 1e3", NormKind::Layer, (3, 6, 7)),
+        ("BatchNorm fc, 300 rows, inputs near 1e3", NormKind::Batch, (300, 5, 1)),
+        ("GroupNorm(2), inputs near 1e3", NormKind::Group { groups: 2 }, (3, 6, 7)),
+    ] {
+        norm_at(&mut p, label, kind, shape, train, 1e3).await?;
+    }
+    norm(&mut p, "LayerNorm eval", NormKind::Layer, (3, 6, 7), NormMode::BATCH_STATISTICS).await?;
     norm(&mut p, "RMSNorm", NormKind::Rms, (3, 6, 7), train).await?;
     for order in LpOrder::ALL {
         let kind = NormKind::Lp { order };
         norm(&mut p, &format!("{} norm", order.name()), kind, (3, 6, 7), train).await?;
         norm(&mut p, &format!("{} norm fc, 300 rows", order.name()), kind, (300, 5, 1), train).await?;
-        norm(&mut p, &format!("{} norm eval", order.name()), kind, (3, 6, 7), NormMode::Eval).await?;
+        norm(&mut p, &format!("{} norm eval", order.name()), kind, (3, 6, 7), NormMode::RUNNING_STATISTICS).await?;
     }
     sgd(&mut p, 1031, SgdHyper { momentum: 0.9, weight_decay: 1e-2 }, true).await?;
     sgd(&mut p, 1031, SgdHyper { momentum: 0.0, weight_decay: 0.0 }, true).await?;
@@ -165,7 +174,7 @@ pub async fn run_all_logged(ctx: &GpuContext, log: &mut dyn FnMut(&str)) -> Resu
     // Three steps recorded back to back: each must see its own step scalars.
     sgd(&mut p, 300, SgdHyper { momentum: 0.9, weight_decay: 0.0 }, false).await?;
     adam(&mut p, 300, AdamHyper::default(), false).await?;
-    for drop in [0.1, 0.5, 0.9] {
+    for drop in [0.1, 0.5, 0.9, 1.0] {
         dropout(&mut p, 70_001, drop, 3).await?;
     }
     dropout(&mut p, 1, 0.5, 4).await?;
@@ -173,13 +182,24 @@ pub async fn run_all_logged(ctx: &GpuContext, log: &mut dyn FnMut(&str)) -> Resu
     channel_noise(&mut p, (300, 5, 1), 1.0, 6).await?;
     let odd = [1, 37, 1000, 70_001];
     clip(&mut p, "odd lengths", &odd, 1.0, GradClip::None).await?;
-    clip(&mut p, "odd lengths, clipping", &odd, 1.0, GradClip::Norm { max_norm: 1.0 }).await?;
+    clip(&mut p, "odd lengths, clipping", &odd, 1.0, GradClip::norm(1.0)).await?;
+    for norm_type in [ClipNorm::L1, ClipNorm::Inf] {
+        let clipping = GradClip::Norm { max_norm: 0.5, norm_type };
+        clip(&mut p, "odd lengths, clipping", &odd, 1.0, clipping).await?;
+        clip(&mut p, "odd lengths, under the limit", &odd, 1.0, GradClip::Norm { max_norm: 1e5, norm_type }).await?;
+    }
+    for clipping in
+        [ClipNorm::L1, ClipNorm::L2, ClipNorm::Inf].map(|norm_type| GradClip::Norm { max_norm: 1.0, norm_type })
+    {
+        clip_with_nan(&mut p, &odd, clipping).await?;
+    }
+    clip_with_nan(&mut p, &odd, GradClip::Value { clip: 0.5 }).await?;
     // More tensors than the backend's first partial-sum scratch holds: it must grow.
     let many: Vec<usize> = (0..21).map(|i| 2 * i + 1).collect();
-    clip(&mut p, "many tensors, clipping", &many, 1.0, GradClip::Norm { max_norm: 0.5 }).await?;
-    clip(&mut p, "odd lengths, under the limit", &odd, 1.0, GradClip::Norm { max_norm: 1000.0 }).await?;
+    clip(&mut p, "many tensors, clipping", &many, 1.0, GradClip::norm(0.5)).await?;
+    clip(&mut p, "odd lengths, under the limit", &odd, 1.0, GradClip::norm(1000.0)).await?;
     clip(&mut p, "odd lengths", &odd, 1.0, GradClip::Value { clip: 0.5 }).await?;
-    clip(&mut p, "no tensors", &[], 1.0, GradClip::Norm { max_norm: 1.0 }).await?;
+    clip(&mut p, "no tensors", &[], 1.0, GradClip::norm(1.0)).await?;
     upload_and_zero_keep_program_order(&mut p, 1031).await?;
     p.finish()
 }
@@ -489,11 +509,23 @@ async fn norm(
     p: &mut Pair<'_>,
     label: &str,
     kind: NormKind,
-    (n, c, s): (usize, usize, usize),
+    shape: (usize, usize, usize),
     mode: NormMode,
 ) -> Result<(), String> {
+    norm_at(p, label, kind, shape, mode, 0.0).await
+}
+
+/// A norm's forward and backward on inputs spread over [offset − 2, offset + 2.5].
+async fn norm_at(
+    p: &mut Pair<'_>,
+    label: &str,
+    kind: NormKind,
+    (n, c, s): (usize, usize, usize),
+    mode: NormMode,
+    offset: f32,
+) -> Result<(), String> {
     let name = format!("norm {label} [N={n}, C={c}, S={s}] {mode:?}");
-    let training = matches!(mode, NormMode::Train { .. });
+    let training = mode.batch_statistics;
     let g = kind
         .geometry(n, c, s, training)
         .map_err(|e| format!("{name}: {e}"))?
@@ -501,7 +533,7 @@ async fn norm(
     let elements = g.elements();
     let stats = g.stat_count();
     let affine = g.affine_len();
-    let x = p.random(elements, -2.0, 2.5, "x")?;
+    let x = p.random(elements, offset - 2.0, offset + 2.5, "x")?;
     let running = if kind.has_running_stats() {
         let mean = p.random(c, -0.5, 0.5, "running_mean")?;
         let var = p.random(c, 0.5, 1.5, "running_var")?;
@@ -687,6 +719,52 @@ async fn clip(p: &mut Pair<'_>, label: &str, lens: &[usize], scale: f32, clip: G
             check_close(&format!("GPU vs CPU: {name}: norms before, after"), gpu_norms, cpu_norms, RTOL, ATOL)
         {
             p.failures.push(report);
+        }
+    }
+    p.done(&name)
+}
+
+/// One NaN in one gradient: norm clipping makes every gradient NaN on both backends (as
+/// PyTorch's `clip_grad_norm_`), and the norms NaN; value clipping keeps that one NaN and
+/// clamps the rest as the CPU does.
+async fn clip_with_nan(p: &mut Pair<'_>, lens: &[usize], clip: GradClip) -> Result<(), String> {
+    const SLOT: usize = 0;
+    let name = format!("clip_gradients with one NaN {clip:?}");
+    let mut data: Vec<Vec<f32>> = lens.iter().map(|&len| p.rng.vec(len, -2.0, 2.0)).collect();
+    let (tensor, index) = (data.len() / 2, data[data.len() / 2].len() / 2);
+    data[tensor][index] = f32::NAN;
+    let mut grads = Vec::new();
+    for d in &data {
+        grads.push(p.input(d, "grad")?);
+    }
+    let metrics = p.output(METRICS_PER_SLOT, "metrics")?;
+    p.both(|be, s| {
+        let list: Vec<(TensorId, usize)> = grads.iter().map(|g| (g.on(s), g.len)).collect();
+        be.clip_gradients(&list, clip, metrics.on(s), SLOT);
+    });
+    let nan_only = |i: usize, j: usize| matches!(clip, GradClip::Norm { .. }) || (i, j) == (tensor, index);
+    for (i, &g) in grads.iter().enumerate() {
+        let (cpu, gpu) = p.read(g).await?;
+        for (side, values) in [("CPU", &cpu), ("GPU", &gpu)] {
+            if let Some(j) = (0..values.len()).find(|&j| values[j].is_nan() != nan_only(i, j)) {
+                p.failures.push(format!(
+                    "{name}: {side} grad {i}[{j}] = {} (NaN expected: {})",
+                    values[j],
+                    nan_only(i, j)
+                ));
+            }
+        }
+        let finite = |v: &[f32]| v.iter().map(|x| if x.is_nan() { 0.0 } else { *x }).collect::<Vec<_>>();
+        if let Err(report) =
+            check_close(&format!("GPU vs CPU: {name}: grad {i}"), &finite(&gpu), &finite(&cpu), RTOL, ATOL)
+        {
+            p.failures.push(report);
+        }
+    }
+    let (cpu, gpu) = p.read(metrics).await?;
+    for (side, m) in [("CPU", &cpu), ("GPU", &gpu)] {
+        if !m[METRICS_PER_SLOT * SLOT + 2].is_nan() {
+            p.failures.push(format!("{name}: {side} norm before is {}, not NaN", m[METRICS_PER_SLOT * SLOT + 2]));
         }
     }
     p.done(&name)

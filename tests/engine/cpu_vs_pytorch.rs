@@ -6,10 +6,10 @@
 
 use normlab::backend::cpu::CpuBackend;
 use normlab::backend::{
-    Activation, AdamHyper, Backend, ConvShape, GradClip, MatmulShape, NormGeometry, NormGrads, NormMode, NormTensors,
-    PoolKind, PoolShape, RunningStats, SgdHyper, StepScalars, TensorId, METRICS_PER_SLOT,
+    Activation, AdamHyper, Backend, ClipNorm, ConvShape, GradClip, MatmulShape, NormGeometry, NormGrads, NormMode,
+    NormTensors, PoolKind, PoolShape, RunningStats, SgdHyper, StepScalars, TensorId, METRICS_PER_SLOT,
 };
-use normlab::nn::{Layer, LpOrder, MlpConfig, Model, NormKind, Phase};
+use normlab::nn::{LpOrder, MlpConfig, Model, NormKind, Phase};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -351,7 +351,7 @@ fn check_batch_norm(case: &str, tol: NormTol) {
     let (n, c, s) = ncs(f.shape("x"));
     let mut g = NormKind::Batch.geometry(n, c, s, training).expect("a valid shape").expect("BatchNorm has a geometry");
     g.eps = f.attr_f32("eps");
-    let mode = if training { NormMode::Train { momentum: Some(f.attr_f32("momentum")) } } else { NormMode::Eval };
+    let mode = if training { NormMode::training(Some(f.attr_f32("momentum"))) } else { NormMode::RUNNING_STATISTICS };
     let (gamma, beta) = affine(&f, c);
     let (rm, rv) = (f.t("running_mean"), f.t("running_var"));
     let got = run_norm(&g, mode, &f.t("x"), &gamma, &beta, &f.t("dy"), Some((&rm, &rv)));
@@ -413,7 +413,7 @@ fn batch_norm_momentum_none_is_a_cumulative_average() {
     let f = Fixture::load("batch_norm__train_momentum_none");
     let (n, c, s) = ncs(f.shape("x"));
     let g = NormKind::Batch.geometry(n, c, s, true).expect("a valid shape").expect("BatchNorm has a geometry");
-    let mode = NormMode::Train { momentum: None };
+    let mode = NormMode::training(None);
     let mut b = CpuBackend::new();
     let running = RunningStats {
         mean: tensor_from(&mut b, &f.t("running_mean"), "running_mean"),
@@ -458,7 +458,7 @@ fn check_lp_norm(case: &str) {
     let order = if case.starts_with("l1") { LpOrder::L1 } else { LpOrder::Linf };
     let (n, c, s) = ncs(f.shape("x"));
     let g = NormKind::Lp { order }.geometry(n, c, s, true).expect("a valid shape").expect("a geometry");
-    let mode = NormMode::Train { momentum: Some(f.attr_f32("momentum")) };
+    let mode = NormMode::training(Some(f.attr_f32("momentum")));
     let (gamma, beta) = affine(&f, c);
     let (rm, rv) = (f.t("running_mean"), f.t("running_var"));
     let got = run_norm(&g, mode, &f.t("x"), &gamma, &beta, &f.t("dy"), Some((&rm, &rv)));
@@ -501,7 +501,7 @@ fn check_group_like(name: &str, kind: NormKind, tol: NormTol) {
     let mut g = kind.geometry(n, c, s, true).expect("a valid shape").expect("a norm kind");
     g.eps = f.attr_f32("eps");
     let (gamma, beta) = affine(&f, g.affine_len());
-    let got = run_norm(&g, NormMode::Train { momentum: None }, &f.t("x"), &gamma, &beta, &f.t("dy"), None);
+    let got = run_norm(&g, NormMode::BATCH_STATISTICS, &f.t("x"), &gamma, &beta, &f.t("dy"), None);
     assert!(got.running.is_none());
     compare_norm(name, &f, &got, tol);
 }
@@ -672,33 +672,65 @@ fn global_norm(vectors: &[Vec<f32>]) -> f32 {
     vectors.iter().flatten().map(|&v| v as f64 * v as f64).sum::<f64>().sqrt() as f32
 }
 
-fn check_clip_grad_norm(name: &str) {
-    let f = Fixture::load(name);
-    assert_eq!(f.attr_f32("norm_type"), 2.0);
+/// The fixture's `norm_type`: 1.0, 2.0 or "inf".
+fn fixture_norm_type(f: &Fixture) -> ClipNorm {
+    match f.attr("norm_type") {
+        serde_json::Value::String(s) if s == "inf" => ClipNorm::Inf,
+        v if v.as_f64() == Some(1.0) => ClipNorm::L1,
+        v if v.as_f64() == Some(2.0) => ClipNorm::L2,
+        v => panic!("{}: norm_type {v}", f.case),
+    }
+}
+
+/// The fixture's norm of several vectors together, in f64.
+fn norm_of(vectors: &[Vec<f32>], norm: ClipNorm) -> f32 {
+    let values = vectors.iter().flatten().map(|&v| v.abs() as f64);
+    match norm {
+        ClipNorm::L1 => values.sum::<f64>() as f32,
+        ClipNorm::L2 => values.map(|v| v * v).sum::<f64>().sqrt() as f32,
+        ClipNorm::Inf => values.fold(0.0, f64::max) as f32,
+    }
+}
+
+/// Clips the fixture's gradients on the CPU backend; returns the gradients after and
+/// the norms before and after.
+fn clip_fixture(f: &Fixture, name: &str) -> (Vec<Vec<f32>>, f32, f32) {
     assert_eq!(f.attr_f32("clip_coef_eps"), normlab::backend::cpu::clip::CLIP_COEF_EPS);
-    let max_norm = f.attr_f32("max_norm");
-    let names = ["grad_a", "grad_b", "grad_c"];
+    let clip = GradClip::Norm { max_norm: f.attr_f32("max_norm"), norm_type: fixture_norm_type(f) };
+    let nan_at =
+        f.attr("nan_at").as_array().map(|a| (a[0].as_u64().unwrap() as usize, a[1].as_u64().unwrap() as usize));
     let mut b = CpuBackend::new();
-    let grads: Vec<(TensorId, usize)> = names
+    let grads: Vec<(TensorId, usize)> = ["grad_a", "grad_b", "grad_c"]
         .iter()
-        .map(|n| {
-            let data = f.t(n);
+        .enumerate()
+        .map(|(i, n)| {
+            let mut data = f.t(n);
+            if let Some((_, element)) = nan_at.filter(|&(tensor, _)| tensor == i) {
+                data[element] = f32::NAN;
+            }
             (tensor_from(&mut b, &data, n), data.len())
         })
         .collect();
     let metrics = nan_tensor(&mut b, 3 * METRICS_PER_SLOT, "metrics");
-    b.clip_gradients(&grads, GradClip::Norm { max_norm }, metrics, CLIP_SLOT);
-
-    let mut outs = Vec::new();
-    for (&(id, len), n) in grads.iter().zip(names) {
-        let want = f.t(&format!("{n}_out"));
-        assert_close(&format!("{name} {n}"), &read(&mut b, id, len), &want, RTOL, 1e-6);
-        outs.push(want);
-    }
+    b.clip_gradients(&grads, clip, metrics, CLIP_SLOT);
+    let outs = grads.iter().map(|&(id, len)| read(&mut b, id, len)).collect();
     let (before, after) = clip_metrics(&mut b, metrics, name);
+    (outs, before, after)
+}
+
+fn check_clip_grad_norm(name: &str) {
+    let f = Fixture::load(name);
+    let (norm_type, max_norm) = (fixture_norm_type(&f), f.attr_f32("max_norm"));
+    let (outs, before, after) = clip_fixture(&f, name);
+    let mut wants = Vec::new();
+    for (got, n) in outs.iter().zip(["grad_a", "grad_b", "grad_c"]) {
+        let want = f.t(&format!("{n}_out"));
+        assert_close(&format!("{name} {n}"), got, &want, RTOL, 1e-6);
+        wants.push(want);
+    }
     assert_close(&format!("{name} total_norm"), &[before], &[f.scalar("total_norm")], RTOL, ATOL);
     // The norm after clipping is that of PyTorch's clipped gradients.
-    assert_close(&format!("{name} norm after"), &[after], &[global_norm(&outs)], RTOL, ATOL);
+    assert_close(&format!("{name} norm after"), &[after], &[norm_of(&wants, norm_type)], RTOL, ATOL);
     if f.attr_bool("clipped") {
         assert!(after <= max_norm && after > max_norm * (1.0 - 1e-5), "{name}: norm after {after}, max {max_norm}");
     } else {
@@ -714,6 +746,30 @@ fn clip_grad_norm_max_norm_1_clips() {
 #[test]
 fn clip_grad_norm_max_norm_100_leaves_gradients_alone() {
     check_clip_grad_norm("clip_grad_norm__max_norm_100");
+}
+
+#[test]
+fn clip_grad_norm_in_the_l1_norm_matches_pytorch() {
+    check_clip_grad_norm("clip_grad_norm__l1_max_norm_1");
+    check_clip_grad_norm("clip_grad_norm__l1_max_norm_100");
+}
+
+#[test]
+fn clip_grad_norm_in_the_infinity_norm_matches_pytorch() {
+    check_clip_grad_norm("clip_grad_norm__inf_max_norm_0.5");
+    check_clip_grad_norm("clip_grad_norm__inf_max_norm_100");
+}
+
+#[test]
+fn one_nan_gradient_makes_every_clipped_gradient_nan_as_in_pytorch() {
+    for name in ["clip_grad_norm__nan_l2", "clip_grad_norm__nan_l1", "clip_grad_norm__nan_inf"] {
+        let f = Fixture::load(name);
+        assert!(f.attr_bool("every_output_is_nan") && f.attr_bool("total_norm_is_nan"), "{name}: PyTorch's facts");
+        let (outs, before, after) = clip_fixture(&f, name);
+        let finite = outs.iter().flatten().filter(|v| !v.is_nan()).count();
+        assert_eq!(finite, 0, "{name}: {finite} clipped gradient elements stayed finite");
+        assert!(before.is_nan() && after.is_nan(), "{name}: norms {before}, {after}");
+    }
 }
 
 /// Random gradients of odd lengths with some elements far outside ±clip.
@@ -763,7 +819,11 @@ fn clip_none_only_measures() {
 fn grad_clip_serializes_with_a_kind_tag() {
     for (clip, json) in [
         (GradClip::None, r#"{"kind":"none"}"#),
-        (GradClip::Norm { max_norm: 1.0 }, r#"{"kind":"norm","max_norm":1.0}"#),
+        (GradClip::norm(1.0), r#"{"kind":"norm","max_norm":1.0}"#),
+        (
+            GradClip::Norm { max_norm: 1.0, norm_type: ClipNorm::Inf },
+            r#"{"kind":"norm","max_norm":1.0,"norm_type":"inf"}"#,
+        ),
         (GradClip::Value { clip: 0.5 }, r#"{"kind":"value","clip":0.5}"#),
     ] {
         assert_eq!(serde_json::to_string(&clip).unwrap(), json);
@@ -802,6 +862,22 @@ fn run_dropout(len: usize, p: f32, stream: u32, step: u32) -> DropoutRun {
     DropoutRun { y: read(&mut b, y, len), mask: read(&mut b, mask, len), dx: read(&mut b, dx, len), x, dy }
 }
 
+#[test]
+fn dropout_of_one_drops_everything_as_pytorch() {
+    // nn.Dropout(1.0): every output and every input gradient is zero.
+    let f = Fixture::load("dropout__p1");
+    let (x, dy) = (f.t("x"), f.t("dy"));
+    let len = x.len();
+    let mut b = CpuBackend::new();
+    b.begin_step(StepScalars { learning_rate: 0.1, step: 1 });
+    let (x_id, dy_id) = (tensor_from(&mut b, &x, "x"), tensor_from(&mut b, &dy, "dy"));
+    let (y, mask, dx) = (nan_tensor(&mut b, len, "y"), nan_tensor(&mut b, len, "mask"), nan_tensor(&mut b, len, "dx"));
+    b.dropout_forward(x_id, y, mask, len, f.attr_f32("p"), 7);
+    b.dropout_backward(dy_id, mask, dx, len);
+    assert_close("dropout p=1 y", &read(&mut b, y, len), &f.t("y"), 0.0, 0.0);
+    assert_close("dropout p=1 dx", &read(&mut b, dx, len), &f.t("dx"), 0.0, 0.0);
+}
+
 /// `|count − n·p| ≤ 5·sqrt(n·p·(1−p))`: a binomial count five standard deviations out
 /// happens once in about 3.5 million fair trials.
 fn assert_binomial(what: &str, count: usize, n: usize, p: f64) {
@@ -834,7 +910,7 @@ fn dropout_drops_at_rate_p_and_scales_the_rest_by_one_over_one_minus_p() {
 
 #[test]
 fn dropout_mask_is_the_documented_hash() {
-    use normlab::backend::cpu::random::uniform;
+    use normlab::backend::random::uniform;
     let (p, stream, step) = (0.3, 11, 17);
     let r = run_dropout(4096, p, stream, step);
     for (i, &m) in r.mask.iter().enumerate() {
@@ -895,7 +971,7 @@ fn run_channel_noise(shape: (usize, usize, usize), strength: f32, stream: u32, s
 
 #[test]
 fn channel_noise_draws_scale_and_shift_in_range() {
-    use normlab::backend::cpu::random::uniform;
+    use normlab::backend::random::uniform;
     let (channels, strength, stream, step) = (2000, 0.4f32, 5, 9);
     let r = run_channel_noise((2, channels, 1), strength, stream, step);
     let (scales, shifts): (Vec<f32>, Vec<f32>) = r.noise.chunks(2).map(|pair| (pair[0], pair[1])).unzip();
@@ -976,14 +1052,8 @@ fn mlp_bn_train_matches_pytorch() {
         b.upload(p.value, &value);
         b.upload(p.grad, &vec![f32::NAN; p.len]);
     }
-    let norms: Vec<RunningStats> = model
-        .layers
-        .iter()
-        .filter_map(|l| match l {
-            Layer::Norm(n) => Some(n.running.expect("BatchNorm keeps running estimates")),
-            _ => None,
-        })
-        .collect();
+    let norms: Vec<RunningStats> =
+        model.norms().map(|n| n.running.expect("BatchNorm keeps running estimates")).collect();
     assert_eq!(norms.len(), 2);
     for (i, r) in norms.iter().enumerate() {
         b.upload(r.mean, &f.t(&format!("bn{}.running_mean", i + 1)));
@@ -993,7 +1063,7 @@ fn mlp_bn_train_matches_pytorch() {
     let x = tensor_from(&mut b, &f.t("x"), "x");
     let labels = tensor_from(&mut b, &f.t("labels"), "labels");
     let metrics = nan_tensor(&mut b, METRICS_PER_SLOT, "metrics");
-    let logits = model.forward(&mut b, x, batch, Phase::Train).expect("forward");
+    let logits = model.forward(&mut b, x, batch, Phase::Train);
     b.cross_entropy(logits, labels, Some(model.dlogits), metrics, 0, batch, config.classes);
     model.backward(&mut b, batch);
 

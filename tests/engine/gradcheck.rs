@@ -40,13 +40,11 @@ impl Net {
         let model = Model::mlp(&mut b, &config, batch, &mut rng).expect("the model builds");
         // Non-trivial γ and β (the model starts at 1 and 0), so that their gradients and
         // the γ-scaled paths of the input gradient are exercised.
-        for layer in &model.layers {
-            if let normlab::nn::Layer::Norm(n) = layer {
-                let gamma: Vec<f32> = (0..n.gamma.len).map(|_| rng.random_range(0.6..1.4)).collect();
-                let beta: Vec<f32> = (0..n.beta.len).map(|_| rng.random_range(-0.4..0.4)).collect();
-                b.upload(n.gamma.value, &gamma);
-                b.upload(n.beta.value, &beta);
-            }
+        for n in model.norms() {
+            let gamma: Vec<f32> = (0..n.gamma.len).map(|_| rng.random_range(0.6..1.4)).collect();
+            let beta: Vec<f32> = (0..n.beta.len).map(|_| rng.random_range(-0.4..0.4)).collect();
+            b.upload(n.gamma.value, &gamma);
+            b.upload(n.beta.value, &beta);
         }
         let x: Vec<f32> = (0..batch * inputs).map(|_| rng.random_range(-2.0..2.0)).collect();
         let labels: Vec<f32> = (0..batch).map(|_| rng.random_range(0..classes) as f32).collect();
@@ -86,14 +84,14 @@ impl Net {
     }
 
     fn loss(&mut self) -> f32 {
-        let logits = self.model.forward(&mut self.b, self.x, self.batch, Phase::Train).expect("forward");
+        let logits = self.model.forward(&mut self.b, self.x, self.batch, Phase::Train);
         self.b.cross_entropy(logits, self.labels, None, self.metrics, 0, self.batch, self.classes);
         read(&mut self.b, self.metrics, 1)[0]
     }
 
     /// Every parameter's analytic gradient, in `Model::params()` order.
     fn gradients(&mut self) -> Vec<Vec<f32>> {
-        let logits = self.model.forward(&mut self.b, self.x, self.batch, Phase::Train).expect("forward");
+        let logits = self.model.forward(&mut self.b, self.x, self.batch, Phase::Train);
         let dlogits = self.model.dlogits;
         self.b.cross_entropy(logits, self.labels, Some(dlogits), self.metrics, 0, self.batch, self.classes);
         self.model.backward(&mut self.b, self.batch);

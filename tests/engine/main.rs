@@ -8,12 +8,14 @@
 //! | `gpu_vs_cpu` | every GPU kernel against the CPU reference (cases in `tests/common/gpu_cases.rs`) | a GPU adapter |
 //! | `parsers` | property tests: every parser of a student's input (URL, stored results, data files) returns a value in range or an error, never panics | nothing |
 //! | `training` | loss falls; one epoch reaches 80 %; GPU and CPU agree; divergence is reported | the shipped data |
+//! | `curves` | the CPU backend's first 50 losses of eight lesson experiments, bit for bit as recorded | the shipped data, the recorded curves |
 //! | `pace` | Stop ends a run where it was; the time-left estimate replayed over a recorded job | the shipped data, a recorded job |
 //!
 //! `cargo test --test engine` runs them. Without a GPU adapter the GPU tests print a loud
 //! `SKIPPED` line and pass, unless `NORMLAB_REQUIRE_GPU=1` (set by CI), where they fail.
 
 mod cpu_vs_pytorch;
+mod curves;
 mod fixtures;
 mod gpu_vs_cpu;
 mod gradcheck;

@@ -9,7 +9,7 @@
 use std::cell::Cell;
 use std::sync::OnceLock;
 
-use normlab::backend::cpu::CpuBackend;
+use normlab::backend::engine::Engine;
 use normlab::data::Dataset;
 use normlab::experiment::pace::{measure_cost, JobClock, RunWork, StepCost};
 use normlab::experiment::{Event, ExperimentConfig, Observer, Outcome, Run};
@@ -45,7 +45,7 @@ impl Observer for StopAfter {
 #[test]
 fn a_stopped_run_ends_after_its_last_finished_batch_and_says_where() {
     let config = ExperimentConfig { epochs: 3, train_subset: Some(640), test_subset: Some(100), ..Default::default() };
-    let mut run = Run::new(CpuBackend::new(), &config, fashion_mnist()).expect("valid");
+    let mut run = Run::new(Engine::cpu().backend(), &config, fashion_mnist()).expect("valid");
     let mut observer = StopAfter { after: 13, seen: Cell::new(0) };
     let outcome = pollster::block_on(run.train(&mut observer)).expect("trains");
     // 10 batches an epoch: the 13th read back is the 3rd of epoch 2 (chunks may hold a
@@ -123,12 +123,13 @@ fn job() -> Vec<ExperimentConfig> {
 fn record_a_job_timeline() {
     let data = fashion_mnist();
     let configs = job();
-    let cost = pollster::block_on(measure_cost(&mut CpuBackend::new, &configs[0], data, &|_| false)).expect("measures");
+    let cost = pollster::block_on(measure_cost(&mut || Engine::cpu().backend(), &configs[0], data, &|_| false))
+        .expect("measures");
     let origin = now_millis();
     let mut runs = Vec::new();
     for config in &configs {
         let start_millis = now_millis() - origin;
-        let mut run = Run::new(CpuBackend::new(), config, data).expect("valid");
+        let mut run = Run::new(Engine::cpu().backend(), config, data).expect("valid");
         let mut marker = Marker { origin, marks: Vec::new() };
         pollster::block_on(run.train(&mut marker)).expect("trains");
         runs.push(RecordedRun {

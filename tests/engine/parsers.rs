@@ -85,7 +85,7 @@ fn assert_in_ranges(c: &ExperimentConfig) {
         "lr {}",
         c.learning_rate
     );
-    assert!((0.0..=0.95).contains(&c.dropout), "dropout {}", c.dropout);
+    assert!((0.0..=1.0).contains(&c.dropout), "dropout {}", c.dropout);
     assert!(c.init_scale.is_finite() && c.init_scale > 0.0, "init {}", c.init_scale);
     assert!(c.norm_noise.is_finite() && c.norm_noise >= 0.0);
 }

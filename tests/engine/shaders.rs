@@ -88,7 +88,7 @@ fn uniform_blocks_have_the_sizes_of_their_rust_twins() {
         (Shader::Conv, &[(0, 64)]),
         (Shader::Pool, &[(0, 48)]),
         (Shader::Random, &[(0, 32), (1, 16)]),
-        (Shader::Clip, &[(0, 32)]),
+        (Shader::Clip, &[(0, 48)]),
     ];
     for (shader, sizes) in expected {
         let module = parse_and_validate(shader);

@@ -4,8 +4,8 @@
 
 use std::sync::OnceLock;
 
-use normlab::backend::cpu::CpuBackend;
-use normlab::backend::gpu::GpuBackend;
+use normlab::backend::engine::{AnyBackend, Engine};
+
 use normlab::backend::Backend;
 use normlab::data::Dataset;
 use normlab::experiment::{Event, ExperimentConfig, Outcome, Recorder, Run};
@@ -42,7 +42,7 @@ fn mean(values: &[f32]) -> f32 {
 #[test]
 fn loss_falls_in_a_short_cpu_run() {
     let config = ExperimentConfig { max_batches_per_epoch: Some(40), ..ExperimentConfig::default() };
-    let (outcome, recorder) = train(CpuBackend::new(), &config);
+    let (outcome, recorder) = train(Engine::cpu().backend(), &config);
     assert!(matches!(outcome, Outcome::Finished { .. }), "{outcome:?}");
     let losses = recorder.losses();
     assert_eq!(losses.len(), 40);
@@ -73,22 +73,22 @@ fn one_epoch_reaches_80_percent_on_cpu() {
         (&config.architecture, config.norms.as_slice(), config.batch_size, config.epochs),
         (&Architecture::Mlp { hidden: vec![256, 256] }, &[NormKind::Batch][..], 64, 1)
     );
-    let (outcome, recorder) = train(CpuBackend::new(), &config);
+    let (outcome, recorder) = train(Engine::cpu().backend(), &config);
     check_one_epoch(outcome, &recorder, "CPU");
 }
 
 #[test]
 fn one_epoch_reaches_80_percent_on_gpu() {
     let Some(ctx) = gpu_or_skip("one_epoch_reaches_80_percent_on_gpu") else { return };
-    let (outcome, recorder) = train(GpuBackend::new(ctx), &ExperimentConfig::default());
+    let (outcome, recorder) = train(Engine::Gpu(Box::new(ctx)).backend(), &ExperimentConfig::default());
     check_one_epoch(outcome, &recorder, "GPU");
 }
 
 /// The first 20 training losses of one configuration on both backends, from the same seed.
 fn first_20_losses(ctx: normlab::backend::gpu::GpuContext, config: &ExperimentConfig) -> (Vec<f32>, Vec<f32>) {
     let config = ExperimentConfig { max_batches_per_epoch: Some(20), ..config.clone() };
-    let (_, cpu) = train(CpuBackend::new(), &config);
-    let (_, gpu) = train(GpuBackend::new(ctx), &config);
+    let (_, cpu) = train(Engine::cpu().backend(), &config);
+    let (_, gpu) = train(Engine::Gpu(Box::new(ctx)).backend(), &config);
     let (cpu, gpu) = (cpu.losses(), gpu.losses());
     assert_eq!((cpu.len(), gpu.len()), (20, 20));
     (cpu, gpu)
@@ -131,7 +131,7 @@ fn absurd_learning_rate_is_reported_as_divergence() {
         max_batches_per_epoch: Some(50),
         ..ExperimentConfig::default()
     };
-    let (outcome, recorder) = train(CpuBackend::new(), &config);
+    let (outcome, recorder) = train(Engine::cpu().backend(), &config);
     let Outcome::Diverged { epoch, batch } = outcome else { panic!("expected divergence, got {outcome:?}") };
     assert_eq!(epoch, 1);
     assert!((1..=50).contains(&batch), "batch {batch}");
@@ -152,7 +152,7 @@ fn absurd_learning_rate_is_reported_as_divergence() {
 fn a_model_past_the_memory_budget_is_refused_in_words() {
     let config = ExperimentConfig::default();
     let budget = 1u64 << 20;
-    match Run::new(CpuBackend::with_memory_budget(budget), &config, fashion_mnist()) {
+    match Run::new(Engine::cpu().backend_with_memory_budget(budget), &config, fashion_mnist()) {
         Err(NormlabError::TooLarge { requested, limit, what }) => {
             assert_eq!(limit, budget);
             assert!(requested > budget && what.en.contains("tensors together"), "{what}: {requested}");
@@ -160,13 +160,13 @@ fn a_model_past_the_memory_budget_is_refused_in_words() {
         Err(other) => panic!("expected TooLarge, got {other}"),
         Ok(_) => panic!("a model of several MB fit in a 1 MB budget"),
     }
-    assert!(Run::new(CpuBackend::new(), &config, fashion_mnist()).is_ok());
+    assert!(Run::new(Engine::cpu().backend(), &config, fashion_mnist()).is_ok());
 }
 
 #[test]
 fn batch_norm_with_batch_of_one_is_refused() {
     let config = ExperimentConfig { batch_size: 1, ..ExperimentConfig::default() };
-    match Run::new(CpuBackend::new(), &config, fashion_mnist()) {
+    match Run::new(Engine::cpu().backend(), &config, fashion_mnist()) {
         Err(NormlabError::InvalidConfig(message)) => {
             assert!(message.en.contains("more than 1 value per channel"), "{message}")
         }
@@ -196,12 +196,12 @@ fn character_model_trains_alike_on_both_backends_and_writes_names() {
     for gpu in [false, true] {
         let mut recorder = Recorder::default();
         let names = if gpu {
-            let mut run = Run::new(GpuBackend::new(ctx.clone()), &config, &data).expect("valid");
+            let mut run = Run::new(Engine::Gpu(Box::new(ctx.clone())).backend(), &config, &data).expect("valid");
             run.set_probes(presets::names_probes(Preset::Smoke));
             pollster::block_on(run.train(&mut recorder)).expect("trains");
             pollster::block_on(normlab::experiment::sample_names(&mut run, 8, 3)).expect("samples")
         } else {
-            let mut run = Run::new(CpuBackend::new(), &config, &data).expect("valid");
+            let mut run = Run::new(Engine::cpu().backend(), &config, &data).expect("valid");
             run.set_probes(presets::names_probes(Preset::Smoke));
             pollster::block_on(run.train(&mut recorder)).expect("trains");
             pollster::block_on(normlab::experiment::sample_names(&mut run, 8, 3)).expect("samples")
@@ -248,7 +248,7 @@ fn landscape_and_covariate_shift_probes_match_a_direct_computation() {
     let spec =
         ProbeSpec { every_steps: 8, landscape: Some(multiples.clone()), covariate_shift: true, ..ProbeSpec::default() };
     let data = fashion_mnist();
-    let mut probed = Run::new(CpuBackend::new(), &config, data).expect("valid");
+    let mut probed = Run::new(Engine::cpu().backend(), &config, data).expect("valid");
     probed.set_probes(spec);
     let mut recorder = Recorder::default();
     pollster::block_on(probed.train(&mut recorder)).expect("trains");
@@ -263,7 +263,7 @@ fn landscape_and_covariate_shift_probes_match_a_direct_computation() {
     let landscape = report.landscape.expect("measured");
 
     // The same 8 steps by hand, then the measurements.
-    let mut run = Run::new(CpuBackend::new(), &config, data).expect("valid");
+    let mut run = Run::new(Engine::cpu().backend(), &config, data).expect("valid");
     let order = normlab::data::epoch_order(data.train.len, config.seed, 0);
     for step in 0..8 {
         run.record_train_step(&order[step * 32..(step + 1) * 32], step).unwrap();
@@ -281,9 +281,9 @@ fn landscape_and_covariate_shift_probes_match_a_direct_computation() {
     run.backend.upload(xs, &x);
     run.backend.upload(ys, &y);
     let params = run.model.params();
-    let read = |run: &mut Run<CpuBackend>, t| pollster::block_on(run.backend.read_later(t)).unwrap();
-    let loss_and_grad = |run: &mut Run<CpuBackend>| {
-        let logits = run.model.forward(&mut run.backend, xs, 32, Phase::BatchStats).unwrap();
+    let read = |run: &mut Run<AnyBackend>, t| pollster::block_on(run.backend.read_later(t)).unwrap();
+    let loss_and_grad = |run: &mut Run<AnyBackend>| {
+        let logits = run.model.forward(&mut run.backend, xs, 32, Phase::BatchStats);
         let dlogits = run.model.dlogits;
         run.backend.cross_entropy(logits, ys, Some(dlogits), metrics, 0, 32, 10);
         run.model.backward(&mut run.backend, 32);
@@ -323,7 +323,7 @@ fn landscape_and_covariate_shift_probes_match_a_direct_computation() {
 
     // Measuring puts the parameters back: the probed run trains exactly like a plain one.
     let mut plain = Recorder::default();
-    pollster::block_on(Run::new(CpuBackend::new(), &config, data).unwrap().train(&mut plain)).unwrap();
+    pollster::block_on(Run::new(Engine::cpu().backend(), &config, data).unwrap().train(&mut plain)).unwrap();
     assert_eq!(recorder.losses(), plain.losses(), "the probes changed the training");
 }
 
@@ -351,7 +351,7 @@ fn every_named_experiment_runs_its_smoke_preset() {
                 }
                 Source::UserFile => panic!("{experiment}: a lesson needs the student's file"),
             };
-            let mut run = Run::new(CpuBackend::new(), &config, data)
+            let mut run = Run::new(Engine::cpu().backend(), &config, data)
                 .unwrap_or_else(|e| panic!("{experiment} {}: {e}", config.to_query()));
             if let Some(spec) = probes {
                 run.set_probes(spec);
@@ -378,8 +378,8 @@ fn cpu_backend_on_three_threads_trains_like_one_thread() {
         max_batches_per_epoch: Some(6),
         ..ExperimentConfig::default()
     };
-    let (_, one) = train(CpuBackend::new(), &config);
-    let three_threads = || CpuBackend::with_threads(3).expect("three threads start");
+    let (_, one) = train(Engine::cpu().backend(), &config);
+    let three_threads = || Engine::cpu_threads(3).backend();
     assert_eq!(three_threads().describe(), "CPU (pure Rust, 3 threads)");
     let (_, three) = train(three_threads(), &config);
     let (_, again) = train(three_threads(), &config);

@@ -25,8 +25,9 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 
 use super::{
-    Activation, AdamHyper, Backend, ConvShape, GradClip, MatmulShape, NormGeometry, NormGrads, NormMode, NormTensors,
-    PoolKind, PoolShape, ReadFuture, SgdHyper, Spread, StepScalars, TensorId, METRICS_PER_SLOT,
+    Activation, AdamHyper, Backend, ConvShape, GradClip, MatmulShape, NormFamily, NormGeometry, NormGrads, NormMode,
+    NormTensors, PoolKind, PoolShape, ReadFuture, RunningUpdate, SgdHyper, Spread, StepScalars, TensorId,
+    METRICS_PER_SLOT,
 };
 use crate::error::NormlabError;
 use crate::platform;
@@ -137,29 +138,14 @@ impl CpuBackend {
     }
 }
 
-/// The plain CPU function that implements a normalization geometry (see the table on
-/// [`NormGeometry`]).
-enum CpuNorm {
-    Batch,
-    /// The L1 or L∞ variant of Lp normalization (L2 is `Batch`).
-    Lp(Spread),
-    Layer,
-    Rms,
-    Instance,
-    Group,
-}
-
-impl CpuNorm {
-    fn of(g: &NormGeometry) -> Self {
-        match g {
-            g if g.reduce_over_batch && g.spread != Spread::StdDev => CpuNorm::Lp(g.spread),
-            g if g.reduce_over_batch => CpuNorm::Batch,
-            g if g.groups == 1 && g.affine_per_element && !g.subtract_mean => CpuNorm::Rms,
-            g if g.groups == 1 && g.affine_per_element => CpuNorm::Layer,
-            g if g.groups == g.channels => CpuNorm::Instance,
-            _ => CpuNorm::Group,
-        }
-    }
+/// The running estimates a forward pass updates, if its mode says so.
+fn running_update(update: RunningUpdate, running: Option<&mut (Vec<f32>, Vec<f32>, f32)>) -> Option<norm::Running<'_>> {
+    let momentum = match update {
+        RunningUpdate::Keep => return None,
+        RunningUpdate::Momentum(m) => Some(m),
+        RunningUpdate::Cumulative => None,
+    };
+    running.map(|(mean, var, batches_tracked)| norm::Running { mean, var, batches_tracked, momentum })
 }
 
 /// Temporarily moves one tensor out of the store so that it can be written while others
@@ -361,26 +347,25 @@ impl Backend for CpuBackend {
             with_outputs(t, [ts.y, ts.mean, ts.rstd], |t, [y, mean, rstd]| {
                 let cache = norm::NormCache { mean, rstd };
                 let (x, gamma, beta) = (&t[ts.x.0], &t[ts.gamma.0], &t[ts.beta.0]);
-                match (CpuNorm::of(&g), mode, running.as_mut()) {
-                    (CpuNorm::Batch | CpuNorm::Lp(_), NormMode::Eval, Some((rm, rv, _))) => {
+                let update = |running| running_update(mode.running, running);
+                match (g.family, g.spread, mode.batch_statistics) {
+                    (NormFamily::Batch, _, false) => {
+                        let (rm, rv, _) = running.as_mut().expect("running statistics for eval mode");
                         norm::batch_norm_eval(x, y, gamma, beta, cache, rm, rv, shape, g.eps)
                     }
-                    (CpuNorm::Batch, NormMode::Train { momentum }, Some((rm, rv, count))) => {
-                        let running = norm::Running { mean: rm, var: rv, batches_tracked: count, momentum };
-                        norm::batch_norm_train(x, y, gamma, beta, cache, Some(running), shape, g.eps)
+                    (NormFamily::Batch, Spread::StdDev, true) => {
+                        norm::batch_norm_train(x, y, gamma, beta, cache, update(running.as_mut()), shape, g.eps)
                     }
-                    (CpuNorm::Batch, _, None) => norm::batch_norm_train(x, y, gamma, beta, cache, None, shape, g.eps),
-                    (CpuNorm::Lp(spread), NormMode::Train { momentum }, Some((rm, rv, count))) => {
-                        let running = norm::Running { mean: rm, var: rv, batches_tracked: count, momentum };
-                        norm::lp_norm_train(x, y, gamma, beta, cache, Some(running), shape, g.eps, spread)
+                    (NormFamily::Batch, spread, true) => {
+                        let running = update(running.as_mut());
+                        norm::lp_norm_train(x, y, gamma, beta, cache, running, shape, g.eps, spread)
                     }
-                    (CpuNorm::Lp(spread), _, None) => {
-                        norm::lp_norm_train(x, y, gamma, beta, cache, None, shape, g.eps, spread)
+                    (NormFamily::Layer, ..) => norm::layer_norm_forward(x, y, gamma, beta, cache, shape, g.eps),
+                    (NormFamily::Rms, ..) => norm::rms_norm_forward(x, y, gamma, beta, cache, shape, g.eps),
+                    (NormFamily::Instance, ..) => norm::instance_norm_forward(x, y, gamma, beta, cache, shape, g.eps),
+                    (NormFamily::Group, ..) => {
+                        norm::group_norm_forward(x, y, gamma, beta, cache, shape, g.groups, g.eps)
                     }
-                    (CpuNorm::Layer, ..) => norm::layer_norm_forward(x, y, gamma, beta, cache, shape, g.eps),
-                    (CpuNorm::Rms, ..) => norm::rms_norm_forward(x, y, gamma, beta, cache, shape, g.eps),
-                    (CpuNorm::Instance, ..) => norm::instance_norm_forward(x, y, gamma, beta, cache, shape, g.eps),
-                    (CpuNorm::Group, ..) => norm::group_norm_forward(x, y, gamma, beta, cache, shape, g.groups, g.eps),
                 }
             });
             if let (Some(r), Some((rm, rv, count))) = (ts.running, running) {
@@ -400,26 +385,27 @@ impl Backend for CpuBackend {
             with_outputs(t, [gr.dx, gr.dgamma, gr.dbeta], |t, [dx, dgamma, dbeta]| {
                 let (x, dy, gamma, mean, rstd) =
                     (&t[ts.x.0], &t[gr.dy.0], &t[ts.gamma.0], &t[ts.mean.0], &t[ts.rstd.0]);
-                match CpuNorm::of(&g) {
-                    CpuNorm::Batch => {
-                        // Eval mode with running estimates treats the statistics as constants.
-                        let training = matches!(mode, NormMode::Train { .. }) || ts.running.is_none();
-                        norm::batch_norm_backward(x, dy, gamma, mean, rstd, dx, dgamma, dbeta, training, shape)
+                // With running statistics the layer is a fixed affine map: its statistics
+                // are constants, whatever the spread.
+                let batch = mode.batch_statistics;
+                match (g.family, g.spread) {
+                    (NormFamily::Batch, Spread::StdDev) => {
+                        norm::batch_norm_backward(x, dy, gamma, mean, rstd, dx, dgamma, dbeta, batch, shape)
                     }
-                    CpuNorm::Lp(spread) => {
-                        if matches!(mode, NormMode::Train { .. }) || ts.running.is_none() {
-                            norm::lp_norm_backward(x, dy, gamma, mean, rstd, dx, dgamma, dbeta, shape, spread)
-                        } else {
-                            // Eval: a fixed affine map, the same as BatchNorm's.
-                            norm::batch_norm_backward(x, dy, gamma, mean, rstd, dx, dgamma, dbeta, false, shape)
-                        }
+                    (NormFamily::Batch, spread) if batch => {
+                        norm::lp_norm_backward(x, dy, gamma, mean, rstd, dx, dgamma, dbeta, shape, spread)
                     }
-                    CpuNorm::Layer => norm::layer_norm_backward(x, dy, gamma, mean, rstd, dx, dgamma, dbeta, shape),
-                    CpuNorm::Rms => norm::rms_norm_backward(x, dy, gamma, rstd, dx, dgamma, dbeta, shape),
-                    CpuNorm::Instance => {
+                    (NormFamily::Batch, _) => {
+                        norm::batch_norm_backward(x, dy, gamma, mean, rstd, dx, dgamma, dbeta, false, shape)
+                    }
+                    (NormFamily::Layer, _) => {
+                        norm::layer_norm_backward(x, dy, gamma, mean, rstd, dx, dgamma, dbeta, shape)
+                    }
+                    (NormFamily::Rms, _) => norm::rms_norm_backward(x, dy, gamma, rstd, dx, dgamma, dbeta, shape),
+                    (NormFamily::Instance, _) => {
                         norm::instance_norm_backward(x, dy, gamma, mean, rstd, dx, dgamma, dbeta, shape)
                     }
-                    CpuNorm::Group => {
+                    (NormFamily::Group, _) => {
                         norm::group_norm_backward(x, dy, gamma, mean, rstd, dx, dgamma, dbeta, shape, g.groups)
                     }
                 }
@@ -446,7 +432,7 @@ impl Backend for CpuBackend {
     }
 
     fn dropout_forward(&mut self, x: TensorId, y: TensorId, mask: TensorId, len: usize, p: f32, stream: u32) {
-        let step = random::step_as_on_gpu(self.scalars().step);
+        let step = self.scalars().step;
         self.record(move |t| {
             with_outputs(t, [y, mask], |t, [y, mask]| {
                 random::dropout_forward(&t[x.0][..len], &mut y[..len], &mut mask[..len], p, stream, step)
@@ -469,7 +455,7 @@ impl Backend for CpuBackend {
         strength: f32,
         stream: u32,
     ) {
-        let step = random::step_as_on_gpu(self.scalars().step);
+        let step = self.scalars().step;
         self.record(move |t| {
             with_outputs(t, [y, noise], |t, [y, noise]| {
                 random::channel_noise_forward(&t[x.0], y, noise, shape, strength, stream, step)

@@ -1,43 +1,11 @@
 //! CPU twin of `shaders/random.wgsl`: the lab's counter-based random numbers, inverted
 //! dropout and noisy per-channel scale and shift.
 //!
-//! A random number is a pure function of `(stream, step, i)`, so nothing is stored between
-//! steps and the GPU draws exactly the same numbers: [`pcg_hash`] is the same wrapping
-//! `u32` arithmetic as the shader's, and [`uniform`] keeps 24 bits, which an `f32` holds
-//! exactly.
+//! The random numbers come from `backend::random`, which both backends share: a pure
+//! function of `(stream, step, i)`, so nothing is stored between steps and the GPU draws
+//! exactly the same numbers.
 
-/// PCG's output permutation on a one-step LCG (Jarzynski & Olano 2020, "Hash Functions
-/// for GPU Rendering"): a good 32-bit hash from a handful of integer operations.
-pub fn pcg_hash(x: u32) -> u32 {
-    let state = x.wrapping_mul(747_796_405).wrapping_add(2_891_336_453);
-    let word = ((state >> ((state >> 28) + 4)) ^ state).wrapping_mul(277_803_737);
-    (word >> 22) ^ word
-}
-
-/// A uniform number in `[0, 1)` for element `i` of `stream` at optimizer step `step`.
-pub fn uniform(stream: u32, step: u32, i: u32) -> f32 {
-    let bits = pcg_hash(i ^ pcg_hash(step ^ pcg_hash(stream)));
-    (bits >> 8) as f32 / 16_777_216.0
-}
-
-/// The step number exactly as the shader sees it: the GPU's per-step uniform holds
-/// `max(step, 1)` as an `f32` (see `StepUniform` in `gpu/optim.rs`) and the shader reads
-/// it back with `u32(step.t)`. Going through the same conversion keeps the masks
-/// identical even past 2^24 steps, where an `f32` rounds.
-pub fn step_as_on_gpu(step: u32) -> u32 {
-    step.max(1) as f32 as u32
-}
-
-/// What a kept element is multiplied by: `1/(1−p)`, or 0 when everything is dropped.
-/// Computed once in f32 on the host for both backends (WGSL division is not correctly
-/// rounded, so the shader receives this value instead of dividing itself).
-pub fn keep_scale(p: f32) -> f32 {
-    if p < 1.0 {
-        1.0 / (1.0 - p)
-    } else {
-        0.0
-    }
-}
+use crate::backend::random::{keep_scale, uniform};
 
 /// Inverted dropout (`nn.Dropout` in training): element `i` is dropped when
 /// `uniform(stream, step, i) < p`. `mask[i]` is `1/(1−p)` if kept, 0 if dropped, so the
@@ -102,42 +70,5 @@ pub fn channel_noise_backward(dy: &[f32], noise: &[f32], dx: &mut [f32], (n, c, 
                 dx[i] = dy[i] * scale;
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pcg_hash_matches_known_values() {
-        // Computed independently (Python, masking to 32 bits after every operation).
-        assert_eq!(pcg_hash(0), 129_708_002);
-        assert_eq!(pcg_hash(1), 2_831_084_092);
-        assert_eq!(pcg_hash(12_345), 4_099_845_390);
-        assert_eq!(uniform(0, 1, 0), 13_339_483.0 / 16_777_216.0);
-        assert_eq!(uniform(3, 7, 11), 12_951_295.0 / 16_777_216.0);
-    }
-
-    #[test]
-    fn uniform_is_in_the_unit_interval() {
-        for i in 0..10_000 {
-            let u = uniform(7, 3, i);
-            assert!((0.0..1.0).contains(&u), "uniform(7, 3, {i}) = {u}");
-        }
-    }
-
-    #[test]
-    fn keep_scale_handles_the_edges() {
-        assert_eq!(keep_scale(0.0), 1.0);
-        assert_eq!(keep_scale(0.5), 2.0);
-        assert_eq!(keep_scale(1.0), 0.0);
-    }
-
-    #[test]
-    fn step_goes_through_f32_like_the_gpu() {
-        assert_eq!(step_as_on_gpu(0), 1);
-        assert_eq!(step_as_on_gpu(5), 5);
-        assert_eq!(step_as_on_gpu((1 << 24) + 1), 1 << 24);
     }
 }

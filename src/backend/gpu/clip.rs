@@ -5,7 +5,7 @@
 use bytemuck::{Pod, Zeroable};
 
 use super::{t, GpuBackend, Kernel};
-use crate::backend::{Backend, GradClip, TensorId};
+use crate::backend::{Backend, ClipNorm, GradClip, TensorId};
 
 /// Keep in sync with `Params` in shaders/clip.wgsl.
 #[repr(C)]
@@ -19,6 +19,8 @@ pub(super) struct ClipParams {
     stage: u32,
     max_norm: f32,
     clip: f32,
+    norm: u32,
+    pad: [u32; 3],
 }
 
 /// The shader's `MODE_*` codes.
@@ -26,21 +28,42 @@ const MODE_NONE: u32 = 0;
 const MODE_NORM: u32 = 1;
 const MODE_VALUE: u32 = 2;
 
-impl ClipParams {
-    const ZERO: ClipParams =
-        ClipParams { len: 0, index: 0, count: 0, slot: 0, mode: 0, stage: 0, max_norm: 0.0, clip: 0.0 };
+/// The shader's `NORM_*` code of a norm type.
+fn norm_code(norm: ClipNorm) -> u32 {
+    match norm {
+        ClipNorm::L2 => 0,
+        ClipNorm::L1 => 1,
+        ClipNorm::Inf => 2,
+    }
+}
 
-    fn sum_squares(len: usize, index: usize) -> Self {
-        ClipParams { len: len as u32, index: index as u32, ..Self::ZERO }
+impl ClipParams {
+    const ZERO: ClipParams = ClipParams {
+        len: 0,
+        index: 0,
+        count: 0,
+        slot: 0,
+        mode: 0,
+        stage: 0,
+        max_norm: 0.0,
+        clip: 0.0,
+        norm: 0,
+        pad: [0; 3],
+    };
+
+    fn partial(len: usize, index: usize, norm: ClipNorm) -> Self {
+        ClipParams { len: len as u32, index: index as u32, norm: norm_code(norm), ..Self::ZERO }
     }
 
-    fn finalize(count: usize, slot: usize, clip: GradClip, stage: u32) -> Self {
+    /// Stage 0 measures in the clip's own norm; stage 1 (after value clipping) in L2.
+    fn finalize(count: usize, slot: usize, clip: GradClip, stage: u32, norm: ClipNorm) -> Self {
         let (mode, max_norm) = match clip {
             GradClip::None => (MODE_NONE, 0.0),
-            GradClip::Norm { max_norm } => (MODE_NORM, max_norm),
+            GradClip::Norm { max_norm, .. } => (MODE_NORM, max_norm),
             GradClip::Value { .. } => (MODE_VALUE, 0.0),
         };
-        ClipParams { count: count as u32, slot: slot as u32, mode, stage, max_norm, ..Self::ZERO }
+        let norm = norm_code(norm);
+        ClipParams { count: count as u32, slot: slot as u32, mode, stage, max_norm, norm, ..Self::ZERO }
     }
 
     fn apply(len: usize, clip: GradClip) -> Self {
@@ -82,11 +105,11 @@ fn scratch(gpu: &mut GpuBackend, count: usize) -> ClipScratch {
     s
 }
 
-/// Records one sum-of-squares dispatch per gradient: `partials[index] = Σ g²`.
-fn measure(gpu: &mut GpuBackend, s: ClipScratch, grads: &[(TensorId, usize)]) {
+/// Records one dispatch per gradient: `partials[index]` = its Σ g², Σ |g| or max |g|.
+fn measure(gpu: &mut GpuBackend, s: ClipScratch, grads: &[(TensorId, usize)], norm: ClipNorm) {
     for (index, &(grad, len)) in grads.iter().enumerate() {
-        let params = ClipParams::sum_squares(len, index);
-        gpu.dispatch(Kernel::ClipSumSquares, &params, &[(1, t(grad)), (3, t(s.partials))], [1, 1, 1]);
+        let params = ClipParams::partial(len, index, norm);
+        gpu.dispatch(Kernel::ClipPartial, &params, &[(1, t(grad)), (3, t(s.partials))], [1, 1, 1]);
     }
 }
 
@@ -99,8 +122,8 @@ pub(super) fn clip_gradients(
 ) {
     let s = scratch(gpu, grads.len());
     let count = grads.len();
-    measure(gpu, s, grads);
-    let finalize = ClipParams::finalize(count, slot, clip, 0);
+    measure(gpu, s, grads, clip.norm_type());
+    let finalize = ClipParams::finalize(count, slot, clip, 0, clip.norm_type());
     gpu.dispatch(Kernel::ClipFinalize, &finalize, &[(3, t(s.partials)), (4, t(s.factor)), (6, t(metrics))], [1, 1, 1]);
     if clip == GradClip::None {
         return;
@@ -111,8 +134,8 @@ pub(super) fn clip_gradients(
     }
     if let GradClip::Value { .. } = clip {
         // Clamping changes each element differently, so the norm after is measured again.
-        measure(gpu, s, grads);
-        let finalize = ClipParams::finalize(count, slot, clip, 1);
+        measure(gpu, s, grads, ClipNorm::L2);
+        let finalize = ClipParams::finalize(count, slot, clip, 1, ClipNorm::L2);
         gpu.dispatch(
             Kernel::ClipFinalize,
             &finalize,
@@ -126,6 +149,6 @@ pub(super) fn clip_gradients(
 mod tests {
     #[test]
     fn params_match_the_wgsl_struct_size() {
-        assert_eq!(std::mem::size_of::<super::ClipParams>(), 32);
+        assert_eq!(std::mem::size_of::<super::ClipParams>(), 48);
     }
 }

@@ -91,7 +91,7 @@ pub enum Kernel {
     DropoutBackward,
     ChannelNoiseForward,
     ChannelNoiseBackward,
-    ClipSumSquares,
+    ClipPartial,
     ClipFinalize,
     ClipApply,
 }
@@ -121,7 +121,7 @@ impl Kernel {
         Kernel::DropoutBackward,
         Kernel::ChannelNoiseForward,
         Kernel::ChannelNoiseBackward,
-        Kernel::ClipSumSquares,
+        Kernel::ClipPartial,
         Kernel::ClipFinalize,
         Kernel::ClipApply,
     ];
@@ -145,7 +145,7 @@ impl Kernel {
             | Kernel::DropoutBackward
             | Kernel::ChannelNoiseForward
             | Kernel::ChannelNoiseBackward => Shader::Random,
-            Kernel::ClipSumSquares | Kernel::ClipFinalize | Kernel::ClipApply => Shader::Clip,
+            Kernel::ClipPartial | Kernel::ClipFinalize | Kernel::ClipApply => Shader::Clip,
         }
     }
 
@@ -174,7 +174,7 @@ impl Kernel {
             Kernel::DropoutBackward => "dropout_backward",
             Kernel::ChannelNoiseForward => "channel_noise_forward",
             Kernel::ChannelNoiseBackward => "channel_noise_backward",
-            Kernel::ClipSumSquares => "clip_sum_squares",
+            Kernel::ClipPartial => "clip_partial",
             Kernel::ClipFinalize => "clip_finalize",
             Kernel::ClipApply => "clip_apply",
         }

@@ -5,7 +5,7 @@
 use bytemuck::{Pod, Zeroable};
 
 use super::{t, GpuBackend, Kernel};
-use crate::backend::{NormGeometry, NormGrads, NormMode, NormTensors, Spread};
+use crate::backend::{NormGeometry, NormGrads, NormMode, NormTensors, RunningUpdate, Spread};
 
 /// Keep in sync with `Params` in shaders/norm.wgsl.
 #[repr(C)]
@@ -30,14 +30,12 @@ pub(super) struct NormParams {
 }
 
 impl NormParams {
-    fn new(g: &NormGeometry, mode: NormMode, has_running: bool) -> Self {
-        // Eval mode needs running estimates; a norm without them normalizes with the
-        // batch statistics in both modes (LayerNorm, GroupNorm, InstanceNorm).
-        let (training, momentum) = match mode {
-            NormMode::Train { momentum } => (true, momentum),
-            NormMode::Eval => (!has_running, None),
+    fn new(g: &NormGeometry, mode: NormMode) -> Self {
+        let (momentum, cumulative) = match mode.running {
+            RunningUpdate::Keep => (0.0, false),
+            RunningUpdate::Momentum(m) => (m, false),
+            RunningUpdate::Cumulative => (0.0, true),
         };
-        let update_running = training && has_running;
         NormParams {
             batch: g.batch as u32,
             channels: g.channels as u32,
@@ -46,11 +44,11 @@ impl NormParams {
             reduce_over_batch: g.reduce_over_batch as u32,
             affine_per_element: g.affine_per_element as u32,
             subtract_mean: g.subtract_mean as u32,
-            training: training as u32,
-            update_running: update_running as u32,
+            training: mode.batch_statistics as u32,
+            update_running: mode.updates_running() as u32,
             eps: g.eps,
-            momentum: momentum.unwrap_or(0.0),
-            cumulative: momentum.is_none() as u32,
+            momentum,
+            cumulative: cumulative as u32,
             spread: match g.spread {
                 Spread::StdDev => 0,
                 Spread::MeanAbs => 1,
@@ -62,7 +60,7 @@ impl NormParams {
 }
 
 pub(super) fn forward(gpu: &mut GpuBackend, g: &NormGeometry, mode: NormMode, ts: &NormTensors) {
-    let params = NormParams::new(g, mode, ts.running.is_some());
+    let params = NormParams::new(g, mode);
     // Without running estimates the kernel never touches bindings 4, 5 and 16.
     let (running_mean, running_var, batches_tracked) = match ts.running {
         Some(r) => (r.mean, r.var, r.batches_tracked),
@@ -98,7 +96,7 @@ pub(super) fn forward(gpu: &mut GpuBackend, g: &NormGeometry, mode: NormMode, ts
 }
 
 pub(super) fn backward(gpu: &mut GpuBackend, g: &NormGeometry, mode: NormMode, ts: &NormTensors, gr: &NormGrads) {
-    let params = NormParams::new(g, mode, ts.running.is_some());
+    let params = NormParams::new(g, mode);
     gpu.dispatch(
         Kernel::NormBackwardStats,
         &params,

@@ -48,13 +48,21 @@ impl OptimParams {
 #[derive(Clone, Copy, Debug, Pod, Zeroable)]
 pub(super) struct StepUniform {
     learning_rate: f32,
+    /// Adam's bias corrections raise β to this power: the 1-based step as an f32.
     step: f32,
-    _pad: [f32; 2],
+    /// The step exactly, for the random numbers (an f32 rounds past 2^24 steps).
+    index: u32,
+    _pad: f32,
 }
 
 impl StepUniform {
     pub(super) fn new(scalars: StepScalars) -> Self {
-        StepUniform { learning_rate: scalars.learning_rate, step: scalars.step.max(1) as f32, _pad: [0.0; 2] }
+        StepUniform {
+            learning_rate: scalars.learning_rate,
+            step: scalars.step.max(1) as f32,
+            index: scalars.step,
+            _pad: 0.0,
+        }
     }
 }
 

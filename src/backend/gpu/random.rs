@@ -5,7 +5,7 @@
 use bytemuck::{Pod, Zeroable};
 
 use super::{t, Bind, GpuBackend, Kernel};
-use crate::backend::cpu::random::keep_scale;
+use crate::backend::random::keep_scale;
 use crate::backend::TensorId;
 
 /// Keep in sync with `Params` in shaders/random.wgsl.

@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::backend::cpu::CpuBackend;
+use crate::backend::engine::Engine;
 use crate::experiment::demos::{batch_norm_step, BatchNormStep as Results};
 use crate::ui::i18n::*;
 
@@ -104,7 +104,7 @@ pub fn BnStep() -> impl IntoView {
         let (_, c, _) = l.shape();
         let (g, b) = if affine.get() { (gamma.get(), beta.get()) } else { (vec![1.0; c], vec![0.0; c]) };
         spawn_local(async move {
-            match batch_norm_step(&mut CpuBackend::new(), l.shape(), &xs, &g, &b, &dys).await {
+            match batch_norm_step(&mut Engine::cpu().backend(), l.shape(), &xs, &g, &b, &dys).await {
                 Ok(r) => {
                     results.set(Some(r));
                     error.set(None);

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::backend::cpu::CpuBackend;
+use crate::backend::engine::Engine;
 use crate::chart::{draw_line_plot, Line, LinePlot, LineStyle, Scale};
 use crate::data::DatasetId;
 use crate::experiment::demos::{dropout_masks, normalized_across_batches};
@@ -45,7 +45,7 @@ pub fn NoiseVsMask() -> impl IntoView {
         spawn_local(async move {
             let result = async {
                 let data = load_dataset(DatasetId::FashionMnist).await?;
-                let mut b = CpuBackend::new();
+                let mut b = Engine::cpu().backend();
                 let v = normalized_across_batches(&mut b, &data, i, u, 64, DRAWS, BATCH, 6).await?;
                 let m = dropout_masks(&mut b, UNITS, STEPS, 0.5, 11 + i as u32).await?;
                 Ok::<_, crate::NormlabError>((v, m))

@@ -8,6 +8,7 @@ use super::{BatchSizeSlider, EpochsInput, LearningRateSlider, TrainButton, Train
 use crate::backend::GradClip;
 use crate::chart::draw_decision_boundary;
 use crate::data::DatasetId;
+use crate::experiment::config::{clip_amount, clip_kind_code, clip_of_kind};
 use crate::experiment::ExperimentConfig;
 use crate::nn::{Architecture, NormKind, Optimizer, Placement};
 use crate::ui::chart_canvas::{CanvasArea, ChartCanvas, Drawn};
@@ -38,7 +39,10 @@ const BEFORE: Msg = Msg { en: "before the activation", zh: "激活之前" };
 const AFTER: Msg = Msg { en: "after the activation", zh: "激活之后" };
 const DROPOUT: Msg = Msg { en: "Dropout", zh: "Dropout" };
 const CLIPPING: Msg = Msg { en: "Gradient clipping", zh: "梯度裁剪" };
-const CLIP_NORM: Msg = Msg { en: "by global norm", zh: "按全局范数" };
+const CLIP_NORM: Msg = Msg { en: "by global norm (L2)", zh: "按全局范数（L2）" };
+const CLIP_NORM_L1: Msg = Msg { en: "by global norm (L1)", zh: "按全局范数（L1）" };
+const CLIP_NORM_INF: Msg =
+    Msg { en: "by global norm (∞: largest |g|)", zh: "按全局范数（∞：最大的 |g|）" };
 const CLIP_VALUE: Msg = Msg { en: "by value", zh: "按数值" };
 const THRESHOLD: Msg = Msg { en: "Threshold", zh: "阈值" };
 const HIDDEN: Msg = Msg { en: "Hidden layers", zh: "隐藏层宽度" };
@@ -143,16 +147,8 @@ pub fn Playground(lesson: &'static str) -> impl IntoView {
 
     let set = move |f: Box<dyn Fn(&mut ExperimentConfig)>| config.update(|c| f(c));
     let norm_name = move || config.with(|c| c.norms.first().copied().unwrap_or_default().name());
-    let clip_kind = move || match config.with(|c| c.clip) {
-        GradClip::None => "none",
-        GradClip::Norm { .. } => "norm",
-        GradClip::Value { .. } => "value",
-    };
-    let clip_amount = move || match config.with(|c| c.clip) {
-        GradClip::None => 1.0,
-        GradClip::Norm { max_norm } => max_norm,
-        GradClip::Value { clip } => clip,
-    };
+    let clip_kind = move || clip_kind_code(config.with(|c| c.clip));
+    let clip_amount = move || clip_amount(config.with(|c| c.clip));
 
     // The decision regions of the last run on 2-D data, and that data's test points.
     let boundary: RwSignal<Option<Vec<(usize, f32)>>> = RwSignal::new(None);
@@ -318,7 +314,7 @@ pub fn Playground(lesson: &'static str) -> impl IntoView {
                 </div>
                 <div class="control">
                     <label for="pg-dropout">{tr(DROPOUT)}</label>
-                    <input id="pg-dropout" type="range" min="0" max="0.9" step="0.05"
+                    <input id="pg-dropout" type="range" min="0" max="1" step="0.05"
                         prop:value=move || config.with(|c| c.dropout).to_string()
                         on:input=move |ev| {
                             if let Ok(p) = event_target_value(&ev).parse::<f32>() {
@@ -347,14 +343,12 @@ pub fn Playground(lesson: &'static str) -> impl IntoView {
                         on:change=move |ev| {
                             let kind = event_target_value(&ev);
                             let amount = clip_amount();
-                            set(Box::new(move |c| c.clip = match kind.as_str() {
-                                "norm" => GradClip::Norm { max_norm: amount },
-                                "value" => GradClip::Value { clip: amount },
-                                _ => GradClip::None,
-                            }));
+                            set(Box::new(move |c| c.clip = clip_of_kind(&kind, amount).unwrap_or(GradClip::None)));
                         }>
                         <option value="none">{tr(NONE)}</option>
                         <option value="norm">{tr(CLIP_NORM)}</option>
+                        <option value="norm-l1">{tr(CLIP_NORM_L1)}</option>
+                        <option value="norm-inf">{tr(CLIP_NORM_INF)}</option>
                         <option value="value">{tr(CLIP_VALUE)}</option>
                     </select>
                 </div>
@@ -366,10 +360,8 @@ pub fn Playground(lesson: &'static str) -> impl IntoView {
                         on:change=move |ev| {
                             if let Ok(a) = event_target_value(&ev).parse::<f32>() {
                                 if a.is_finite() && a > 0.0 {
-                                    set(Box::new(move |c| c.clip = match c.clip {
-                                        GradClip::Norm { .. } => GradClip::Norm { max_norm: a },
-                                        GradClip::Value { .. } => GradClip::Value { clip: a },
-                                        GradClip::None => GradClip::None,
+                                    set(Box::new(move |c| {
+                                        c.clip = clip_of_kind(clip_kind_code(c.clip), a).unwrap_or(c.clip)
                                     }));
                                 }
                             }

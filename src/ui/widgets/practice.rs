@@ -64,8 +64,9 @@ pub fn Placement() -> impl IntoView {
 fn clip_name(clip: GradClip, lang: Lang) -> String {
     match clip {
         GradClip::None => pick(lang, "no clipping".into(), "不裁剪".into()),
-        GradClip::Norm { max_norm } => {
-            pick(lang, format!("clip by norm, ‖g‖ ≤ {max_norm}"), format!("按范数裁剪，‖g‖ ≤ {max_norm}"))
+        GradClip::Norm { max_norm, norm_type } => {
+            let sub = norm_type.subscript();
+            pick(lang, format!("clip by norm, ‖g‖{sub} ≤ {max_norm}"), format!("按范数裁剪，‖g‖{sub} ≤ {max_norm}"))
         }
         GradClip::Value { clip } => {
             pick(lang, format!("clip by value, |g| ≤ {clip}"), format!("按数值裁剪，|g| ≤ {clip}"))

@@ -1,0 +1,73 @@
+//! `nn.Embedding(vocab, dim)` applied to each of `context` token ids per sample; the
+//! embeddings of one sample are concatenated (`[N, context·dim]`).
+//!
+//! The lookup is written as a product with one-hot rows, `onehot[N·context, vocab] ·
+//! table[vocab, dim]`, so that its gradient `dtable = onehotᵀ · dy` is a plain matrix
+//! product too: no scatter-add (which WGSL cannot do on floats without atomics).
+
+use super::Layer;
+use crate::backend::{Backend, MatmulShape, TensorId};
+use crate::error::NormlabError;
+use crate::nn::builder::Builder;
+use crate::nn::config::Phase;
+use crate::nn::param::{normal_init, Param, ParamRole};
+use crate::nn::probe::ProbePoints;
+
+pub struct Embedding {
+    pub vocab: usize,
+    pub dim: usize,
+    pub context: usize,
+    pub table: Param,
+    /// The `vocab × vocab` identity, whose rows `gather_rows` picks as one-hot vectors.
+    identity: TensorId,
+    onehot: TensorId,
+    y: TensorId,
+}
+
+impl Embedding {
+    /// The input `(context, 1, 1)` holds token ids below `vocab`.
+    pub fn new(b: &mut Builder, vocab: usize, dim: usize) -> Result<Self, NormlabError> {
+        let context = b.per_sample();
+        let i = b.index();
+        let init = normal_init(b.rng(), vocab * dim);
+        let table = Param::new(b.backend(), &init, ParamRole::Weight, &format!("layer{i}.weight"))?;
+        let identity = b.backend().alloc(vocab * vocab, &format!("layer{i}.identity"))?;
+        let mut eye = vec![0.0; vocab * vocab];
+        (0..vocab).for_each(|v| eye[v * vocab + v] = 1.0);
+        b.backend().upload(identity, &eye);
+        let onehot = b.buffer(context * vocab, &format!("layer{i}.onehot"))?;
+        let y = b.buffer(context * dim, &format!("layer{i}.y"))?;
+        b.set_shape((context * dim, 1, 1));
+        Ok(Embedding { vocab, dim, context, table, identity, onehot, y })
+    }
+}
+
+impl Layer for Embedding {
+    fn describe(&self) -> String {
+        format!("Embedding({}, {}) × {}", self.vocab, self.dim, self.context)
+    }
+
+    fn forward(&mut self, backend: &mut dyn Backend, x: TensorId, batch: usize, _phase: Phase) -> TensorId {
+        let rows = batch * self.context;
+        backend.gather_rows(self.identity, x, self.onehot, rows, self.vocab);
+        let shape = MatmulShape { m: rows, k: self.vocab, n: self.dim, trans_a: false, trans_b: false };
+        backend.matmul(self.onehot, self.table.value, self.y, shape);
+        self.y
+    }
+
+    fn backward(&mut self, backend: &mut dyn Backend, dy: TensorId, batch: usize) -> TensorId {
+        // dtable[vocab, dim] = onehotᵀ[vocab, N·context] · dy[N·context, dim]
+        let rows = batch * self.context;
+        let shape = MatmulShape { m: self.vocab, k: rows, n: self.dim, trans_a: true, trans_b: false };
+        backend.matmul(self.onehot, dy, self.table.grad, shape);
+        dy
+    }
+
+    fn params(&self) -> Vec<Param> {
+        vec![self.table]
+    }
+
+    fn probe(&self, points: &mut ProbePoints) {
+        points.weight_grads.push((self.table.grad, self.table.len));
+    }
+}

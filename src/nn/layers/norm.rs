@@ -1,0 +1,168 @@
+//! A normalization layer over `[N, C, S]` (S = H·W, or 1 after a linear layer): BatchNorm,
+//! LayerNorm, InstanceNorm, GroupNorm, RMSNorm or an Lp variant, one kernel family behind
+//! them all (see `backend::NormGeometry`).
+//!
+//! The training phase becomes one explicit [`NormMode`] here, once per forward pass: which
+//! statistics normalize (the batch's, or BatchNorm's running estimates in eval mode) and
+//! whether the running estimates are updated. The backends take it as it is. Which
+//! elements share a statistic is fixed when the model is built; only the batch varies.
+
+use super::Layer;
+use crate::backend::{
+    Backend, NormGeometry, NormGrads, NormMode, NormTensors, RunningStats, TensorId, NORM_STAT_GRAD_WIDTH,
+};
+use crate::error::NormlabError;
+use crate::nn::builder::Builder;
+use crate::nn::config::Phase;
+use crate::nn::norm::NormKind;
+use crate::nn::param::{Param, ParamRole};
+use crate::nn::probe::{NormProbePoint, ProbePoints};
+
+pub struct Norm {
+    pub kind: NormKind,
+    pub channels: usize,
+    pub spatial: usize,
+    /// Which elements share a statistic, at the largest batch.
+    geometry: NormGeometry,
+    pub gamma: Param,
+    pub beta: Param,
+    /// Whether γ and β learn (otherwise they stay 1 and 0).
+    pub affine: bool,
+    /// BatchNorm's running estimates (None for the norms that work within a sample).
+    pub running: Option<RunningStats>,
+    /// Running-statistics momentum; None is PyTorch's cumulative average.
+    pub momentum: Option<f32>,
+    /// Per statistic of the last forward pass: its mean and 1/√(var + eps).
+    mean: TensorId,
+    rstd: TensorId,
+    stat_grad: TensorId,
+    y: TensorId,
+    dx: TensorId,
+    /// The last forward's input, batch and mode, for the backward pass.
+    x: Option<TensorId>,
+    batch: usize,
+    mode: NormMode,
+}
+
+impl Norm {
+    /// The `kind` of normalization for the current shape; refused in words where the
+    /// shape does not allow it (GroupNorm's groups must divide the channels; InstanceNorm
+    /// needs positions).
+    pub fn new(b: &mut Builder, kind: NormKind) -> Result<Self, NormlabError> {
+        let (c, h, w) = b.shape();
+        let spatial = h * w;
+        let geometry = kind.geometry(b.max_batch(), c, spatial, false)?.expect("a norm kind other than None");
+        let i = b.index();
+        let affine_len = geometry.affine_len();
+        let stats = b.max_batch() * c;
+        let running = if kind.has_running_stats() {
+            let backend = b.backend();
+            let mean = backend.alloc(c, &format!("layer{i}.running_mean"))?;
+            let var = backend.alloc(c, &format!("layer{i}.running_var"))?;
+            backend.upload(var, &vec![1.0; c]);
+            let batches_tracked = backend.alloc(1, &format!("layer{i}.num_batches_tracked"))?;
+            Some(RunningStats { mean, var, batches_tracked })
+        } else {
+            None
+        };
+        let (affine, momentum) = (b.config().affine, b.config().norm_momentum);
+        let gamma = Param::new(b.backend(), &vec![1.0; affine_len], ParamRole::Gamma, &format!("layer{i}.weight"))?;
+        let beta = Param::new(b.backend(), &vec![0.0; affine_len], ParamRole::Beta, &format!("layer{i}.bias"))?;
+        let mean = b.backend().alloc(stats, &format!("layer{i}.mean"))?;
+        let rstd = b.backend().alloc(stats, &format!("layer{i}.rstd"))?;
+        let stat_grad = b.backend().alloc(NORM_STAT_GRAD_WIDTH * stats, &format!("layer{i}.stat_grad"))?;
+        let y = b.buffer(c * spatial, &format!("layer{i}.y"))?;
+        let dx = b.buffer(c * spatial, &format!("layer{i}.dx"))?;
+        Ok(Norm {
+            kind,
+            channels: c,
+            spatial,
+            geometry,
+            gamma,
+            beta,
+            affine,
+            running,
+            momentum,
+            mean,
+            rstd,
+            stat_grad,
+            y,
+            dx,
+            x: None,
+            batch: 0,
+            mode: NormMode::BATCH_STATISTICS,
+        })
+    }
+
+    /// What the phase means for this layer: BatchNorm trains on batch statistics and
+    /// updates its running estimates, normalizes with them in eval mode, and in a held-out
+    /// pass "in training mode" uses the batch's statistics without touching them; the
+    /// norms that work within a sample use their own statistics in every phase.
+    fn mode(&self, phase: Phase) -> NormMode {
+        match (self.running.is_some(), phase) {
+            (true, Phase::Train) => NormMode::training(self.momentum),
+            (true, Phase::Eval) => NormMode::RUNNING_STATISTICS,
+            (true, Phase::BatchStats) | (false, _) => NormMode::BATCH_STATISTICS,
+        }
+    }
+
+    fn tensors(&self, x: TensorId) -> NormTensors {
+        NormTensors {
+            x,
+            y: self.y,
+            gamma: self.gamma.value,
+            beta: self.beta.value,
+            mean: self.mean,
+            rstd: self.rstd,
+            running: self.running,
+        }
+    }
+}
+
+impl Layer for Norm {
+    fn describe(&self) -> String {
+        format!("{}({})", self.kind.name(), self.channels)
+    }
+
+    fn forward(&mut self, backend: &mut dyn Backend, x: TensorId, batch: usize, phase: Phase) -> TensorId {
+        let geometry = NormGeometry { batch, ..self.geometry };
+        let mode = self.mode(phase);
+        backend.norm_forward(&geometry, mode, &self.tensors(x));
+        (self.x, self.batch, self.mode) = (Some(x), batch, mode);
+        self.y
+    }
+
+    fn backward(&mut self, backend: &mut dyn Backend, dy: TensorId, _batch: usize) -> TensorId {
+        let x = self.x.expect("forward before backward");
+        let geometry = NormGeometry { batch: self.batch, ..self.geometry };
+        let grads =
+            NormGrads { dy, dx: self.dx, dgamma: self.gamma.grad, dbeta: self.beta.grad, stat_grad: self.stat_grad };
+        backend.norm_backward(&geometry, self.mode, &self.tensors(x), &grads);
+        self.dx
+    }
+
+    fn params(&self) -> Vec<Param> {
+        if self.affine {
+            vec![self.gamma, self.beta]
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn probe(&self, points: &mut ProbePoints) {
+        points.norms.push(NormProbePoint {
+            channels: self.channels,
+            spatial: self.spatial,
+            y: self.y,
+            mean: self.mean,
+            rstd: self.rstd,
+            eps: self.kind.eps(),
+            running: self.running,
+            per_channel_stats: self.kind.has_running_stats(),
+        });
+    }
+
+    fn as_norm(&self) -> Option<&Norm> {
+        Some(self)
+    }
+}
