@@ -9,9 +9,10 @@
 //   metrics[4·slot + 2] = ‖g‖ before,  metrics[4·slot + 3] = ‖g‖ after
 //
 // The host records, for a list of gradient tensors:
-//   clip_partial      one dispatch per tensor, one workgroup: each thread takes every 256th
-//                     element, a tree combines them, and partials[index] = Σ g², Σ |g| or
-//                     max |g| of that tensor
+//   clip_partial      one dispatch per tensor (a model's whole gradient arena is one), G
+//                     workgroups: thread t of workgroup w takes elements w·256 + t, then
+//                     every 256·G-th, a tree combines each workgroup's, and
+//                     partials[index + w] = its Σ g², Σ |g| or max |g|
 //   clip_finalize     one workgroup: ‖g‖ from partials[0..count]; stage 0 writes the
 //                     "before" metric (and "after" for None and Norm) and factor[0] = coef;
 //                     stage 1 (after Value clipping) writes the "after" metric
@@ -31,7 +32,7 @@
 
 struct Params {
     len: u32,      // clip_partial, clip_apply: elements of this gradient
-    index: u32,    // clip_partial: where its partial result goes
+    index: u32,    // clip_partial: where its workgroups' partial results go
     count: u32,    // clip_finalize: how many partial sums there are
     slot: u32,     // clip_finalize: the metrics slot
     mode: u32,     // 0 None, 1 Norm, 2 Value
@@ -108,15 +109,19 @@ fn reduce(lid: u32) {
 }
 
 @compute @workgroup_size(256, 1, 1)
-fn clip_partial(@builtin(local_invocation_id) lid: vec3<u32>) {
+fn clip_partial(
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
     var acc = 0.0;
-    for (var i = lid.x; i < p.len; i += WG) {
+    for (var i = wid.x * WG + lid.x; i < p.len; i += WG * groups.x) {
         acc = combine(acc, measure(grad_in[i]));
     }
     scratch[lid.x] = acc;
     reduce(lid.x);
     if (lid.x == 0u) {
-        partials[p.index] = scratch[0];
+        partials[p.index + wid.x] = scratch[0];
     }
 }
 

@@ -171,6 +171,9 @@ impl Backend for AnyBackend {
     fn alloc(&mut self, len: usize, label: &str) -> Result<TensorId, NormlabError> {
         delegate!(self, b => b.alloc(len, label))
     }
+    fn view(&mut self, base: TensorId, offset: usize, len: usize) -> TensorId {
+        delegate!(self, b => b.view(base, offset, len))
+    }
     fn upload(&mut self, tensor: TensorId, data: &[f32]) {
         delegate!(self, b => b.upload(tensor, data))
     }

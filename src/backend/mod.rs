@@ -18,16 +18,27 @@
 pub mod cpu;
 pub mod engine;
 pub mod gpu;
+pub mod norm_spec;
+pub mod ops;
 pub mod random;
+pub mod step;
 
 use std::future::Future;
 use std::pin::Pin;
 
 use crate::error::NormlabError;
 
+pub use norm_spec::*;
+pub use ops::*;
+pub use step::*;
+
 /// A handle to a tensor owned by a backend. Cheap to copy; valid for the backend that made it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TensorId(pub(crate) usize);
+
+/// Views start at multiples of this many elements: 256 bytes, the offset alignment WebGPU
+/// guarantees for storage bindings.
+pub const VIEW_ALIGN: usize = 64;
 
 /// Floats per step in a metrics tensor: mean loss, correct count, gradient norm before
 /// clipping, gradient norm after clipping.
@@ -37,428 +48,6 @@ pub const METRICS_PER_SLOT: usize = 4;
 /// that more work can be recorded while the read is in flight.
 pub type ReadFuture = Pin<Box<dyn Future<Output = Result<Vec<f32>, NormlabError>>>>;
 
-/// Element-wise nonlinearities.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Activation {
-    Relu,
-    Tanh,
-}
-
-impl Activation {
-    /// The code the shader's `kind` uniform uses.
-    pub(crate) fn shader_code(self) -> u32 {
-        match self {
-            Activation::Relu => 0,
-            Activation::Tanh => 1,
-        }
-    }
-}
-
-/// `out[m, n] = op(a)[m, k] · op(b)[k, n]`, where `op` transposes when asked.
-///
-/// A linear layer `y = x Wᵀ` (W stored `[out, in]` as in PyTorch) is `trans_b`;
-/// its input gradient `dx = dy W` is plain; its weight gradient `dW = dyᵀ x` is `trans_a`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct MatmulShape {
-    pub m: usize,
-    pub k: usize,
-    pub n: usize,
-    /// `a` is stored `[k, m]` and used transposed.
-    pub trans_a: bool,
-    /// `b` is stored `[n, k]` and used transposed.
-    pub trans_b: bool,
-}
-
-/// A 2-D convolution with a square kernel on NCHW tensors (nn.Conv2d, dilation 1, groups 1).
-///
-/// `x` is `[batch, in_channels, height, width]`, the weight `[out_channels, in_channels,
-/// kernel, kernel]` (PyTorch's layout) and `y` `[batch, out_channels, out_height,
-/// out_width]`. The border is padded with `padding` zeros on every side.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct ConvShape {
-    pub batch: usize,
-    pub in_channels: usize,
-    pub out_channels: usize,
-    pub height: usize,
-    pub width: usize,
-    pub kernel: usize,
-    pub stride: usize,
-    pub padding: usize,
-}
-
-/// Output positions of a window of `kernel` sliding by `stride` over `size` (padding
-/// included): ⌊(size − kernel) / stride⌋ + 1, or 0 when the window does not fit once.
-fn windows(size: usize, kernel: usize, stride: usize) -> usize {
-    if size < kernel {
-        0
-    } else {
-        (size - kernel) / stride + 1
-    }
-}
-
-impl ConvShape {
-    /// ⌊(H + 2·padding − kernel) / stride⌋ + 1.
-    pub fn out_height(&self) -> usize {
-        windows(self.height + 2 * self.padding, self.kernel, self.stride)
-    }
-    /// ⌊(W + 2·padding − kernel) / stride⌋ + 1.
-    pub fn out_width(&self) -> usize {
-        windows(self.width + 2 * self.padding, self.kernel, self.stride)
-    }
-    /// Length of `x` (and `dx`).
-    pub fn input_len(&self) -> usize {
-        self.batch * self.in_channels * self.height * self.width
-    }
-    /// Length of `y` (and `dy`).
-    pub fn output_len(&self) -> usize {
-        self.batch * self.out_channels * self.out_height() * self.out_width()
-    }
-    /// Length of the weight (and its gradient): out_channels · in_channels · kernel².
-    pub fn weight_len(&self) -> usize {
-        self.out_channels * self.in_channels * self.kernel * self.kernel
-    }
-}
-
-/// Which statistic a pooling window keeps.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PoolKind {
-    /// nn.MaxPool2d: the largest value of the window.
-    Max,
-    /// nn.AvgPool2d: the mean of the window.
-    Avg,
-}
-
-impl PoolKind {
-    /// The code the shader's `kind` uniform uses.
-    pub(crate) fn shader_code(self) -> u32 {
-        match self {
-            PoolKind::Max => 0,
-            PoolKind::Avg => 1,
-        }
-    }
-}
-
-/// 2-D pooling of NCHW tensors with a square window, no padding and floor mode
-/// (nn.MaxPool2d / nn.AvgPool2d defaults apart from the stride): rows and columns that no
-/// whole window reaches are dropped, and their gradient is 0.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct PoolShape {
-    pub kind: PoolKind,
-    pub batch: usize,
-    pub channels: usize,
-    pub height: usize,
-    pub width: usize,
-    pub kernel: usize,
-    pub stride: usize,
-}
-
-impl PoolShape {
-    /// ⌊(H − kernel) / stride⌋ + 1.
-    pub fn out_height(&self) -> usize {
-        windows(self.height, self.kernel, self.stride)
-    }
-    /// ⌊(W − kernel) / stride⌋ + 1.
-    pub fn out_width(&self) -> usize {
-        windows(self.width, self.kernel, self.stride)
-    }
-    /// Length of `x` (and `dx`).
-    pub fn input_len(&self) -> usize {
-        self.batch * self.channels * self.height * self.width
-    }
-    /// Length of `y`, `dy` and `argmax`.
-    pub fn output_len(&self) -> usize {
-        self.batch * self.channels * self.out_height() * self.out_width()
-    }
-}
-
-/// Which elements of an `[N, C, S]` tensor (S = H·W, or 1 for a fully connected layer)
-/// share one mean and variance. Every normalization in the lab is one of these:
-///
-/// | layer | `groups` | `reduce_over_batch` | `affine_per_element` | `subtract_mean` |
-/// |---|---|---|---|---|
-/// | BatchNorm1d/2d | C | true | false | true |
-/// | GroupNorm(G) | G | false | false | true |
-/// | InstanceNorm2d | C | false | false | true |
-/// | LayerNorm over (C, H, W) | 1 | false | true | true |
-/// | RMSNorm over (C, H, W) | 1 | false | true | false |
-/// | Lp normalization (L1, L2, L∞) | C | true | false | true |
-///
-/// Every kind divides by `sqrt(spread² + eps)`; `spread` is the standard deviation except for
-/// the L1 and L∞ variants of Lp normalization (Santurkar et al. 2018, §3.3), which use the
-/// mean or the largest absolute deviation from the mean instead.
-///
-/// A statistic covers the channels of one group (C / groups of them) and all S positions,
-/// and all N samples when `reduce_over_batch`, else one sample.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct NormGeometry {
-    /// Which normalization this is: the CPU reference implements each one plainly (so that
-    /// it checks the GPU's one kernel family, which reads only the fields below).
-    pub family: NormFamily,
-    pub batch: usize,
-    pub channels: usize,
-    pub spatial: usize,
-    pub groups: usize,
-    pub reduce_over_batch: bool,
-    /// γ and β have one entry per (channel, position) instead of one per channel.
-    pub affine_per_element: bool,
-    /// False for RMSNorm, which scales by the root mean square without centring.
-    pub subtract_mean: bool,
-    /// What measures the spread the layer divides by.
-    pub spread: Spread,
-    pub eps: f32,
-}
-
-/// The normalizations the CPU reference writes out one by one (see [`NormGeometry`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NormFamily {
-    /// BatchNorm, and with another [`Spread`] its Lp variants.
-    Batch,
-    Layer,
-    Instance,
-    Group,
-    Rms,
-}
-
-/// The measure of spread `s` a normalization divides by: `x̂ = (x − μ) / sqrt(s² + eps)`.
-/// Over the deviations `d = x − μ` of one statistic's `M` elements:
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Spread {
-    /// `s² = mean(d²)`, the biased variance: every standard normalization, and L2 normalization.
-    #[default]
-    StdDev,
-    /// `s = mean(|d|)`: L1 normalization.
-    MeanAbs,
-    /// `s = max(|d|)`: L∞ normalization. Its gradient reaches only the elements at the
-    /// maximum, shared evenly among ties (as `torch.amax`).
-    MaxAbs,
-}
-
-/// How many values per statistic the backward pass keeps in `NormGrads::stat_grad`:
-/// Σ g, Σ g·x̂, and for the L1/L∞ spreads s, Σ sign(d) over the elements that move s, and
-/// how many elements move s (all of them for L1, the ties at the maximum for L∞).
-pub const NORM_STAT_GRAD_WIDTH: usize = 5;
-
-impl NormGeometry {
-    pub fn elements(&self) -> usize {
-        self.batch * self.channels * self.spatial
-    }
-    pub fn channels_per_group(&self) -> usize {
-        self.channels / self.groups
-    }
-    /// How many separate (mean, rstd) pairs there are.
-    pub fn stat_count(&self) -> usize {
-        if self.reduce_over_batch {
-            self.groups
-        } else {
-            self.batch * self.groups
-        }
-    }
-    /// How many elements share each statistic.
-    pub fn elements_per_stat(&self) -> usize {
-        let samples = if self.reduce_over_batch { self.batch } else { 1 };
-        samples * self.channels_per_group() * self.spatial
-    }
-    /// Which statistic element `(sample, channel, position)` of the `[N, C, S]` tensor is
-    /// normalized with (an index below [`NormGeometry::stat_count`]); every position of a
-    /// channel shares its channel's statistic.
-    pub fn stat_of(&self, sample: usize, channel: usize) -> usize {
-        let group = channel / self.channels_per_group();
-        if self.reduce_over_batch {
-            group
-        } else {
-            sample * self.groups + group
-        }
-    }
-
-    /// Length of the backward pass's scratch, [`NormGrads::stat_grad`].
-    pub fn stat_grad_len(&self) -> usize {
-        NORM_STAT_GRAD_WIDTH * self.stat_count()
-    }
-    /// Length of γ and β.
-    pub fn affine_len(&self) -> usize {
-        if self.affine_per_element {
-            self.channels * self.spatial
-        } else {
-            self.channels
-        }
-    }
-}
-
-/// How a normalization runs, decided once by its layer from the training phase and taken
-/// by the backends as it is.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct NormMode {
-    /// Normalize with the statistics of the batch in hand (training; a held-out pass "in
-    /// training mode"; and every norm without running estimates, in every phase). False:
-    /// with the running estimates (BatchNorm's eval mode), which `NormTensors::running`
-    /// must then hold.
-    pub batch_statistics: bool,
-    /// What happens to the running estimates (only BatchNorm and its Lp variants have them).
-    pub running: RunningUpdate,
-}
-
-/// What a forward pass does to a norm's running estimates.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum RunningUpdate {
-    /// Leave them as they are (eval mode, a held-out pass, a norm that has none).
-    Keep,
-    /// `running = (1 − m)·running + m·batch`, with the unbiased variance (for the L1/L∞
-    /// spreads, `running_var` tracks s² as measured, with no correction), as PyTorch does.
-    Momentum(f32),
-    /// PyTorch's `momentum=None`: the factor is `1 / num_batches_tracked`, a cumulative
-    /// average of every batch's statistics.
-    Cumulative,
-}
-
-impl NormMode {
-    /// Batch statistics, the running estimates left alone.
-    pub const BATCH_STATISTICS: NormMode = NormMode { batch_statistics: true, running: RunningUpdate::Keep };
-    /// The running estimates stand in for the batch statistics (BatchNorm's eval mode).
-    pub const RUNNING_STATISTICS: NormMode = NormMode { batch_statistics: false, running: RunningUpdate::Keep };
-
-    /// Training: batch statistics, and the running estimates updated with `momentum`
-    /// (None: PyTorch's cumulative average).
-    pub fn training(momentum: Option<f32>) -> NormMode {
-        let running = momentum.map_or(RunningUpdate::Cumulative, RunningUpdate::Momentum);
-        NormMode { batch_statistics: true, running }
-    }
-
-    /// Whether the running estimates change.
-    pub fn updates_running(&self) -> bool {
-        self.running != RunningUpdate::Keep
-    }
-}
-
-/// The tensors one normalization layer works on.
-#[derive(Clone, Copy, Debug)]
-pub struct NormTensors {
-    pub x: TensorId,
-    pub y: TensorId,
-    pub gamma: TensorId,
-    pub beta: TensorId,
-    /// Per statistic, written by the forward pass and read by the backward pass.
-    pub mean: TensorId,
-    pub rstd: TensorId,
-    /// Per channel; only BatchNorm has them.
-    pub running: Option<RunningStats>,
-}
-
-#[derive(Clone, Copy, Debug)]
-pub struct RunningStats {
-    pub mean: TensorId,
-    pub var: TensorId,
-    /// One element: how many training batches have updated the estimates
-    /// (`num_batches_tracked`), which the cumulative average divides by.
-    pub batches_tracked: TensorId,
-}
-
-#[derive(Clone, Copy, Debug)]
-pub struct NormGrads {
-    pub dy: TensorId,
-    pub dx: TensorId,
-    pub dgamma: TensorId,
-    pub dbeta: TensorId,
-    /// Scratch of length [`NormGeometry::stat_grad_len`], see [`NORM_STAT_GRAD_WIDTH`].
-    pub stat_grad: TensorId,
-}
-
-/// Hyper-parameters of `optim.SGD` that stay fixed during a run.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct SgdHyper {
-    pub momentum: f32,
-    pub weight_decay: f32,
-}
-
-/// Hyper-parameters of `optim.Adam` that stay fixed during a run.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct AdamHyper {
-    pub beta1: f32,
-    pub beta2: f32,
-    pub eps: f32,
-    pub weight_decay: f32,
-}
-
-impl Default for AdamHyper {
-    fn default() -> Self {
-        AdamHyper { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0 }
-    }
-}
-
-/// The values an optimizer step needs that change from step to step.
-/// Set once per step with [`Backend::begin_step`]; every optimizer op of that step reads them, and
-/// dropout and channel noise draw their random numbers for `step`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct StepScalars {
-    pub learning_rate: f32,
-    /// 1-based count of optimizer steps taken, including this one (Adam's bias correction).
-    pub step: u32,
-}
-
-/// How gradients are clipped before the optimizer step (torch.nn.utils.clip_grad_norm_ / clip_grad_value_).
-#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
-pub enum GradClip {
-    None,
-    /// Rescale all gradients together so that their global norm (of `norm_type`) is at
-    /// most `max_norm`.
-    Norm {
-        max_norm: f32,
-        #[serde(default, skip_serializing_if = "ClipNorm::is_l2")]
-        norm_type: ClipNorm,
-    },
-    /// Clamp every gradient element to `[−clip, clip]`.
-    Value {
-        clip: f32,
-    },
-}
-
-impl GradClip {
-    /// Norm clipping in the L2 norm, PyTorch's default `norm_type`.
-    pub const fn norm(max_norm: f32) -> GradClip {
-        GradClip::Norm { max_norm, norm_type: ClipNorm::L2 }
-    }
-
-    /// The norm the clipping measures: its own for norm clipping, L2 for the others (what
-    /// the metrics report as "gradient norm").
-    pub fn norm_type(self) -> ClipNorm {
-        match self {
-            GradClip::Norm { norm_type, .. } => norm_type,
-            _ => ClipNorm::L2,
-        }
-    }
-}
-
-/// Which vector norm `clip_grad_norm_` measures over all gradients together (its
-/// `norm_type`: 1, 2 or `inf`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ClipNorm {
-    /// Σ |g|
-    L1,
-    /// sqrt(Σ g²)
-    #[default]
-    L2,
-    /// max |g|
-    Inf,
-}
-
-impl ClipNorm {
-    fn is_l2(&self) -> bool {
-        *self == ClipNorm::L2
-    }
-
-    /// The subscript written after ‖g‖: "₁", "" (L2 is the plain norm) or "∞".
-    pub fn subscript(self) -> &'static str {
-        match self {
-            ClipNorm::L1 => "₁",
-            ClipNorm::L2 => "",
-            ClipNorm::Inf => "∞",
-        }
-    }
-}
-
 /// The operations every backend provides. Arguments name tensors; sizes are explicit.
 pub trait Backend {
     /// A short human description: "CPU" or the GPU adapter's name.
@@ -467,6 +56,11 @@ pub trait Backend {
     /// A new zero-filled tensor of `len` elements. Fails with a clear message when it
     /// would exceed the device's limits.
     fn alloc(&mut self, len: usize, label: &str) -> Result<TensorId, NormlabError>;
+    /// A tensor that is elements `offset..offset + len` of `base` and shares its memory: a
+    /// write through either shows in the other, and an op on `base` covers it. `base` comes
+    /// from `alloc` (not a view); `offset` is a multiple of [`VIEW_ALIGN`]; `len` ≥ 1 and the
+    /// range lies inside `base`. (A model's parameters are views of a few arenas.)
+    fn view(&mut self, base: TensorId, offset: usize, len: usize) -> TensorId;
     /// Overwrites a tensor's contents (ordered with the recorded work).
     fn upload(&mut self, tensor: TensorId, data: &[f32]);
     /// Sets every element to zero.

@@ -27,6 +27,7 @@ pub mod events;
 pub mod pace;
 pub mod presets;
 pub mod probes;
+pub mod query;
 pub mod recorder;
 pub mod run;
 pub mod sampling;

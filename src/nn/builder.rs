@@ -7,12 +7,25 @@ use rand_chacha::ChaCha8Rng;
 use super::config::{Architecture, ModelConfig, Placement};
 use super::layers::{ActivationLayer, ChannelNoise, Conv, Dropout, Embedding, Flatten, Layer, Linear, Norm, Pool};
 use super::norm::NormKind;
+use super::param::{Param, ParamArena, ParamRole};
 use crate::backend::{Backend, TensorId};
 use crate::error::NormlabError;
 
+/// Where the builder puts what the layers ask for.
+enum Target<'a> {
+    /// A first pass that only lists the learnable parameters' lengths, so that their
+    /// arenas can be made before the layers are (no tensor is made; the ids are dummies).
+    Plan { lens: Vec<usize> },
+    /// The real pass: tensors on the backend, learnable parameters as views of the arenas.
+    Build { backend: &'a mut dyn Backend, arena: ParamArena, offsets: Vec<usize>, next: usize },
+}
+
+/// The id the planning pass hands out: never used on a backend.
+const PLANNED: TensorId = TensorId(usize::MAX);
+
 /// Builds layers while tracking the per-sample shape `(channels, height, width)`.
 pub struct Builder<'a> {
-    backend: &'a mut dyn Backend,
+    target: Target<'a>,
     rng: &'a mut ChaCha8Rng,
     config: &'a ModelConfig,
     max_batch: usize,
@@ -21,17 +34,78 @@ pub struct Builder<'a> {
 }
 
 impl<'a> Builder<'a> {
+    /// The lengths of the learnable parameters the configuration's layers will have, in
+    /// order, drawing from `rng` exactly as the real pass will (pass a copy).
+    pub fn plan(
+        rng: &'a mut ChaCha8Rng,
+        config: &'a ModelConfig,
+        max_batch: usize,
+    ) -> Result<Vec<usize>, NormlabError> {
+        let mut planner = Builder::with_target(Target::Plan { lens: Vec::new() }, rng, config, max_batch);
+        planner.add_layers()?;
+        match planner.target {
+            Target::Plan { lens } => Ok(lens),
+            Target::Build { .. } => unreachable!("a planner plans"),
+        }
+    }
+
+    /// A builder whose learnable parameters go, in order, to the views at `offsets` of
+    /// `arena` (from [`ParamArena::alloc`] for the lengths [`Builder::plan`] listed).
     pub fn new(
         backend: &'a mut dyn Backend,
+        arena: ParamArena,
+        offsets: Vec<usize>,
         rng: &'a mut ChaCha8Rng,
         config: &'a ModelConfig,
         max_batch: usize,
     ) -> Self {
-        Builder { backend, rng, config, max_batch, shape: config.input, layers: Vec::new() }
+        Builder::with_target(Target::Build { backend, arena, offsets, next: 0 }, rng, config, max_batch)
     }
 
-    pub fn backend(&mut self) -> &mut dyn Backend {
-        &mut *self.backend
+    fn with_target(target: Target<'a>, rng: &'a mut ChaCha8Rng, config: &'a ModelConfig, max_batch: usize) -> Self {
+        Builder { target, rng, config, max_batch, shape: config.input, layers: Vec::new() }
+    }
+
+    /// A new zero-filled tensor.
+    pub fn alloc(&mut self, len: usize, label: &str) -> Result<TensorId, NormlabError> {
+        match &mut self.target {
+            Target::Plan { .. } => Ok(PLANNED),
+            Target::Build { backend, .. } => backend.alloc(len, label),
+        }
+    }
+
+    /// Sets a tensor's first values.
+    pub fn upload(&mut self, tensor: TensorId, data: &[f32]) {
+        if let Target::Build { backend, .. } = &mut self.target {
+            backend.upload(tensor, data);
+        }
+    }
+
+    /// A learnable parameter starting at `init`: the optimizer updates it.
+    pub fn param(&mut self, init: &[f32], role: ParamRole) -> Param {
+        let len = init.len();
+        match &mut self.target {
+            Target::Plan { lens } => {
+                lens.push(len);
+                Param { value: PLANNED, grad: PLANNED, state1: PLANNED, state2: PLANNED, len, role }
+            }
+            Target::Build { backend, arena, offsets, next } => {
+                let offset = offsets[*next];
+                *next += 1;
+                Param::in_arena(&mut **backend, arena, offset, init, role)
+            }
+        }
+    }
+
+    /// A parameter the optimizer leaves alone (a norm's γ and β without `affine`): its
+    /// gradient is still computed, outside the arenas.
+    pub fn fixed_param(&mut self, init: &[f32], role: ParamRole, label: &str) -> Result<Param, NormlabError> {
+        match &mut self.target {
+            Target::Plan { .. } => {
+                Ok(Param { value: PLANNED, grad: PLANNED, state1: PLANNED, state2: PLANNED, len: init.len(), role })
+            }
+            Target::Build { backend, .. } => Param::new(&mut **backend, init, role, label),
+        }
     }
 
     pub fn rng(&mut self) -> &mut ChaCha8Rng {
@@ -73,7 +147,7 @@ impl<'a> Builder<'a> {
 
     /// A buffer of `per_sample` values for each sample of the largest batch.
     pub fn buffer(&mut self, per_sample: usize, label: &str) -> Result<TensorId, NormlabError> {
-        self.backend.alloc(self.max_batch * per_sample, label)
+        self.alloc(self.max_batch * per_sample, label)
     }
 
     fn push(&mut self, layer: impl Layer + 'static) {
@@ -119,39 +193,47 @@ impl<'a> Builder<'a> {
     ///   MLP's hidden blocks, `Linear`;
     /// - character model: `Embedding`, the MLP's hidden blocks, `Linear` over the vocabulary.
     pub fn build(mut self) -> Result<Vec<Box<dyn Layer>>, NormlabError> {
+        self.add_layers()?;
+        if let Target::Build { offsets, next, .. } = &self.target {
+            assert_eq!(*next, offsets.len(), "the real pass made the parameters the plan listed");
+        }
+        Ok(self.layers)
+    }
+
+    fn add_layers(&mut self) -> Result<(), NormlabError> {
         let config = self.config;
         let hidden = match &config.architecture {
             Architecture::Mlp { hidden } => hidden.clone(),
             Architecture::CharMlp { embed, hidden } => {
-                let layer = Embedding::new(&mut self, config.classes, *embed)?;
+                let layer = Embedding::new(self, config.classes, *embed)?;
                 self.push(layer);
                 hidden.clone()
             }
             Architecture::Cnn { channels, hidden } => {
                 for (block, &c) in channels.iter().enumerate() {
-                    let conv = Conv::new_3x3(&mut self, c)?;
+                    let conv = Conv::new_3x3(self, c)?;
                     self.push(conv);
                     self.norm_and_activation(config.norm_of_block(block))?;
-                    let pool = Pool::max_2x2(&mut self)?;
+                    let pool = Pool::max_2x2(self)?;
                     self.push(pool);
                 }
-                let flatten = Flatten::new(&mut self);
+                let flatten = Flatten::new(self);
                 self.push(flatten);
                 hidden.clone()
             }
         };
         let first_linear_block = config.architecture.blocks() - hidden.len();
         for (i, &width) in hidden.iter().enumerate() {
-            let linear = Linear::new(&mut self, width, config.bias)?;
+            let linear = Linear::new(self, width, config.bias)?;
             self.push(linear);
             self.norm_and_activation(config.norm_of_block(first_linear_block + i))?;
             if config.dropout > 0.0 {
-                let dropout = Dropout::new(&mut self, config.dropout)?;
+                let dropout = Dropout::new(self, config.dropout)?;
                 self.push(dropout);
             }
         }
-        let output = Linear::new(&mut self, config.classes, true)?;
+        let output = Linear::new(self, config.classes, true)?;
         self.push(output);
-        Ok(self.layers)
+        Ok(())
     }
 }

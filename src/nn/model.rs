@@ -6,7 +6,7 @@ use rand_chacha::ChaCha8Rng;
 use super::builder::Builder;
 use super::config::{MlpConfig, ModelConfig, Optimizer, Phase};
 use super::layers::{Layer, Norm};
-use super::param::{Param, ParamRole};
+use super::param::{Param, ParamArena, ParamRole};
 use super::probe::ProbePoints;
 use crate::backend::{AdamHyper, Backend, SgdHyper, TensorId};
 use crate::error::NormlabError;
@@ -19,6 +19,8 @@ pub struct Model {
     pub max_batch: usize,
     /// The gradient with respect to the logits, written by the loss.
     pub dlogits: TensorId,
+    /// Every learnable parameter, its gradient and its optimizer state.
+    pub arena: ParamArena,
 }
 
 impl Model {
@@ -30,11 +32,12 @@ impl Model {
         max_batch: usize,
         rng: &mut ChaCha8Rng,
     ) -> Result<Self, NormlabError> {
-        if !(0.0..1.0).contains(&config.dropout) {
+        // p = 1 drops everything, as nn.Dropout(1.0) does.
+        if !(0.0..=1.0).contains(&config.dropout) {
             let p = config.dropout;
             return Err(NormlabError::InvalidConfig(words!(
-                "dropout {p} must be in [0, 1)",
-                "dropout 概率 {p} 必须在 [0, 1) 之内"
+                "dropout {p} must be in [0, 1]",
+                "dropout 概率 {p} 必须在 [0, 1] 之内"
             )));
         }
         if !(config.init_scale.is_finite() && config.init_scale > 0.0) {
@@ -44,9 +47,11 @@ impl Model {
                 "初始化倍数 {scale} 必须为正数"
             )));
         }
-        let layers = Builder::new(backend, rng, config, max_batch).build()?;
+        let lens = Builder::plan(&mut rng.clone(), config, max_batch)?;
+        let (arena, offsets) = ParamArena::alloc(backend, &lens)?;
+        let layers = Builder::new(backend, arena, offsets, rng, config, max_batch).build()?;
         let dlogits = backend.alloc(max_batch * config.classes, "dlogits")?;
-        Ok(Model { layers, config: config.clone(), classes: config.classes, max_batch, dlogits })
+        Ok(Model { layers, config: config.clone(), classes: config.classes, max_batch, dlogits, arena })
     }
 
     /// An MLP (see [`MlpConfig`]).
@@ -101,22 +106,21 @@ impl Model {
         self.layers.iter_mut().rev().fold(dlogits, |dy, layer| layer.backward(backend, dy, batch));
     }
 
-    /// Records one optimizer update of every parameter.
+    /// Records one optimizer update of every learnable parameter: one op over the arenas.
     pub fn update(&self, backend: &mut dyn Backend, optimizer: &Optimizer) {
-        for p in self.params() {
-            match *optimizer {
-                Optimizer::Sgd { momentum, weight_decay } => {
-                    backend.sgd_step(p.value, p.grad, p.state1, p.len, SgdHyper { momentum, weight_decay })
-                }
-                Optimizer::Adam { beta1, beta2, eps, weight_decay } => backend.adam_step(
-                    p.value,
-                    p.grad,
-                    p.state1,
-                    p.state2,
-                    p.len,
-                    AdamHyper { beta1, beta2, eps, weight_decay },
-                ),
+        let a = self.arena;
+        match *optimizer {
+            Optimizer::Sgd { momentum, weight_decay } => {
+                backend.sgd_step(a.values, a.grads, a.state1, a.len, SgdHyper { momentum, weight_decay })
             }
+            Optimizer::Adam { beta1, beta2, eps, weight_decay } => backend.adam_step(
+                a.values,
+                a.grads,
+                a.state1,
+                a.state2,
+                a.len,
+                AdamHyper { beta1, beta2, eps, weight_decay },
+            ),
         }
     }
 }

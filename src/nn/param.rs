@@ -4,7 +4,7 @@
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
-use crate::backend::{Backend, TensorId};
+use crate::backend::{Backend, TensorId, VIEW_ALIGN};
 use crate::error::NormlabError;
 
 /// What a parameter is to its layer (probes and lessons tell weights from the rest).
@@ -32,7 +32,54 @@ pub struct Param {
     pub role: ParamRole,
 }
 
+/// Every parameter of a model, its gradient and its optimizer state, each kind in one
+/// arena (a contiguous tensor), every parameter a view at an aligned offset: clipping and
+/// the optimizer then treat the whole model as one tensor, in a fixed few dispatches
+/// however many layers it has. The gaps between views stay zero (a zero gradient moves
+/// neither SGD nor Adam), so an op over a whole arena changes only the parameters.
+#[derive(Clone, Copy, Debug)]
+pub struct ParamArena {
+    pub values: TensorId,
+    pub grads: TensorId,
+    /// SGD's velocity or Adam's first moment.
+    pub state1: TensorId,
+    /// Adam's second moment (unused by SGD).
+    pub state2: TensorId,
+    /// Elements of each arena, the gaps included.
+    pub len: usize,
+}
+
+impl ParamArena {
+    /// Where each of the parameters of `lens` starts, and the arenas' length.
+    pub fn layout(lens: &[usize]) -> (Vec<usize>, usize) {
+        let mut end = 0;
+        let offsets = lens
+            .iter()
+            .map(|&len| {
+                let offset = end;
+                end = (offset + len).next_multiple_of(VIEW_ALIGN);
+                offset
+            })
+            .collect();
+        (offsets, end.max(1))
+    }
+
+    /// The four arenas for parameters of `lens`.
+    pub fn alloc(backend: &mut dyn Backend, lens: &[usize]) -> Result<(ParamArena, Vec<usize>), NormlabError> {
+        let (offsets, len) = Self::layout(lens);
+        let arena = ParamArena {
+            values: backend.alloc(len, "parameters")?,
+            grads: backend.alloc(len, "parameters.grad")?,
+            state1: backend.alloc(len, "parameters.m")?,
+            state2: backend.alloc(len, "parameters.v")?,
+            len,
+        };
+        Ok((arena, offsets))
+    }
+}
+
 impl Param {
+    /// A parameter with tensors of its own, outside any arena.
     pub fn new(backend: &mut dyn Backend, init: &[f32], role: ParamRole, label: &str) -> Result<Self, NormlabError> {
         let len = init.len();
         let value = backend.alloc(len, label)?;
@@ -45,6 +92,27 @@ impl Param {
             len,
             role,
         })
+    }
+
+    /// The parameter at `offset` of the arenas, starting at `init`.
+    pub fn in_arena(
+        backend: &mut dyn Backend,
+        arena: &ParamArena,
+        offset: usize,
+        init: &[f32],
+        role: ParamRole,
+    ) -> Self {
+        let len = init.len();
+        let value = backend.view(arena.values, offset, len);
+        backend.upload(value, init);
+        Param {
+            value,
+            grad: backend.view(arena.grads, offset, len),
+            state1: backend.view(arena.state1, offset, len),
+            state2: backend.view(arena.state2, offset, len),
+            len,
+            role,
+        }
     }
 }
 
@@ -73,4 +141,22 @@ pub fn scaled(mut weights: Vec<f32>, scale: f32) -> Vec<f32> {
         weights.iter_mut().for_each(|w| *w *= scale);
     }
     weights
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_parameter_starts_aligned_after_the_one_before() {
+        let lens = [784 * 256, 256, 1, 64, 65, 10];
+        let (offsets, total) = ParamArena::layout(&lens);
+        for (i, (&offset, &len)) in offsets.iter().zip(&lens).enumerate() {
+            assert_eq!(offset % VIEW_ALIGN, 0, "parameter {i} at {offset}");
+            if let Some(&next) = offsets.get(i + 1) {
+                assert!(offset + len <= next && next - (offset + len) < VIEW_ALIGN, "{i}: {offset}+{len} then {next}");
+            }
+        }
+        assert_eq!(total, offsets[5] + VIEW_ALIGN);
+    }
 }

@@ -201,6 +201,7 @@ pub async fn run_all_logged(ctx: &GpuContext, log: &mut dyn FnMut(&str)) -> Resu
     clip(&mut p, "odd lengths", &odd, 1.0, GradClip::Value { clip: 0.5 }).await?;
     clip(&mut p, "no tensors", &[], 1.0, GradClip::norm(1.0)).await?;
     upload_and_zero_keep_program_order(&mut p, 1031).await?;
+    views_share_their_base(&mut p).await?;
     p.finish()
 }
 
@@ -285,6 +286,11 @@ impl<'a> Pair<'a> {
     fn random(&mut self, len: usize, lo: f32, hi: f32, label: &str) -> Result<Both, String> {
         let data = self.rng.vec(len, lo, hi);
         self.input(&data, label)
+    }
+
+    /// A view of `len` elements of `base` from `offset`, on both backends.
+    fn view(&mut self, base: Both, offset: usize, len: usize) -> Both {
+        Both { cpu: self.cpu.view(base.cpu, offset, len), gpu: self.gpu.view(base.gpu, offset, len), len }
     }
 
     /// An output: NaN until the op under test writes it.
@@ -767,6 +773,32 @@ async fn clip_with_nan(p: &mut Pair<'_>, lens: &[usize], clip: GradClip) -> Resu
             p.failures.push(format!("{name}: {side} norm before is {}, not NaN", m[METRICS_PER_SLOT * SLOT + 2]));
         }
     }
+    p.done(&name)
+}
+
+/// Views name ranges of their base: an op reads and writes only its view's range, an
+/// upload and `zero` of a view touch nothing else, and an op over the base (Adam over a
+/// parameter arena) covers every view, exactly as on the CPU.
+async fn views_share_their_base(p: &mut Pair<'_>) -> Result<(), String> {
+    let name = "views of one tensor".to_string();
+    // b starts at the same random values on both backends: what no view touches must stay.
+    let (a, b) = (p.random(320, -2.0, 2.0, "arena a")?, p.random(320, -2.0, 2.0, "arena b")?);
+    let (a1, a2) = (p.view(a, 64, 100), p.view(a, 192, 70));
+    let (b1, b2) = (p.view(b, 0, 100), p.view(b, 256, 64));
+    let fresh = p.rng.vec(70, -1.0, 1.0);
+    p.both(|be, s| {
+        be.activation_forward(Activation::Tanh, a1.on(s), b1.on(s), 100);
+        be.upload(a2.on(s), &fresh);
+        be.zero(b2.on(s));
+    });
+    p.compare(&format!("{name}: the base written through views"), b, RTOL_TRANSCENDENTAL, ATOL).await?;
+    p.compare(&format!("{name}: a view read back"), a2, 0.0, 0.0).await?;
+    let (grad, m, v) = (p.random(320, -1.0, 1.0, "grad")?, p.input(&[0.0; 320], "m")?, p.input(&[0.0; 320], "v")?);
+    p.both(|be, s| {
+        be.begin_step(StepScalars { learning_rate: 1e-2, step: 1 });
+        be.adam_step(a.on(s), grad.on(s), m.on(s), v.on(s), 320, AdamHyper::default());
+    });
+    p.compare(&format!("{name}: Adam over the whole base"), a, RTOL, ATOL).await?;
     p.done(&name)
 }
 

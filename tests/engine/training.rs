@@ -388,3 +388,44 @@ fn cpu_backend_on_three_threads_trains_like_one_thread() {
     assert_close("CPU losses, 3 threads vs 1", &three, &one, 1e-5, 0.0);
     assert_eq!(three, again, "the same thread count gives the same losses");
 }
+
+/// Reads a tensor of a run's backend.
+fn read_tensor<B: Backend>(run: &mut Run<B>, tensor: normlab::backend::TensorId) -> Vec<f32> {
+    pollster::block_on(run.backend.read_later(tensor)).expect("read-back")
+}
+
+#[test]
+fn the_optimizer_over_the_arena_moves_the_learnable_parameters_only() {
+    // Without `affine`, a norm's γ = 1 and β = 0 get gradients but no updates (they live
+    // outside the parameter arena the optimizer steps); the learnable ones all move.
+    let config = ExperimentConfig { affine: false, max_batches_per_epoch: Some(5), ..ExperimentConfig::default() };
+    let mut run = Run::new(Engine::cpu().backend(), &config, fashion_mnist()).expect("a valid configuration");
+    let norm = run.model.norms().next().expect("a BatchNorm layer");
+    let (gamma, beta) = (norm.gamma, norm.beta);
+    let learnable = run.model.params();
+    let before: Vec<Vec<f32>> = learnable.iter().map(|p| read_tensor(&mut run, p.value)).collect();
+    let outcome = pollster::block_on(run.train(&mut Recorder::default())).expect("training runs");
+    assert!(matches!(outcome, Outcome::Finished { .. }), "{outcome:?}");
+    assert!(read_tensor(&mut run, gamma.value).iter().all(|&g| g == 1.0), "γ moved without affine");
+    assert!(read_tensor(&mut run, beta.value).iter().all(|&b| b == 0.0), "β moved without affine");
+    assert!(read_tensor(&mut run, gamma.grad).iter().any(|&g| g != 0.0), "γ had no gradient to ignore");
+    for (p, was) in learnable.iter().zip(before) {
+        assert_ne!(read_tensor(&mut run, p.value), was, "a learnable {:?} of {} did not move", p.role, p.len);
+    }
+    // The arena's gaps between parameters stay zero.
+    let values = run.model.arena.values;
+    let arena = read_tensor(&mut run, values);
+    let used: usize = learnable.iter().map(|p| p.len).sum();
+    let nonzero = arena.iter().filter(|&&v| v != 0.0).count();
+    assert!(nonzero <= used, "{nonzero} nonzero arena values for {used} parameter values");
+}
+
+#[test]
+fn dropout_of_one_trains_to_the_end_without_nan() {
+    // nn.Dropout(1.0) zeroes every hidden activation: the output layer learns the class
+    // frequencies from its bias alone, and nothing becomes NaN.
+    let config = ExperimentConfig { dropout: 1.0, max_batches_per_epoch: Some(10), ..ExperimentConfig::default() };
+    let (outcome, recorder) = train(Engine::cpu().backend(), &config);
+    assert!(matches!(outcome, Outcome::Finished { .. }), "{outcome:?}");
+    assert!(recorder.losses().iter().all(|l| l.is_finite()), "{:?}", recorder.losses());
+}

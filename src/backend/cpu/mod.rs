@@ -19,6 +19,8 @@ pub mod parallel;
 pub mod per_channel;
 pub mod pool;
 pub mod random;
+pub mod span_norm;
+pub mod store;
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -26,13 +28,14 @@ use std::rc::Rc;
 
 use super::{
     Activation, AdamHyper, Backend, ConvShape, GradClip, MatmulShape, NormFamily, NormGeometry, NormGrads, NormMode,
-    NormTensors, PoolKind, PoolShape, ReadFuture, RunningUpdate, SgdHyper, Spread, StepScalars, TensorId,
-    METRICS_PER_SLOT,
+    NormTensors, PoolKind, PoolShape, ReadFuture, SgdHyper, Spread, StepScalars, TensorId, METRICS_PER_SLOT,
+    VIEW_ALIGN,
 };
 use crate::error::NormlabError;
 use crate::platform;
+use store::{with_output, with_outputs, Store};
 
-type Command = Box<dyn FnOnce(&mut Vec<Vec<f32>>)>;
+type Command = Box<dyn FnOnce(&mut Store)>;
 
 /// How long queued work may run before the executor yields to the browser.
 const SLICE_MILLIS: f64 = 12.0;
@@ -52,7 +55,7 @@ pub const DEFAULT_MEMORY_BUDGET: u64 = if cfg!(target_arch = "wasm32") { 2 << 30
 
 #[derive(Default)]
 struct CpuState {
-    tensors: Vec<Vec<f32>>,
+    tensors: Store,
     pending: VecDeque<Command>,
     /// Natively, the threads an op may spread over (none: the calling thread alone).
     #[cfg(not(target_arch = "wasm32"))]
@@ -129,43 +132,12 @@ impl CpuBackend {
         1
     }
 
-    fn record(&mut self, command: impl FnOnce(&mut Vec<Vec<f32>>) + 'static) {
+    fn record(&mut self, command: impl FnOnce(&mut Store) + 'static) {
         self.state.borrow_mut().pending.push_back(Box::new(command));
     }
 
     fn scalars(&self) -> StepScalars {
         self.scalars.expect("an optimizer or random op was recorded before begin_step")
-    }
-}
-
-/// The running estimates a forward pass updates, if its mode says so.
-fn running_update(update: RunningUpdate, running: Option<&mut (Vec<f32>, Vec<f32>, f32)>) -> Option<norm::Running<'_>> {
-    let momentum = match update {
-        RunningUpdate::Keep => return None,
-        RunningUpdate::Momentum(m) => Some(m),
-        RunningUpdate::Cumulative => None,
-    };
-    running.map(|(mean, var, batches_tracked)| norm::Running { mean, var, batches_tracked, momentum })
-}
-
-/// Temporarily moves one tensor out of the store so that it can be written while others
-/// are read. Panics (a bug) if `out` is also one of the inputs the closure reads.
-fn with_output(tensors: &mut [Vec<f32>], out: TensorId, f: impl FnOnce(&[Vec<f32>], &mut [f32])) {
-    let mut data = std::mem::take(&mut tensors[out.0]);
-    f(tensors, &mut data);
-    tensors[out.0] = data;
-}
-
-/// Like [`with_output`] for several outputs at once.
-fn with_outputs<const K: usize>(
-    tensors: &mut [Vec<f32>],
-    outs: [TensorId; K],
-    f: impl FnOnce(&[Vec<f32>], &mut [Vec<f32>; K]),
-) {
-    let mut data: [Vec<f32>; K] = outs.map(|id| std::mem::take(&mut tensors[id.0]));
-    f(tensors, &mut data);
-    for (id, d) in outs.into_iter().zip(data) {
-        tensors[id.0] = d;
     }
 }
 
@@ -199,13 +171,14 @@ impl Backend for CpuBackend {
         self.allocated += bytes;
         // The memory itself is taken when the queued work first runs, so a model refused
         // part-way through building (a later tensor past the budget) never takes any.
-        let id = {
-            let mut state = self.state.borrow_mut();
-            state.tensors.push(Vec::new());
-            state.tensors.len() - 1
-        };
-        self.record(move |t| t[id] = vec![0.0; len]);
+        let id = self.state.borrow_mut().tensors.add_owned();
+        self.record(move |t| t.fill(id, vec![0.0; len]));
         Ok(TensorId(id))
+    }
+
+    fn view(&mut self, base: TensorId, offset: usize, len: usize) -> TensorId {
+        assert!(offset.is_multiple_of(VIEW_ALIGN) && len >= 1, "view at {offset} of {len}");
+        TensorId(self.state.borrow_mut().tensors.add_view(base.0, offset, len))
     }
 
     fn upload(&mut self, tensor: TensorId, data: &[f32]) {
@@ -223,7 +196,7 @@ impl Backend for CpuBackend {
 
     fn gather_rows(&mut self, src: TensorId, indices: TensorId, out: TensorId, rows: usize, row_len: usize) {
         self.record(move |t| {
-            with_output(t, out, |t, o| gather::gather_rows(&t[src.0], &t[indices.0], o, rows, row_len))
+            with_output(t, out.0, |t, o| gather::gather_rows(&t[src.0], &t[indices.0], o, rows, row_len))
         });
     }
 
@@ -234,14 +207,14 @@ impl Backend for CpuBackend {
         while start < shape.m {
             let rows = start..(start + block).min(shape.m);
             start = rows.end;
-            self.record(move |t| with_output(t, out, |t, o| matmul::matmul_rows(&t[a.0], &t[b.0], o, shape, rows)));
+            self.record(move |t| with_output(t, out.0, |t, o| matmul::matmul_rows(&t[a.0], &t[b.0], o, shape, rows)));
         }
     }
 
     fn conv2d_forward(&mut self, x: TensorId, weight: TensorId, y: TensorId, shape: ConvShape) {
         for samples in conv::sample_blocks(shape, MATMUL_BLOCK_MACS) {
             self.record(move |t| {
-                with_output(t, y, |t, o| conv::conv2d_forward(&t[x.0], &t[weight.0], o, shape, samples))
+                with_output(t, y.0, |t, o| conv::conv2d_forward(&t[x.0], &t[weight.0], o, shape, samples))
             });
         }
     }
@@ -249,7 +222,7 @@ impl Backend for CpuBackend {
     fn conv2d_backward_input(&mut self, dy: TensorId, weight: TensorId, dx: TensorId, shape: ConvShape) {
         for samples in conv::sample_blocks(shape, MATMUL_BLOCK_MACS) {
             self.record(move |t| {
-                with_output(t, dx, |t, o| conv::conv2d_backward_input(&t[dy.0], &t[weight.0], o, shape, samples))
+                with_output(t, dx.0, |t, o| conv::conv2d_backward_input(&t[dy.0], &t[weight.0], o, shape, samples))
             });
         }
     }
@@ -258,7 +231,7 @@ impl Backend for CpuBackend {
         // The blocks run in order; the first clears dweight and each adds its samples' share.
         for samples in conv::sample_blocks(shape, MATMUL_BLOCK_MACS) {
             self.record(move |t| {
-                with_output(t, dweight, |t, o| conv::conv2d_backward_weight(&t[dy.0], &t[x.0], o, shape, samples))
+                with_output(t, dweight.0, |t, o| conv::conv2d_backward_weight(&t[dy.0], &t[x.0], o, shape, samples))
             });
         }
     }
@@ -266,10 +239,10 @@ impl Backend for CpuBackend {
     fn pool_forward(&mut self, x: TensorId, y: TensorId, argmax: TensorId, shape: PoolShape) {
         for samples in pool::sample_blocks(shape, POOL_BLOCK_ELEMENTS) {
             self.record(move |t| match shape.kind {
-                PoolKind::Max => with_outputs(t, [y, argmax], |t, [y, argmax]| {
+                PoolKind::Max => with_outputs(t, [y.0, argmax.0], |t, [y, argmax]| {
                     pool::pool_forward(&t[x.0], y, Some(argmax), shape, samples)
                 }),
-                PoolKind::Avg => with_output(t, y, |t, y| pool::pool_forward(&t[x.0], y, None, shape, samples)),
+                PoolKind::Avg => with_output(t, y.0, |t, y| pool::pool_forward(&t[x.0], y, None, shape, samples)),
             });
         }
     }
@@ -277,22 +250,22 @@ impl Backend for CpuBackend {
     fn pool_backward(&mut self, dy: TensorId, argmax: TensorId, dx: TensorId, shape: PoolShape) {
         for samples in pool::sample_blocks(shape, POOL_BLOCK_ELEMENTS) {
             self.record(move |t| {
-                with_output(t, dx, |t, o| pool::pool_backward(&t[dy.0], &t[argmax.0], o, shape, samples))
+                with_output(t, dx.0, |t, o| pool::pool_backward(&t[dy.0], &t[argmax.0], o, shape, samples))
             });
         }
     }
 
     fn bias_add(&mut self, y: TensorId, bias: TensorId, shape: (usize, usize, usize)) {
-        self.record(move |t| with_output(t, y, |t, o| bias::bias_add(o, &t[bias.0], shape)));
+        self.record(move |t| with_output(t, y.0, |t, o| bias::bias_add(o, &t[bias.0], shape)));
     }
 
     fn bias_grad(&mut self, dy: TensorId, dbias: TensorId, shape: (usize, usize, usize)) {
-        self.record(move |t| with_output(t, dbias, |t, o| bias::bias_grad(&t[dy.0], o, shape)));
+        self.record(move |t| with_output(t, dbias.0, |t, o| bias::bias_grad(&t[dy.0], o, shape)));
     }
 
     fn activation_forward(&mut self, kind: Activation, x: TensorId, y: TensorId, len: usize) {
         self.record(move |t| {
-            with_output(t, y, |t, o| activation::activation_forward(kind, &t[x.0][..len], &mut o[..len]))
+            with_output(t, y.0, |t, o| activation::activation_forward(kind, &t[x.0][..len], &mut o[..len]))
         });
     }
 
@@ -306,7 +279,7 @@ impl Backend for CpuBackend {
         len: usize,
     ) {
         self.record(move |t| {
-            with_output(t, dx, |t, o| {
+            with_output(t, dx.0, |t, o| {
                 activation::activation_backward(kind, &t[x.0][..len], &t[y.0][..len], &t[dy.0][..len], &mut o[..len])
             })
         });
@@ -323,11 +296,11 @@ impl Backend for CpuBackend {
         classes: usize,
     ) {
         self.record(move |t| {
-            let mut grad = dlogits.map(|d| std::mem::take(&mut t[d.0]));
+            let mut grad = dlogits.map(|d| t.take(d.0));
             let (loss, correct) =
                 cross_entropy::cross_entropy(&t[logits.0], &t[labels.0], grad.as_deref_mut(), rows, classes);
             if let (Some(d), Some(g)) = (dlogits, grad) {
-                t[d.0] = g;
+                t.put(d.0, g);
             }
             t[metrics.0][METRICS_PER_SLOT * slot] = loss;
             t[metrics.0][METRICS_PER_SLOT * slot + 1] = correct;
@@ -342,12 +315,12 @@ impl Backend for CpuBackend {
             // Running estimates are moved out too, so they can be written beside the others.
             let mut running = ts.running.map(|r| {
                 let count = t[r.batches_tracked.0][0];
-                (std::mem::take(&mut t[r.mean.0]), std::mem::take(&mut t[r.var.0]), count)
+                (t.take(r.mean.0), t.take(r.var.0), count)
             });
-            with_outputs(t, [ts.y, ts.mean, ts.rstd], |t, [y, mean, rstd]| {
+            with_outputs(t, [ts.y.0, ts.mean.0, ts.rstd.0], |t, [y, mean, rstd]| {
                 let cache = norm::NormCache { mean, rstd };
                 let (x, gamma, beta) = (&t[ts.x.0], &t[ts.gamma.0], &t[ts.beta.0]);
-                let update = |running| running_update(mode.running, running);
+                let update = |running| norm::running_update(mode.running, running);
                 match (g.family, g.spread, mode.batch_statistics) {
                     (NormFamily::Batch, _, false) => {
                         let (rm, rv, _) = running.as_mut().expect("running statistics for eval mode");
@@ -369,8 +342,8 @@ impl Backend for CpuBackend {
                 }
             });
             if let (Some(r), Some((rm, rv, count))) = (ts.running, running) {
-                t[r.mean.0] = rm;
-                t[r.var.0] = rv;
+                t.put(r.mean.0, rm);
+                t.put(r.var.0, rv);
                 t[r.batches_tracked.0][0] = count;
             }
         });
@@ -382,7 +355,7 @@ impl Backend for CpuBackend {
         let gr = *grads;
         let shape = (g.batch, g.channels, g.spatial);
         self.record(move |t| {
-            with_outputs(t, [gr.dx, gr.dgamma, gr.dbeta], |t, [dx, dgamma, dbeta]| {
+            with_outputs(t, [gr.dx.0, gr.dgamma.0, gr.dbeta.0], |t, [dx, dgamma, dbeta]| {
                 let (x, dy, gamma, mean, rstd) =
                     (&t[ts.x.0], &t[gr.dy.0], &t[ts.gamma.0], &t[ts.mean.0], &t[ts.rstd.0]);
                 // With running statistics the layer is a fixed affine map: its statistics
@@ -416,7 +389,7 @@ impl Backend for CpuBackend {
     fn sgd_step(&mut self, param: TensorId, grad: TensorId, velocity: TensorId, len: usize, hyper: SgdHyper) {
         let scalars = self.scalars();
         self.record(move |t| {
-            with_outputs(t, [param, velocity], |t, [p, v]| {
+            with_outputs(t, [param.0, velocity.0], |t, [p, v]| {
                 optim::sgd_step(&mut p[..len], &t[grad.0][..len], &mut v[..len], hyper, scalars)
             })
         });
@@ -425,7 +398,7 @@ impl Backend for CpuBackend {
     fn adam_step(&mut self, param: TensorId, grad: TensorId, m: TensorId, v: TensorId, len: usize, hyper: AdamHyper) {
         let scalars = self.scalars();
         self.record(move |t| {
-            with_outputs(t, [param, m, v], |t, [p, m, v]| {
+            with_outputs(t, [param.0, m.0, v.0], |t, [p, m, v]| {
                 optim::adam_step(&mut p[..len], &t[grad.0][..len], &mut m[..len], &mut v[..len], hyper, scalars)
             })
         });
@@ -434,7 +407,7 @@ impl Backend for CpuBackend {
     fn dropout_forward(&mut self, x: TensorId, y: TensorId, mask: TensorId, len: usize, p: f32, stream: u32) {
         let step = self.scalars().step;
         self.record(move |t| {
-            with_outputs(t, [y, mask], |t, [y, mask]| {
+            with_outputs(t, [y.0, mask.0], |t, [y, mask]| {
                 random::dropout_forward(&t[x.0][..len], &mut y[..len], &mut mask[..len], p, stream, step)
             })
         });
@@ -442,7 +415,7 @@ impl Backend for CpuBackend {
 
     fn dropout_backward(&mut self, dy: TensorId, mask: TensorId, dx: TensorId, len: usize) {
         self.record(move |t| {
-            with_output(t, dx, |t, o| random::dropout_backward(&t[dy.0][..len], &t[mask.0][..len], &mut o[..len]))
+            with_output(t, dx.0, |t, o| random::dropout_backward(&t[dy.0][..len], &t[mask.0][..len], &mut o[..len]))
         });
     }
 
@@ -457,7 +430,7 @@ impl Backend for CpuBackend {
     ) {
         let step = self.scalars().step;
         self.record(move |t| {
-            with_outputs(t, [y, noise], |t, [y, noise]| {
+            with_outputs(t, [y.0, noise.0], |t, [y, noise]| {
                 random::channel_noise_forward(&t[x.0], y, noise, shape, strength, stream, step)
             })
         });
@@ -465,18 +438,18 @@ impl Backend for CpuBackend {
 
     fn channel_noise_backward(&mut self, dy: TensorId, noise: TensorId, dx: TensorId, shape: (usize, usize, usize)) {
         self.record(move |t| {
-            with_output(t, dx, |t, o| random::channel_noise_backward(&t[dy.0], &t[noise.0], o, shape))
+            with_output(t, dx.0, |t, o| random::channel_noise_backward(&t[dy.0], &t[noise.0], o, shape))
         });
     }
 
     fn clip_gradients(&mut self, grads: &[(TensorId, usize)], clip: GradClip, metrics: TensorId, slot: usize) {
         let grads = grads.to_vec();
         self.record(move |t| {
-            let mut taken: Vec<Vec<f32>> = grads.iter().map(|&(id, _)| std::mem::take(&mut t[id.0])).collect();
+            let mut taken: Vec<Vec<f32>> = grads.iter().map(|&(id, _)| t.take(id.0)).collect();
             let mut views: Vec<&mut [f32]> = taken.iter_mut().zip(&grads).map(|(g, &(_, len))| &mut g[..len]).collect();
             let (before, after) = clip::clip_gradients(&mut views, clip);
             for (g, &(id, _)) in taken.into_iter().zip(&grads) {
-                t[id.0] = g;
+                t.put(id.0, g);
             }
             t[metrics.0][METRICS_PER_SLOT * slot + 2] = before;
             t[metrics.0][METRICS_PER_SLOT * slot + 3] = after;
@@ -488,7 +461,7 @@ impl Backend for CpuBackend {
     fn read_later(&mut self, tensor: TensorId) -> ReadFuture {
         let slot: Rc<RefCell<Option<Vec<f32>>>> = Rc::default();
         let filled = slot.clone();
-        self.record(move |t| *filled.borrow_mut() = Some(t[tensor.0].clone()));
+        self.record(move |t| *filled.borrow_mut() = Some(t[tensor.0].to_vec()));
         let state = self.state.clone();
         Box::pin(async move {
             loop {

@@ -76,7 +76,7 @@ impl ClipParams {
     }
 }
 
-/// The backend's clipping scratch: one partial sum of squares per gradient tensor, and
+/// The backend's clipping scratch: the partial results of every workgroup measuring, and
 /// the clip coefficient `factor[0]` that `clip_finalize` writes and `clip_apply` reads.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct ClipScratch {
@@ -105,11 +105,26 @@ fn scratch(gpu: &mut GpuBackend, count: usize) -> ClipScratch {
     s
 }
 
-/// Records one dispatch per gradient: `partials[index]` = its Σ g², Σ |g| or max |g|.
+/// Workgroups measuring a gradient of `len` elements: one per 4 096 elements (16 each
+/// thread), at most 64, so that a model's whole arena is measured by many cores at once.
+fn partial_groups(len: usize) -> usize {
+    len.div_ceil(4096).clamp(1, 64)
+}
+
+/// The partial results all of `grads` need.
+fn partial_count(grads: &[(TensorId, usize)]) -> usize {
+    grads.iter().map(|&(_, len)| partial_groups(len)).sum()
+}
+
+/// Records one dispatch per gradient; its workgroups' Σ g², Σ |g| or max |g| go to
+/// consecutive `partials`.
 fn measure(gpu: &mut GpuBackend, s: ClipScratch, grads: &[(TensorId, usize)], norm: ClipNorm) {
-    for (index, &(grad, len)) in grads.iter().enumerate() {
+    let mut index = 0;
+    for &(grad, len) in grads {
+        let groups = partial_groups(len);
         let params = ClipParams::partial(len, index, norm);
-        gpu.dispatch(Kernel::ClipPartial, &params, &[(1, t(grad)), (3, t(s.partials))], [1, 1, 1]);
+        gpu.dispatch(Kernel::ClipPartial, &params, &[(1, t(grad)), (3, t(s.partials))], [groups as u32, 1, 1]);
+        index += groups;
     }
 }
 
@@ -120,8 +135,8 @@ pub(super) fn clip_gradients(
     metrics: TensorId,
     slot: usize,
 ) {
-    let s = scratch(gpu, grads.len());
-    let count = grads.len();
+    let count = partial_count(grads);
+    let s = scratch(gpu, count);
     measure(gpu, s, grads, clip.norm_type());
     let finalize = ClipParams::finalize(count, slot, clip, 0, clip.norm_type());
     gpu.dispatch(Kernel::ClipFinalize, &finalize, &[(3, t(s.partials)), (4, t(s.factor)), (6, t(metrics))], [1, 1, 1]);

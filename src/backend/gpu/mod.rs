@@ -21,6 +21,7 @@ mod optim;
 mod pool;
 mod profile;
 mod random;
+mod readback;
 
 use std::collections::HashMap;
 
@@ -57,10 +58,29 @@ struct BindGroupKey {
     bindings: Vec<(u32, Bind)>,
 }
 
+/// A tensor on the device: a buffer of its own, or a view of a range of another's.
+struct GpuTensor {
+    buffer: wgpu::Buffer,
+    /// Where the tensor starts in `buffer`, and its size, in bytes.
+    offset: u64,
+    size: u64,
+    is_view: bool,
+}
+
+impl GpuTensor {
+    fn binding(&self) -> wgpu::BindingResource<'_> {
+        wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+            buffer: &self.buffer,
+            offset: self.offset,
+            size: wgpu::BufferSize::new(self.size),
+        })
+    }
+}
+
 pub struct GpuBackend {
     ctx: GpuContext,
     pipelines: Pipelines,
-    tensors: Vec<wgpu::Buffer>,
+    tensors: Vec<GpuTensor>,
     encoder: Option<wgpu::CommandEncoder>,
     uniform_arena: wgpu::Buffer,
     uniform_offsets: HashMap<Vec<u8>, u64>,
@@ -87,8 +107,8 @@ pub struct GpuBackend {
 /// already submitted still completes: WebGPU defers the release until then.
 impl Drop for GpuBackend {
     fn drop(&mut self) {
-        for buffer in &self.tensors {
-            buffer.destroy();
+        for tensor in self.tensors.iter().filter(|t| !t.is_view) {
+            tensor.buffer.destroy();
         }
         self.uniform_arena.destroy();
         self.step_uniform.destroy();
@@ -163,7 +183,7 @@ impl GpuBackend {
         let (staging, kernels) = timer.take(&device, self.encoder());
         self.submit();
         self.kernel_timer = Some(timer);
-        let ticks: Vec<u64> = read_mapped(self.ctx.clone(), staging).await?;
+        let ticks: Vec<u64> = readback::read_mapped(self.ctx.clone(), staging).await?;
         Ok(profile::kernel_times(&ticks, &kernels, self.ctx.queue.get_timestamp_period()))
     }
 
@@ -218,11 +238,11 @@ impl GpuBackend {
                 }),
             }];
             for &(binding, bind) in bindings {
-                let buffer = match bind {
-                    Bind::Tensor(id) => &self.tensors[id.0],
-                    Bind::Step => &self.step_uniform,
+                let resource = match bind {
+                    Bind::Tensor(id) => self.tensors[id.0].binding(),
+                    Bind::Step => self.step_uniform.as_entire_binding(),
                 };
-                entries.push(wgpu::BindGroupEntry { binding, resource: buffer.as_entire_binding() });
+                entries.push(wgpu::BindGroupEntry { binding, resource });
             }
             let group = self.ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: Some(kernel.entry_point()),
@@ -281,18 +301,33 @@ impl Backend for GpuBackend {
             usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        self.tensors.push(buffer);
+        self.tensors.push(GpuTensor { buffer, offset: 0, size: bytes, is_view: false });
         Ok(TensorId(self.tensors.len() - 1))
+    }
+
+    fn view(&mut self, base: TensorId, offset: usize, len: usize) -> TensorId {
+        let base = &self.tensors[base.0];
+        let (offset, size) = ((offset * 4) as u64, (len * 4) as u64);
+        let alignment = self.ctx.limits.min_storage_buffer_offset_alignment as u64;
+        assert!(!base.is_view && len >= 1 && offset.is_multiple_of(alignment), "view at byte {offset} of {size}");
+        assert!(offset + size <= base.size, "a view past the end of its base");
+        let view = GpuTensor { buffer: base.buffer.clone(), offset, size, is_view: true };
+        self.tensors.push(view);
+        TensorId(self.tensors.len() - 1)
     }
 
     fn upload(&mut self, tensor: TensorId, data: &[f32]) {
         self.flush_before_write();
-        self.ctx.queue.write_buffer(&self.tensors[tensor.0], 0, bytemuck::cast_slice(data));
+        let tensor = &self.tensors[tensor.0];
+        self.ctx.queue.write_buffer(&tensor.buffer, tensor.offset, bytemuck::cast_slice(data));
     }
 
     fn zero(&mut self, tensor: TensorId) {
-        let buffer = self.tensors[tensor.0].clone();
-        self.encoder().clear_buffer(&buffer, 0, None);
+        let (buffer, offset, size) = {
+            let t = &self.tensors[tensor.0];
+            (t.buffer.clone(), t.offset, t.size)
+        };
+        self.encoder().clear_buffer(&buffer, offset, Some(size));
     }
 
     fn begin_step(&mut self, scalars: StepScalars) {
@@ -451,64 +486,18 @@ impl Backend for GpuBackend {
     }
 
     fn read_later(&mut self, tensor: TensorId) -> ReadFuture {
-        let source = self.tensors[tensor.0].clone();
-        let size = source.size();
+        let (source, offset, size) = {
+            let t = &self.tensors[tensor.0];
+            (t.buffer.clone(), t.offset, t.size)
+        };
         let staging = self.ctx.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("readback"),
             size,
             usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        self.encoder().copy_buffer_to_buffer(&source, 0, &staging, 0, size);
+        self.encoder().copy_buffer_to_buffer(&source, offset, &staging, 0, size);
         self.submit();
-        Box::pin(read_mapped::<f32>(self.ctx.clone(), staging))
-    }
-}
-
-/// Maps `staging` (already holding its copy) for reading and returns its contents as
-/// values of `T`, copied once out of the mapping; the buffer is destroyed afterwards.
-/// Failures say whether the device was lost.
-fn read_mapped<T: bytemuck::Pod>(
-    ctx: GpuContext,
-    staging: wgpu::Buffer,
-) -> impl std::future::Future<Output = Result<Vec<T>, NormlabError>> {
-    let (sender, receiver) = futures_channel::oneshot::channel();
-    staging.map_async(wgpu::MapMode::Read, .., move |result| {
-        let _ = sender.send(result);
-    });
-    async move {
-        #[cfg(not(target_arch = "wasm32"))]
-        ctx.device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| NormlabError::Gpu(format!("waiting for the GPU failed: {e}")))?;
-        let mapped = receiver.await;
-        if let Some(fault) = ctx.take_fault() {
-            return Err(fault);
-        }
-        match mapped {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => {
-                // A mapping fails when the device is gone; its lost callback may still be
-                // on its way, and says why. With no other fault reported, the failed
-                // mapping itself is the sign of a lost device.
-                for _ in 0..10 {
-                    crate::platform::yield_now().await;
-                    if let Some(fault) = ctx.take_fault() {
-                        return Err(fault);
-                    }
-                }
-                return Err(NormlabError::DeviceLost(format!("reading a result back failed: {e}")));
-            }
-            Err(_) => return Err(NormlabError::DeviceLost("the read-back was cancelled".into())),
-        }
-        let data = {
-            let view = staging
-                .get_mapped_range(..)
-                .map_err(|e| NormlabError::Gpu(format!("reading a result back failed: {e:?}")))?;
-            bytemuck::pod_collect_to_vec::<u8, T>(&view)
-        };
-        staging.unmap();
-        staging.destroy();
-        Ok(data)
+        Box::pin(readback::read_mapped::<f32>(self.ctx.clone(), staging))
     }
 }

@@ -37,12 +37,8 @@ impl Conv {
         let scale = b.config().init_scale;
         let weight_init = scaled(uniform_init(b.rng(), fan_in, shape.weight_len()), scale);
         let bias_init = uniform_init(b.rng(), fan_in, out_channels);
-        let weight = Param::new(b.backend(), &weight_init, ParamRole::Weight, &format!("layer{i}.weight"))?;
-        let bias = if b.config().bias {
-            Some(Param::new(b.backend(), &bias_init, ParamRole::Bias, &format!("layer{i}.bias"))?)
-        } else {
-            None
-        };
+        let weight = b.param(&weight_init, ParamRole::Weight);
+        let bias = if b.config().bias { Some(b.param(&bias_init, ParamRole::Bias)) } else { None };
         let dx = if b.is_first() { None } else { Some(b.buffer(c * h * w, &format!("layer{i}.dx"))?) };
         let (oh, ow) = (shape.out_height(), shape.out_width());
         let y = b.buffer(out_channels * oh * ow, &format!("layer{i}.y"))?;

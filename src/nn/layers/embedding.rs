@@ -30,11 +30,11 @@ impl Embedding {
         let context = b.per_sample();
         let i = b.index();
         let init = normal_init(b.rng(), vocab * dim);
-        let table = Param::new(b.backend(), &init, ParamRole::Weight, &format!("layer{i}.weight"))?;
-        let identity = b.backend().alloc(vocab * vocab, &format!("layer{i}.identity"))?;
+        let table = b.param(&init, ParamRole::Weight);
+        let identity = b.alloc(vocab * vocab, &format!("layer{i}.identity"))?;
         let mut eye = vec![0.0; vocab * vocab];
         (0..vocab).for_each(|v| eye[v * vocab + v] = 1.0);
-        b.backend().upload(identity, &eye);
+        b.upload(identity, &eye);
         let onehot = b.buffer(context * vocab, &format!("layer{i}.onehot"))?;
         let y = b.buffer(context * dim, &format!("layer{i}.y"))?;
         b.set_shape((context * dim, 1, 1));

@@ -29,14 +29,10 @@ impl Linear {
         let scale = b.config().init_scale;
         let weight_init = scaled(uniform_init(b.rng(), inputs, outputs * inputs), scale);
         let bias_init = uniform_init(b.rng(), inputs, outputs);
-        let weight = Param::new(b.backend(), &weight_init, ParamRole::Weight, &format!("layer{i}.weight"))?;
+        let weight = b.param(&weight_init, ParamRole::Weight);
         // The bias is drawn either way, so that switching it off leaves every other initial
         // value as it was (lesson 9 compares the two).
-        let bias = if with_bias {
-            Some(Param::new(b.backend(), &bias_init, ParamRole::Bias, &format!("layer{i}.bias"))?)
-        } else {
-            None
-        };
+        let bias = if with_bias { Some(b.param(&bias_init, ParamRole::Bias)) } else { None };
         let dx = if b.is_first() { None } else { Some(b.buffer(inputs, &format!("layer{i}.dx"))?) };
         let y = b.buffer(outputs, &format!("layer{i}.y"))?;
         b.set_shape((outputs, 1, 1));

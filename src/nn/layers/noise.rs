@@ -28,7 +28,7 @@ impl ChannelNoise {
         // Named after the normalization it follows.
         let i = b.index() - 1;
         let stream = b.rng().next_u32();
-        let noise = b.backend().alloc(2 * c, &format!("layer{i}.noise"))?;
+        let noise = b.alloc(2 * c, &format!("layer{i}.noise"))?;
         let y = b.buffer(c * spatial, &format!("layer{i}.noise_y"))?;
         let dx = b.buffer(c * spatial, &format!("layer{i}.noise_dx"))?;
         Ok(ChannelNoise { strength, channels: c, spatial, stream, noise, y, dx, active: false })

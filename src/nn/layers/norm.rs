@@ -56,21 +56,27 @@ impl Norm {
         let affine_len = geometry.affine_len();
         let stats = b.max_batch() * c;
         let running = if kind.has_running_stats() {
-            let backend = b.backend();
-            let mean = backend.alloc(c, &format!("layer{i}.running_mean"))?;
-            let var = backend.alloc(c, &format!("layer{i}.running_var"))?;
-            backend.upload(var, &vec![1.0; c]);
-            let batches_tracked = backend.alloc(1, &format!("layer{i}.num_batches_tracked"))?;
+            let mean = b.alloc(c, &format!("layer{i}.running_mean"))?;
+            let var = b.alloc(c, &format!("layer{i}.running_var"))?;
+            b.upload(var, &vec![1.0; c]);
+            let batches_tracked = b.alloc(1, &format!("layer{i}.num_batches_tracked"))?;
             Some(RunningStats { mean, var, batches_tracked })
         } else {
             None
         };
         let (affine, momentum) = (b.config().affine, b.config().norm_momentum);
-        let gamma = Param::new(b.backend(), &vec![1.0; affine_len], ParamRole::Gamma, &format!("layer{i}.weight"))?;
-        let beta = Param::new(b.backend(), &vec![0.0; affine_len], ParamRole::Beta, &format!("layer{i}.bias"))?;
-        let mean = b.backend().alloc(stats, &format!("layer{i}.mean"))?;
-        let rstd = b.backend().alloc(stats, &format!("layer{i}.rstd"))?;
-        let stat_grad = b.backend().alloc(NORM_STAT_GRAD_WIDTH * stats, &format!("layer{i}.stat_grad"))?;
+        // Without `affine`, γ = 1 and β = 0 stay fixed: outside the arenas the optimizer steps.
+        let (gamma, beta) = if affine {
+            (b.param(&vec![1.0; affine_len], ParamRole::Gamma), b.param(&vec![0.0; affine_len], ParamRole::Beta))
+        } else {
+            (
+                b.fixed_param(&vec![1.0; affine_len], ParamRole::Gamma, &format!("layer{i}.weight"))?,
+                b.fixed_param(&vec![0.0; affine_len], ParamRole::Beta, &format!("layer{i}.bias"))?,
+            )
+        };
+        let mean = b.alloc(stats, &format!("layer{i}.mean"))?;
+        let rstd = b.alloc(stats, &format!("layer{i}.rstd"))?;
+        let stat_grad = b.alloc(NORM_STAT_GRAD_WIDTH * stats, &format!("layer{i}.stat_grad"))?;
         let y = b.buffer(c * spatial, &format!("layer{i}.y"))?;
         let dx = b.buffer(c * spatial, &format!("layer{i}.dx"))?;
         Ok(Norm {

@@ -8,7 +8,7 @@ use super::{BatchSizeSlider, EpochsInput, LearningRateSlider, TrainButton, Train
 use crate::backend::GradClip;
 use crate::chart::draw_decision_boundary;
 use crate::data::DatasetId;
-use crate::experiment::config::{clip_amount, clip_kind_code, clip_of_kind};
+use crate::experiment::query::{clip_amount, clip_kind_code, clip_of_kind};
 use crate::experiment::ExperimentConfig;
 use crate::nn::{Architecture, NormKind, Optimizer, Placement};
 use crate::ui::chart_canvas::{CanvasArea, ChartCanvas, Drawn};

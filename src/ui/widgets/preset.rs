@@ -168,7 +168,9 @@ where
         let l = lang.get();
         let Some(runs) = runs_of(value.get()) else { return String::new() };
         let (plan, time) = (plan_words(&runs, l), estimate_words(estimate(&device, &runs), l));
-        pick(l, format!("{plan}; {time}."), format!("{plan}；{time}。"))
+        // A sentence ends once: the "timing…" ellipsis already ends it.
+        let end = |mark: &'static str| if time.ends_with('…') { "" } else { mark };
+        pick(l, format!("{plan}; {time}{}", end(".")), format!("{plan}；{time}{}", end("。")))
     };
     view! {
         <fieldset class="preset">
