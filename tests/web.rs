@@ -4,7 +4,7 @@
 //!     cargo test --target wasm32-unknown-unknown --test web
 #![cfg(target_arch = "wasm32")]
 
-#[path = "common/gpu_cases.rs"]
+#[path = "common/gpu_cases/mod.rs"]
 mod gpu_cases;
 
 use normlab::backend::gpu::GpuContext;

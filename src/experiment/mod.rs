@@ -21,6 +21,7 @@
 //! page and the page never blocks on the GPU.
 
 pub mod benchmark;
+pub mod catalog;
 pub mod config;
 pub mod demos;
 pub mod events;

@@ -78,7 +78,7 @@ impl Fixture {
 /// message lists the first few mismatches (index, got, want) and the largest absolute and
 /// relative differences, so a failure says how far off and where.
 ///
-/// The comparison itself lives in `tests/common/gpu_cases.rs`, which the browser test
+/// The comparison itself lives in `tests/common/gpu_cases/`, which the browser test
 /// compiles too and which therefore reports through `Result` instead of panicking.
 #[track_caller]
 pub fn assert_close(name: &str, got: &[f32], want: &[f32], rtol: f32, atol: f32) {

@@ -1,5 +1,5 @@
 //! Every GPU kernel against the CPU reference, natively (Vulkan; lavapipe in CI). The
-//! cases themselves live in `tests/common/gpu_cases.rs`, shared with the browser test.
+//! cases themselves live in `tests/common/gpu_cases/`, shared with the browser test.
 
 use normlab::backend::gpu::GpuContext;
 

@@ -5,7 +5,7 @@
 //! | `shaders` | every WGSL file parses and validates with naga; entry points and uniform sizes | nothing |
 //! | `cpu_vs_pytorch` | the CPU backend, op by op and as a whole MLP, against PyTorch's numbers | fixtures |
 //! | `gradcheck` | analytic gradients (whole MLPs; single ops: convolution, pooling, random ops) against central differences | nothing |
-//! | `gpu_vs_cpu` | every GPU kernel against the CPU reference (cases in `tests/common/gpu_cases.rs`) | a GPU adapter |
+//! | `gpu_vs_cpu` | every GPU kernel against the CPU reference (cases in `tests/common/gpu_cases/`) | a GPU adapter |
 //! | `parsers` | property tests: every parser of a student's input (URL, stored results, data files) returns a value in range or an error, never panics | nothing |
 //! | `training` | loss falls; one epoch reaches 80 %; GPU and CPU agree; divergence is reported | the shipped data |
 //! | `curves` | the CPU backend's first 50 losses of eight lesson experiments, bit for bit as recorded | the shipped data, the recorded curves |
@@ -24,5 +24,5 @@ mod parsers;
 mod shaders;
 mod training;
 
-#[path = "../common/gpu_cases.rs"]
+#[path = "../common/gpu_cases/mod.rs"]
 mod gpu_cases;

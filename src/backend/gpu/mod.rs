@@ -22,6 +22,7 @@ mod pool;
 mod profile;
 mod random;
 mod readback;
+mod tensor;
 
 use std::collections::HashMap;
 
@@ -36,6 +37,7 @@ use super::{
     PoolShape, ReadFuture, SgdHyper, StepScalars, TensorId,
 };
 use crate::error::NormlabError;
+use tensor::GpuTensor;
 
 /// Threads per workgroup of the one-dimensional kernels.
 const WORKGROUP_1D: u32 = 256;
@@ -56,25 +58,6 @@ struct BindGroupKey {
     kernel: Kernel,
     uniform_offset: u64,
     bindings: Vec<(u32, Bind)>,
-}
-
-/// A tensor on the device: a buffer of its own, or a view of a range of another's.
-struct GpuTensor {
-    buffer: wgpu::Buffer,
-    /// Where the tensor starts in `buffer`, and its size, in bytes.
-    offset: u64,
-    size: u64,
-    is_view: bool,
-}
-
-impl GpuTensor {
-    fn binding(&self) -> wgpu::BindingResource<'_> {
-        wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-            buffer: &self.buffer,
-            offset: self.offset,
-            size: wgpu::BufferSize::new(self.size),
-        })
-    }
 }
 
 pub struct GpuBackend {

@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::browser;
-use super::device::{kind_of, Decision, DeviceState, Engine, EngineKind};
+use super::device::{kind_of, Decision, DeviceState, Engine};
 use super::fetch::load_dataset;
 use super::i18n::{error_words, Lang};
 use super::runs::RunStore;
@@ -23,112 +23,19 @@ use crate::error::NormlabError;
 use crate::experiment::pace::{family_key, measure_cost, JobClock, RunWork, StepCost};
 use crate::experiment::presets::Preset;
 use crate::experiment::stats::loss_noise;
-use crate::experiment::{
-    decision_grid, sample_names, Event, ExperimentConfig, Observer, Outcome, ProbeReport, ProbeSpec, Run,
-};
+use crate::experiment::{decision_grid, sample_names, Event, ExperimentConfig, Observer, Outcome, ProbeSpec, Run};
 use crate::platform;
 use crate::records::{RunRecord, RunStatus};
 
+mod job;
+mod observer;
+
+pub use job::{JobEvent, JobPhase, Progress, RunRequest, BOUNDARY_EXTENT, BOUNDARY_RESOLUTION};
+pub use observer::job_error_words;
+use observer::JobObserver;
+
 /// The longest the page waits between redraws of a training run's charts.
 const FLUSH_MILLIS: f64 = 250.0;
-
-/// One run a live piece asks for.
-#[derive(Clone)]
-pub struct RunRequest {
-    pub config: ExperimentConfig,
-    /// The legend's label, already in the page's language.
-    pub label: String,
-    pub probes: Option<ProbeSpec>,
-    /// How many names to sample from the trained model (the character model only).
-    pub sample_names: usize,
-    /// Compute the decision regions of the trained model (2-D data only).
-    pub boundary: bool,
-}
-
-impl RunRequest {
-    pub fn new(config: ExperimentConfig, label: String) -> Self {
-        RunRequest { config, label, probes: None, sample_names: 0, boundary: false }
-    }
-}
-
-/// The square the decision-boundary view covers, and its cells per side.
-pub const BOUNDARY_EXTENT: (f32, f32, f32, f32) = (-2.0, 2.0, -2.0, 2.0);
-pub const BOUNDARY_RESOLUTION: usize = 60;
-
-/// What a job tells the live piece that started it, besides the run records.
-#[derive(Clone, Debug)]
-pub enum JobEvent {
-    Started {
-        run: usize,
-        record: u64,
-    },
-    Probe {
-        run: usize,
-        report: ProbeReport,
-    },
-    Names {
-        run: usize,
-        names: Vec<String>,
-    },
-    /// See `experiment::decision_grid`.
-    Boundary {
-        cells: Vec<(usize, f32)>,
-    },
-}
-
-/// What the job is doing now.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum JobPhase {
-    /// Fetching and parsing the data sets.
-    #[default]
-    Loading,
-    /// Timing a few steps of the model on each engine, to pick the faster.
-    Measuring,
-    /// Uploading the data and building the model on the engine.
-    Building,
-    Training,
-    /// The epoch's test-set evaluation.
-    Evaluating,
-    /// Stop was pressed; the run in progress is being closed.
-    Stopping,
-}
-
-/// How far the current job is.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Progress {
-    pub phase: JobPhase,
-    pub steps_done: usize,
-    pub steps_total: usize,
-    pub steps_per_sec: f64,
-    /// Milliseconds left of the job as estimated at `updated_millis` (None: not known yet).
-    pub millis_left: Option<f64>,
-    pub updated_millis: f64,
-    /// When the job started (`platform::now_millis`), and the time paused in a hidden tab
-    /// before it started (so that elapsed time leaves pauses out).
-    pub started_millis: f64,
-    pub paused_before: f64,
-    /// Run of the job being trained (from 1) and how many runs it has.
-    pub run: usize,
-    pub runs: usize,
-    /// The run's epoch (from 1) and how many it has.
-    pub epoch: usize,
-    pub epochs: usize,
-    /// Which engine the job trains on (once chosen).
-    pub engine: Option<EngineKind>,
-}
-
-impl Progress {
-    /// Milliseconds the job has run, pauses in a hidden tab left out.
-    pub fn elapsed_millis(&self, now: f64) -> f64 {
-        (now - self.started_millis - (platform::paused_millis() - self.paused_before)).max(0.0)
-    }
-
-    /// Milliseconds left at `now`, counting down from the last estimate.
-    pub fn left_millis(&self, now: f64) -> Option<f64> {
-        let paused_since = 0.0;
-        self.millis_left.map(|left| (left - (now - self.updated_millis - paused_since)).max(0.0))
-    }
-}
 
 /// The part of a job a lost device interrupted, kept so the student can train it again.
 #[derive(Clone)]
@@ -152,7 +59,7 @@ pub struct Trainer {
     /// The group (live piece) whose job is training, if any.
     pub busy: RwSignal<Option<String>>,
     pub progress: RwSignal<Progress>,
-    /// Ticks once a second while a job runs, so that elapsed and remaining time move.
+    /// Ticks four times a second while a job runs, so that elapsed and remaining time move.
     pub tick: RwSignal<u64>,
     /// The last message for a group: (group, error, is_error).
     pub message: RwSignal<Option<(String, NormlabError, bool)>>,
@@ -570,116 +477,4 @@ async fn train_one(
         None
     };
     Ok((outcome, names, boundary))
-}
-
-/// Folds a run's events into its record, a few times a second rather than at every
-/// event, so that long runs do not spend their time redrawing charts; keeps the job's
-/// clock and progress.
-struct JobObserver<'a> {
-    trainer: Trainer,
-    record: u64,
-    /// The run's index in the whole job (for events).
-    job_run: usize,
-    stop: Rc<Cell<bool>>,
-    pending: Vec<Event>,
-    last_flush: f64,
-    /// Steps of the job's earlier runs.
-    done_before: usize,
-    clock: Rc<RefCell<JobClock>>,
-    eval_rows: usize,
-    on_event: &'a dyn Fn(JobEvent),
-}
-
-impl JobObserver<'_> {
-    fn flush(&mut self) {
-        if self.pending.is_empty() {
-            return;
-        }
-        let events = std::mem::take(&mut self.pending);
-        self.trainer.store.update(self.record, |r| events.iter().for_each(|e| r.series.absorb(e)));
-        self.last_flush = platform::now_millis();
-    }
-
-    fn update_progress(&self, now: f64, change: impl FnOnce(&mut Progress)) {
-        let left = self.clock.borrow().millis_left(now);
-        self.trainer.progress.update(|p| {
-            change(p);
-            let secs = p.elapsed_millis(now) / 1000.0;
-            if secs > 0.0 {
-                p.steps_per_sec = p.steps_done as f64 / secs;
-            }
-            p.millis_left = Some(left);
-            p.updated_millis = now;
-        });
-    }
-}
-
-impl Observer for JobObserver<'_> {
-    fn on_event(&mut self, event: &Event) {
-        let now = platform::now_millis();
-        let stopping = self.stop.get();
-        match event {
-            Event::Probe(report) => (self.on_event)(JobEvent::Probe { run: self.job_run, report: report.clone() }),
-            Event::Losses { first_step, losses, epoch, steps_per_epoch, .. } => {
-                let done_here = first_step + losses.len();
-                self.clock.borrow_mut().steps(done_here, now);
-                let (epoch, done) = (*epoch, self.done_before + done_here);
-                let _ = steps_per_epoch;
-                self.update_progress(now, |p| {
-                    p.steps_done = done;
-                    p.epoch = epoch;
-                    if !stopping {
-                        p.phase = JobPhase::Training;
-                    }
-                });
-                self.pending.push(event.clone());
-            }
-            Event::Evaluating { epoch } => {
-                self.clock.borrow_mut().evaluation_started(now);
-                let epoch = *epoch;
-                self.update_progress(now, |p| {
-                    p.epoch = epoch;
-                    if !stopping {
-                        p.phase = JobPhase::Evaluating;
-                    }
-                });
-            }
-            Event::Epoch(_) => {
-                self.clock.borrow_mut().evaluation_finished(self.eval_rows, now);
-                self.update_progress(now, |p| {
-                    if !stopping {
-                        p.phase = JobPhase::Training;
-                    }
-                });
-                self.pending.push(event.clone());
-            }
-            Event::Diverged { .. } => self.pending.push(event.clone()),
-        }
-        let urgent = matches!(event, Event::Epoch(_) | Event::Diverged { .. });
-        if urgent || now - self.last_flush > FLUSH_MILLIS {
-            self.flush();
-        }
-        if urgent {
-            self.trainer.store.save();
-        }
-    }
-
-    fn should_stop(&self) -> bool {
-        self.stop.get()
-    }
-}
-
-/// A job's error in the page's language.
-pub fn job_error_words(error: &NormlabError, lang: Lang) -> String {
-    match error {
-        NormlabError::DeviceLost(reason) => match lang {
-            Lang::En => format!(
-                "The GPU device was lost ({reason}). The run in progress was interrupted; finished runs are kept. The lab is asking for a new device (the CPU if none comes); then you can train the interrupted runs again."
-            ),
-            Lang::Zh => format!(
-                "GPU 设备丢失了（{reason}）。正在进行的运行被中断；已完成的运行都保留着。实验室正在请求一个新设备（没有的话就用 CPU）；之后你可以重新训练被中断的运行。"
-            ),
-        },
-        other => error_words(other, lang),
-    }
 }

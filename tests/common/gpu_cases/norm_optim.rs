@@ -1,0 +1,124 @@
+//! Every normalization (also on inputs far from zero) and the optimizers.
+
+use super::*;
+
+pub(super) async fn norm(
+    p: &mut Pair<'_>,
+    label: &str,
+    kind: NormKind,
+    shape: (usize, usize, usize),
+    mode: NormMode,
+) -> Result<(), String> {
+    norm_at(p, label, kind, shape, mode, 0.0).await
+}
+
+/// A norm's forward and backward on inputs spread over [offset − 2, offset + 2.5].
+pub(super) async fn norm_at(
+    p: &mut Pair<'_>,
+    label: &str,
+    kind: NormKind,
+    (n, c, s): (usize, usize, usize),
+    mode: NormMode,
+    offset: f32,
+) -> Result<(), String> {
+    let name = format!("norm {label} [N={n}, C={c}, S={s}] {mode:?}");
+    let training = mode.batch_statistics;
+    let g = kind
+        .geometry(n, c, s, training)
+        .map_err(|e| format!("{name}: {e}"))?
+        .ok_or_else(|| format!("{name}: no geometry"))?;
+    let elements = g.elements();
+    let stats = g.stat_count();
+    let affine = g.affine_len();
+    let x = p.random(elements, offset - 2.0, offset + 2.5, "x")?;
+    let running = if kind.has_running_stats() {
+        let mean = p.random(c, -0.5, 0.5, "running_mean")?;
+        let var = p.random(c, 0.5, 1.5, "running_var")?;
+        let batches_tracked = p.input(&[3.0], "num_batches_tracked")?;
+        Some((mean, var, batches_tracked))
+    } else {
+        None
+    };
+    let gamma = p.random(affine, 0.5, 1.5, "gamma")?;
+    let beta = p.random(affine, -0.5, 0.5, "beta")?;
+    let y = p.output(elements, "y")?;
+    let mean = p.output(stats, "mean")?;
+    let rstd = p.output(stats, "rstd")?;
+    let dy = p.random(elements, -1.0, 1.0, "dy")?;
+    let dx = p.output(elements, "dx")?;
+    let dgamma = p.output(affine, "dgamma")?;
+    let dbeta = p.output(affine, "dbeta")?;
+    let stat_grad = p.output(g.stat_grad_len(), "stat_grad")?;
+    p.both(|be, side| {
+        let tensors = NormTensors {
+            x: x.on(side),
+            y: y.on(side),
+            gamma: gamma.on(side),
+            beta: beta.on(side),
+            mean: mean.on(side),
+            rstd: rstd.on(side),
+            running: running.map(|(m, v, n)| RunningStats {
+                mean: m.on(side),
+                var: v.on(side),
+                batches_tracked: n.on(side),
+            }),
+        };
+        let grads = NormGrads {
+            dy: dy.on(side),
+            dx: dx.on(side),
+            dgamma: dgamma.on(side),
+            dbeta: dbeta.on(side),
+            stat_grad: stat_grad.on(side),
+        };
+        be.norm_forward(&g, mode, &tensors);
+        be.norm_backward(&g, mode, &tensors, &grads);
+    });
+    for (what, t) in [("y", y), ("mean", mean), ("rstd", rstd), ("dx", dx), ("dgamma", dgamma), ("dbeta", dbeta)] {
+        p.compare(&format!("{name}: {what}"), t, RTOL, ATOL).await?;
+    }
+    if let Some((m, v, _)) = running {
+        p.compare(&format!("{name}: running_mean"), m, RTOL, ATOL).await?;
+        p.compare(&format!("{name}: running_var"), v, RTOL, ATOL).await?;
+    }
+    p.done(&name)
+}
+
+pub(super) async fn sgd(p: &mut Pair<'_>, len: usize, hyper: SgdHyper, read_each_step: bool) -> Result<(), String> {
+    let name = format!("sgd_step len={len} {hyper:?}, read each step {read_each_step}");
+    let param = p.random(len, -1.0, 1.0, "param")?;
+    let velocity = p.input(&vec![0.0; len], "velocity")?;
+    for step in 1..=3u32 {
+        let grad = p.random(len, -1.0, 1.0, "grad")?;
+        // A different rate each step, so that a stale step uniform shows.
+        let learning_rate = 0.1 / step as f32;
+        p.both(|be, s| {
+            be.begin_step(StepScalars { learning_rate, step });
+            be.sgd_step(param.on(s), grad.on(s), velocity.on(s), len, hyper);
+        });
+        if read_each_step || step == 3 {
+            p.compare(&format!("{name} step {step}: param"), param, RTOL, ATOL).await?;
+            p.compare(&format!("{name} step {step}: velocity"), velocity, RTOL, ATOL).await?;
+        }
+    }
+    p.done(&name)
+}
+
+pub(super) async fn adam(p: &mut Pair<'_>, len: usize, hyper: AdamHyper, read_each_step: bool) -> Result<(), String> {
+    let name = format!("adam_step len={len} {hyper:?}, read each step {read_each_step}");
+    let param = p.random(len, -1.0, 1.0, "param")?;
+    let m = p.input(&vec![0.0; len], "m")?;
+    let v = p.input(&vec![0.0; len], "v")?;
+    for step in 1..=3u32 {
+        let grad = p.random(len, -1.0, 1.0, "grad")?;
+        p.both(|be, s| {
+            be.begin_step(StepScalars { learning_rate: 1e-2, step });
+            be.adam_step(param.on(s), grad.on(s), m.on(s), v.on(s), len, hyper);
+        });
+        if read_each_step || step == 3 {
+            p.compare(&format!("{name} step {step}: param"), param, RTOL, ATOL).await?;
+            p.compare(&format!("{name} step {step}: m"), m, RTOL, ATOL).await?;
+            p.compare(&format!("{name} step {step}: v"), v, RTOL, ATOL).await?;
+        }
+    }
+    p.done(&name)
+}

@@ -1,0 +1,168 @@
+//! Finite-difference checks of single ops: convolution and pooling, each input and weight.
+
+use super::*;
+
+/// Checks the gradient of `L = Σ r·tanh(y)` (r random, so dL/dy is not constant) with
+/// respect to one input of an op against central differences at every coordinate.
+/// `forward(b, v)` runs the op with that input set to `v` and returns y; `backward(b, dy)`
+/// runs the backward pass for the forward just run and returns the input's gradient.
+fn check_op_input(
+    name: &str,
+    b: &mut CpuBackend,
+    v0: &[f32],
+    forward: impl Fn(&mut CpuBackend, &[f32]) -> Vec<f32>,
+    backward: impl Fn(&mut CpuBackend, &[f32]) -> Vec<f32>,
+) {
+    let y0 = forward(b, v0);
+    let mut rng = ChaCha8Rng::seed_from_u64(61);
+    let r: Vec<f64> = (0..y0.len()).map(|_| rng.random_range(-1.0..1.0)).collect();
+    let loss = |y: &[f32]| y.iter().zip(&r).map(|(&y, r)| r * (y as f64).tanh()).sum::<f64>();
+    let dy: Vec<f32> = y0.iter().zip(&r).map(|(&y, r)| (r * (1.0 - (y as f64).tanh().powi(2))) as f32).collect();
+    let analytic = backward(b, &dy);
+    assert_eq!(analytic.len(), v0.len(), "{name}: gradient length");
+
+    let h = 1e-2;
+    let mut failures = Vec::new();
+    let mut worst = 0.0f32;
+    for i in 0..v0.len() {
+        let mut v = v0.to_vec();
+        v[i] = v0[i] + h;
+        let up = v[i];
+        let loss_up = loss(&forward(b, &v));
+        v[i] = v0[i] - h;
+        let down = v[i];
+        let loss_down = loss(&forward(b, &v));
+        // The step actually taken in f32, not the nominal 2h.
+        let numeric = ((loss_up - loss_down) / (up - down) as f64) as f32;
+        let allowed = 1e-4 + RTOL * numeric.abs().max(analytic[i].abs());
+        worst = worst.max((numeric - analytic[i]).abs() / allowed);
+        if (numeric - analytic[i]).abs() > allowed {
+            failures.push(format!("[{i}]: analytic {:.6e}, numeric {numeric:.6e}", analytic[i]));
+        }
+    }
+    forward(b, v0);
+    assert!(
+        failures.is_empty(),
+        "{name}: {} of {} coordinates disagree:\n  {}",
+        failures.len(),
+        v0.len(),
+        failures.join("\n  ")
+    );
+    eprintln!("{name}: {} coordinates agree (worst at {worst:.2} of the tolerance)", v0.len());
+}
+
+/// dx and dW of a convolution, every coordinate.
+fn check_conv(shape: ConvShape) {
+    let name =
+        format!("conv2d k{} s{} p{} on {}×{}", shape.kernel, shape.stride, shape.padding, shape.height, shape.width);
+    let mut rng = ChaCha8Rng::seed_from_u64(62);
+    let x: Vec<f32> = (0..shape.input_len()).map(|_| rng.random_range(-1.0..1.0)).collect();
+    let w: Vec<f32> = (0..shape.weight_len()).map(|_| rng.random_range(-0.5..0.5)).collect();
+    let mut b = CpuBackend::new();
+    let (x_id, w_id) = (tensor_from(&mut b, &x, "x"), tensor_from(&mut b, &w, "weight"));
+    let y = b.alloc(shape.output_len(), "y").unwrap();
+    let dy = b.alloc(shape.output_len(), "dy").unwrap();
+    let dx = b.alloc(shape.input_len(), "dx").unwrap();
+    let dw = b.alloc(shape.weight_len(), "dweight").unwrap();
+    let run = |b: &mut CpuBackend| {
+        b.conv2d_forward(x_id, w_id, y, shape);
+        read(b, y, shape.output_len())
+    };
+    check_op_input(
+        &format!("{name}: dx"),
+        &mut b,
+        &x,
+        |b, v| {
+            b.upload(x_id, v);
+            run(b)
+        },
+        |b, g| {
+            b.upload(dy, g);
+            b.conv2d_backward_input(dy, w_id, dx, shape);
+            read(b, dx, shape.input_len())
+        },
+    );
+    check_op_input(
+        &format!("{name}: dweight"),
+        &mut b,
+        &w,
+        |b, v| {
+            b.upload(w_id, v);
+            run(b)
+        },
+        |b, g| {
+            b.upload(dy, g);
+            b.conv2d_backward_weight(dy, x_id, dw, shape);
+            read(b, dw, shape.weight_len())
+        },
+    );
+}
+
+#[test]
+fn conv2d_gradients_match_finite_differences_stride_1_padding_1() {
+    check_conv(ConvShape {
+        batch: 2,
+        in_channels: 2,
+        out_channels: 3,
+        height: 5,
+        width: 4,
+        kernel: 3,
+        stride: 1,
+        padding: 1,
+    });
+}
+
+#[test]
+fn conv2d_gradients_match_finite_differences_stride_2_padding_1() {
+    check_conv(ConvShape {
+        batch: 2,
+        in_channels: 2,
+        out_channels: 3,
+        height: 7,
+        width: 6,
+        kernel: 3,
+        stride: 2,
+        padding: 1,
+    });
+}
+
+/// dx of a pooling, every coordinate. The inputs are distinct and at least 0.1 apart, so
+/// no step of ±h changes which value a max window keeps.
+fn check_pool(shape: PoolShape) {
+    let name = format!("{:?} pool k{} s{} on {}×{}", shape.kind, shape.kernel, shape.stride, shape.height, shape.width);
+    let mut rng = ChaCha8Rng::seed_from_u64(63);
+    let mut x: Vec<f32> = (0..shape.input_len()).map(|i| 0.1 * i as f32 - 0.05 * shape.input_len() as f32).collect();
+    for i in (1..x.len()).rev() {
+        x.swap(i, rng.random_range(0..=i));
+    }
+    let mut b = CpuBackend::new();
+    let x_id = tensor_from(&mut b, &x, "x");
+    let y = b.alloc(shape.output_len(), "y").unwrap();
+    let argmax = b.alloc(shape.output_len(), "argmax").unwrap();
+    let dy = b.alloc(shape.output_len(), "dy").unwrap();
+    let dx = b.alloc(shape.input_len(), "dx").unwrap();
+    check_op_input(
+        &format!("{name}: dx"),
+        &mut b,
+        &x,
+        |b, v| {
+            b.upload(x_id, v);
+            b.pool_forward(x_id, y, argmax, shape);
+            read(b, y, shape.output_len())
+        },
+        |b, g| {
+            b.upload(dy, g);
+            b.pool_backward(dy, argmax, dx, shape);
+            read(b, dx, shape.input_len())
+        },
+    );
+}
+
+#[test]
+fn pool_gradients_match_finite_differences() {
+    for kind in [PoolKind::Max, PoolKind::Avg] {
+        // Floor mode on an odd size (the last row and column get 0), then overlapping windows.
+        check_pool(PoolShape { kind, batch: 2, channels: 2, height: 5, width: 5, kernel: 2, stride: 2 });
+        check_pool(PoolShape { kind, batch: 2, channels: 2, height: 7, width: 6, kernel: 3, stride: 2 });
+    }
+}
