@@ -332,7 +332,7 @@ await check("L9 live: placement, the bias before BatchNorm gets no gradient, cli
   const rows = await runRows(page, "l9/clipping");
   await page.screenshot({ path: join(artifacts, "live-l9.png"), fullPage: true });
   // A test run only shows that the piece runs: no verdict (the quick preset's claims are
-  // asserted natively in tests/quick_presets.rs).
+  // asserted natively in tests/quick_presets/).
   assert(rows.length === 3 && rows.every((r) => r.status.startsWith("test run, too short to show the effect:")), `the clipping runs: ${JSON.stringify(rows)}`);
   console.log(`     bias gradient norms ${last.map((x) => x.toExponential(1)).join(", ")}; ${rows.map((r) => r.status).join(" | ")}`);
   assert(errors.length === 0, `console errors: ${errors.join(" | ")}`);
