@@ -1,14 +1,14 @@
-// bias.wgsl — a per-channel bias and its gradient on [N, C, S]
-// (S = 1 after a linear layer, S = H·W after a convolution).
+// bias.wgsl — the gradient of a per-channel bias on [N, C, S]
+// (S = 1 after a linear layer, S = H·W after a convolution). The bias itself is added in
+// the epilogue of the product that precedes it (matmul.wgsl, conv.wgsl).
 //
-//   bias_add:  y[n, c, s] += bias[c]             (one thread per element)
 //   bias_grad: dbias[c] = Σ_{n, s} dy[n, c, s]   (one 64-thread workgroup per channel)
 //
 // bias_grad finishes its sum in two short serial steps (8 threads sum 8 partials each, then
 // one thread sums those 8) rather than a log₂ tree: three barriers instead of seven, which
 // software GPUs (SwiftShader, lavapipe) pay for by switching between all 64 threads.
 //
-// Bindings: 0 params, 1 bias, 2 y (bias_add); 3 dy, 4 dbias (bias_grad).
+// Bindings: 0 params, 3 dy, 4 dbias.
 // Keep in sync with `BiasParams` in src/backend/gpu/bias.rs.
 
 struct Params {
@@ -19,23 +19,11 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> bias: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
-
 @group(0) @binding(3) var<storage, read> dy: array<f32>;
 @group(0) @binding(4) var<storage, read_write> dbias: array<f32>;
 
 var<workgroup> partial: array<f32, 64>;
 var<workgroup> level2: array<f32, 8>;
-
-@compute @workgroup_size(256, 1, 1)
-fn bias_add(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let i = gid.x + gid.y * groups.x * 256u;
-    if (i >= p.batch * p.channels * p.spatial) {
-        return;
-    }
-    y[i] += bias[(i / p.spatial) % p.channels];
-}
 
 @compute @workgroup_size(64, 1, 1)
 fn bias_grad(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {

@@ -2,6 +2,7 @@
 // dilation 1, groups 1) on NCHW tensors: the forward pass and both backward passes.
 //
 //   forward          y[n, co, oh, ow]  = Σ_{ci, kh, kw} x[n, ci, oh·s − p + kh, ow·s − p + kw] · w[co, ci, kh, kw]
+//                                        (+ bias[co] when has_bias = 1, added as the tile is stored)
 //   backward_input   dx[n, ci, ih, iw] = Σ_{co, kh, kw} dy[n, co, oh, ow] · w[co, ci, kh, kw]
 //                                        over the taps with oh·s = ih + p − kh and ow·s = iw + p − kw
 //                                        (divisible by s, 0 ≤ oh < OH, 0 ≤ ow < OW)
@@ -33,8 +34,9 @@
 // outside). Rows or columns past the matrix are read clamped and never written. The row
 // blocks run along y, folded into z when there are more than 65 535 of them.
 //
-// Bindings: 0 params, 1 x, 2 weight, 3 dy, 4 out (y, dx or dw). Each pass reads two of
-// x, weight and dy, and its entry point's layout holds only those.
+// Bindings: 0 params, 1 x, 2 weight, 3 dy, 4 out (y, dx or dw), 5 bias. Each pass reads
+// two of x, weight and dy (the forward pass also the bias), and its entry point's layout
+// holds only those.
 // Keep in sync with `ConvParams` in src/backend/gpu/conv.rs.
 
 struct Params {
@@ -51,7 +53,7 @@ struct Params {
     m: u32,    // rows of this pass's product
     k: u32,    // its summed dimension
     n: u32,    // its columns
-    _pad0: u32,
+    has_bias: u32, // forward: 1 adds bias[co]
     _pad1: u32,
     _pad2: u32,
 }
@@ -61,6 +63,7 @@ struct Params {
 @group(0) @binding(2) var<storage, read> weight: array<f32>;
 @group(0) @binding(3) var<storage, read> dy: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
+@group(0) @binding(5) var<storage, read> bias: array<f32>;
 
 fn image_len() -> u32 {
     return p.height * p.width;
@@ -156,6 +159,13 @@ fn conv_forward(
                 }
             }
             tap++;
+        }
+    }
+    if (p.has_bias == 1u) {
+        let co = min(vec4<u32>(col0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(p.n - 1u));
+        let bv = vec4<f32>(bias[co.x], bias[co.y], bias[co.z], bias[co.w]);
+        for (var i = 0u; i < 4u; i++) {
+            acc[i] += bv;
         }
     }
     store_tile(acc, row0, col0, out_image_len(), p.out_channels);

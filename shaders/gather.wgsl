@@ -1,9 +1,11 @@
 // gather.wgsl — out[r, :] = src[indices[r], :]
 //
 // Assembles a mini-batch from a dataset that lives on the GPU, so a training step
-// uploads only its row indices.
+// uploads only its row indices. gather_batch gathers the labels in the same dispatch:
+// labels_out[r] = labels[indices[r]], written by the thread of each row's first value.
 //
-// Bindings: 0 params, 1 src, 2 indices (whole numbers stored as f32), 3 out.
+// Bindings: 0 params, 1 src, 2 indices (whole numbers stored as f32), 3 out,
+//           4 labels, 5 labels_out (gather_batch only).
 // Keep in sync with `GatherParams` in src/backend/gpu/gather.rs.
 
 struct Params {
@@ -17,14 +19,32 @@ struct Params {
 @group(0) @binding(1) var<storage, read> src: array<f32>;
 @group(0) @binding(2) var<storage, read> indices: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
+@group(0) @binding(4) var<storage, read> labels: array<f32>;
+@group(0) @binding(5) var<storage, read_write> labels_out: array<f32>;
+
+// Copies element i of the gathered rows (i < rows · row_len); returns the source row.
+fn gather_element(i: u32) -> u32 {
+    let r = i / p.row_len;
+    let row = u32(indices[r]);
+    out[i] = src[row * p.row_len + i % p.row_len];
+    return row;
+}
 
 @compute @workgroup_size(256, 1, 1)
 fn gather_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let i = gid.x + gid.y * groups.x * 256u;
-    if (i >= p.rows * p.row_len) {
-        return;
+    if (i < p.rows * p.row_len) {
+        gather_element(i);
     }
-    let r = i / p.row_len;
-    let j = i % p.row_len;
-    out[i] = src[u32(indices[r]) * p.row_len + j];
+}
+
+@compute @workgroup_size(256, 1, 1)
+fn gather_batch(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = gid.x + gid.y * groups.x * 256u;
+    if (i < p.rows * p.row_len) {
+        let row = gather_element(i);
+        if (i % p.row_len == 0u) {
+            labels_out[i / p.row_len] = labels[row];
+        }
+    }
 }

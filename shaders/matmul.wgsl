@@ -1,7 +1,8 @@
 // matmul.wgsl — out[m, n] = op(a)[m, k] · op(b)[k, n]
 //
-// One kernel serves a linear layer's forward product (y = x·Wᵀ, trans_b) and both
-// backward products (dx = dy·W, plain; dW = dyᵀ·x, trans_a).
+// One kernel serves a linear layer's forward product (y = x·Wᵀ + b, trans_b, with the
+// bias added as each value is stored: the epilogue) and both backward products
+// (dx = dy·W, plain; dW = dyᵀ·x, trans_a).
 //
 // Tiling in registers: each thread computes a 4×4 block of `out`, so every value it loads
 // from op(a) and op(b) serves four multiply-adds; a workgroup of 8×8 threads covers a
@@ -15,7 +16,7 @@
 // Rows and columns past the matrix are read clamped to its last row or column and never
 // written, so any m, k, n work without a branch in the inner loop.
 //
-// Bindings: 0 params (uniform), 1 a, 2 b, 3 out.
+// Bindings: 0 params (uniform), 1 a, 2 b, 3 out, 4 bias (read only when has_bias = 1).
 // Keep in sync with `MatmulParams` in src/backend/gpu/matmul.rs.
 
 struct Params {
@@ -24,7 +25,7 @@ struct Params {
     n: u32,
     trans_a: u32, // 1: a is stored [k, m]
     trans_b: u32, // 1: b is stored [n, k]
-    _pad0: u32,
+    has_bias: u32, // 1: out[m, n] += bias[n]
     _pad1: u32,
     _pad2: u32,
 }
@@ -33,6 +34,7 @@ struct Params {
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
+@group(0) @binding(4) var<storage, read> bias: array<f32>;
 
 @compute @workgroup_size(8, 8, 1)
 fn matmul_tiled(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -79,7 +81,11 @@ fn matmul_tiled(@builtin(global_invocation_id) gid: vec3<u32>) {
         for (var j = 0u; j < 4u; j++) {
             let col = col0 + j;
             if (row < p.m && col < p.n) {
-                out[row * p.n + col] = acc[i][j];
+                var value = acc[i][j];
+                if (p.has_bias == 1u) {
+                    value += bias[col];
+                }
+                out[row * p.n + col] = value;
             }
         }
     }

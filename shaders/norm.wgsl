@@ -16,6 +16,11 @@
 //              running_var  = (1−m)·running_var  + m·σ²·M/(M−1)   (unbiased; L1/L∞: m·s²)
 //              m = momentum, or 1/num_batches_tracked when cumulative (momentum=None)
 //   eval:      μ and s² come from the running estimates (training = 0)
+//   activation (activation ≠ 0): the block's activation follows in the same pass,
+//              act_out = relu(y) or tanh(y), y still written; dy is then the gradient of
+//              act_out, and every backward entry point first takes it through the
+//              activation: dz = dy·[act_out > 0] (ReLU) or dy·(1 − act_out²) (tanh),
+//              and uses dz as the gradient of y below.
 //   backward:  g = dy·γ.  rstd depends on x through s; with u_i = rstd·s·∂s/∂d_i
 //              (u = x̂/M for the standard spread; rstd·s·sign(d)/M for L1; for L∞
 //              rstd·s·sign(d)/ties at the elements where |d| = s, else 0):
@@ -23,18 +28,23 @@
 //                        which for the standard spread is rstd·(g − mean(g) − x̂·mean(g·x̂))
 //              eval:     dx = rstd·g
 //              dγ[a] = Σ dy·x̂,  dβ[a] = Σ dy   over the elements sharing affine index a
+//              When one statistic is one affine index (BatchNorm and its Lp variants:
+//              affine_grads_in_stats = 1), these are the statistic's own sums, so
+//              norm_backward_stats writes dγ and dβ and norm_param_grad is not dispatched.
 //
 // Five entry points, each a single dispatch:
 //   norm_stats            one workgroup per statistic   → mean, rstd (+ running update)
 //   norm_apply            one thread per element        → y
 //   norm_backward_stats   one workgroup per statistic   → stat_grad (5 per statistic:
 //                         Σ g, Σ g·x̂, s, Σ sign(d) over the elements that move s, their count)
+//                         (+ dγ, dβ when affine_grads_in_stats = 1)
 //   norm_backward_apply   one thread per element        → dx
 //   norm_param_grad       one workgroup per affine index → dγ, dβ
 //
 // Bindings: 0 params, 1 x, 2 mean, 3 rstd, 4 running_mean, 5 running_var, 6 gamma,
 //           7 beta, 8 y, 9 dy, 10 stat_grad, 11 dx, 12 dgamma, 13 dbeta,
-//           14 mean (read-only view), 15 rstd (read-only view), 16 num_batches_tracked.
+//           14 mean (read-only view), 15 rstd (read-only view), 16 num_batches_tracked,
+//           17 act_out (the fused activation's output).
 // Keep in sync with `NormParams` in src/backend/gpu/norm.rs.
 
 struct Params {
@@ -51,15 +61,17 @@ struct Params {
     momentum: f32,
     cumulative: u32,
     spread: u32,
+    activation: u32, // 0 none, 1 ReLU, 2 tanh
+    affine_grads_in_stats: u32,
     _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
 }
 
 const SPREAD_STD: u32 = 0u;
 const SPREAD_MEAN_ABS: u32 = 1u;
 const SPREAD_MAX_ABS: u32 = 2u;
 const STAT_GRAD_WIDTH: u32 = 5u;
+const ACTIVATION_RELU: u32 = 1u;
+const ACTIVATION_TANH: u32 = 2u;
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -81,6 +93,7 @@ const STAT_GRAD_WIDTH: u32 = 5u;
 @group(0) @binding(15) var<storage, read> rstd_in: array<f32>;
 // One element, shared by every statistic of the layer.
 @group(0) @binding(16) var<storage, read_write> batches_tracked: array<f32>;
+@group(0) @binding(17) var<storage, read_write> act_out: array<f32>;
 
 // Element-wise entry points use 256-thread workgroups. The reductions use 64 threads and
 // finish in two short serial steps (8 threads sum 8 partials each, then one thread sums
@@ -138,6 +151,19 @@ fn affine_of(i: u32) -> u32 {
         return i % per_sample;
     }
     return (i / p.spatial) % p.channels;
+}
+
+// The gradient of the norm's output y at element i: dy itself, or dy taken back through
+// the fused activation (ReLU's gradient is 0 at 0, as PyTorch's).
+fn dz(i: u32) -> f32 {
+    if (p.activation == ACTIVATION_RELU) {
+        return select(0.0, dy[i], act_out[i] > 0.0);
+    }
+    if (p.activation == ACTIVATION_TANH) {
+        let a = act_out[i];
+        return dy[i] * (1.0 - a * a);
+    }
+    return dy[i];
 }
 
 fn flat_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
@@ -297,18 +323,26 @@ fn norm_apply(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
     }
     let s = stat_of(i);
     let a = affine_of(i);
-    y[i] = (x[i] - mean_in[s]) * rstd_in[s] * gamma[a] + beta[a];
+    let z = (x[i] - mean_in[s]) * rstd_in[s] * gamma[a] + beta[a];
+    y[i] = z;
+    if (p.activation == ACTIVATION_RELU) {
+        act_out[i] = max(z, 0.0);
+    } else if (p.activation == ACTIVATION_TANH) {
+        act_out[i] = tanh(z);
+    }
 }
 
 @compute @workgroup_size(64, 1, 1)
 fn norm_backward_stats(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
     let stat = wid.x;
     let count = elements_per_stat();
+    // With one affine index per statistic, sum dz and dz·x̂ (dβ and dγ) and scale by γ once.
+    let own_affine = p.affine_grads_in_stats == 1u;
     var sum_g = 0.0;
     var sum_g_xhat = 0.0;
     for (var j = lid.x; j < count; j += WG_REDUCE) {
         let i = stat_element(stat, j);
-        let g = dy[i] * gamma[affine_of(i)];
+        let g = dz(i) * select(gamma[affine_of(i)], 1.0, own_affine);
         sum_g += g;
         sum_g_xhat += g * (x[i] - mean_in[stat]) * rstd_in[stat];
     }
@@ -317,8 +351,15 @@ fn norm_backward_stats(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(wo
     reduce_pair(lid.x);
     let base = STAT_GRAD_WIDTH * stat;
     if (lid.x == 0u) {
-        stat_grad[base] = scratch_a[0];
-        stat_grad[base + 1u] = scratch_b[0];
+        if (own_affine) {
+            dbeta[stat] = scratch_a[0];
+            dgamma[stat] = scratch_b[0];
+            stat_grad[base] = gamma[stat] * scratch_a[0];
+            stat_grad[base + 1u] = gamma[stat] * scratch_b[0];
+        } else {
+            stat_grad[base] = scratch_a[0];
+            stat_grad[base + 1u] = scratch_b[0];
+        }
     }
     if (p.spread == SPREAD_STD || p.training == 0u) {
         return;
@@ -352,7 +393,7 @@ fn norm_backward_apply(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(n
         return;
     }
     let s = stat_of(i);
-    let g = dy[i] * gamma[affine_of(i)];
+    let g = dz(i) * gamma[affine_of(i)];
     if (p.training == 0u) {
         dx[i] = g * rstd_in[s];
         return;
@@ -399,8 +440,9 @@ fn norm_param_grad(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgr
             i = ((j / p.spatial) * p.channels + a) * p.spatial + j % p.spatial;
         }
         let s = stat_of(i);
-        sum_dy += dy[i];
-        sum_dy_xhat += dy[i] * (x[i] - mean_in[s]) * rstd_in[s];
+        let g = dz(i);
+        sum_dy += g;
+        sum_dy_xhat += g * (x[i] - mean_in[s]) * rstd_in[s];
     }
     scratch_a[lid.x] = sum_dy_xhat;
     scratch_b[lid.x] = sum_dy;

@@ -186,11 +186,23 @@ impl Backend for AnyBackend {
     fn gather_rows(&mut self, src: TensorId, indices: TensorId, out: TensorId, rows: usize, row_len: usize) {
         delegate!(self, b => b.gather_rows(src, indices, out, rows, row_len))
     }
-    fn matmul(&mut self, a: TensorId, b_: TensorId, out: TensorId, shape: MatmulShape) {
-        delegate!(self, b => b.matmul(a, b_, out, shape))
+    fn gather_batch(
+        &mut self,
+        inputs: TensorId,
+        labels: TensorId,
+        indices: TensorId,
+        batch_inputs: TensorId,
+        batch_labels: TensorId,
+        rows: usize,
+        row_len: usize,
+    ) {
+        delegate!(self, b => b.gather_batch(inputs, labels, indices, batch_inputs, batch_labels, rows, row_len))
     }
-    fn conv2d_forward(&mut self, x: TensorId, weight: TensorId, y: TensorId, shape: ConvShape) {
-        delegate!(self, b => b.conv2d_forward(x, weight, y, shape))
+    fn matmul(&mut self, a: TensorId, b_: TensorId, out: TensorId, shape: MatmulShape, bias: Option<TensorId>) {
+        delegate!(self, b => b.matmul(a, b_, out, shape, bias))
+    }
+    fn conv2d_forward(&mut self, x: TensorId, weight: TensorId, y: TensorId, shape: ConvShape, bias: Option<TensorId>) {
+        delegate!(self, b => b.conv2d_forward(x, weight, y, shape, bias))
     }
     fn conv2d_backward_input(&mut self, dy: TensorId, weight: TensorId, dx: TensorId, shape: ConvShape) {
         delegate!(self, b => b.conv2d_backward_input(dy, weight, dx, shape))
@@ -203,9 +215,6 @@ impl Backend for AnyBackend {
     }
     fn pool_backward(&mut self, dy: TensorId, argmax: TensorId, dx: TensorId, shape: PoolShape) {
         delegate!(self, b => b.pool_backward(dy, argmax, dx, shape))
-    }
-    fn bias_add(&mut self, y: TensorId, bias: TensorId, shape: (usize, usize, usize)) {
-        delegate!(self, b => b.bias_add(y, bias, shape))
     }
     fn bias_grad(&mut self, dy: TensorId, dbias: TensorId, shape: (usize, usize, usize)) {
         delegate!(self, b => b.bias_grad(dy, dbias, shape))

@@ -70,11 +70,26 @@ pub trait Backend {
 
     /// `out[r, :] = src[indices[r], :]` for `rows` rows of `row_len` (indices stored as f32).
     fn gather_rows(&mut self, src: TensorId, indices: TensorId, out: TensorId, rows: usize, row_len: usize);
-    fn matmul(&mut self, a: TensorId, b: TensorId, out: TensorId, shape: MatmulShape);
+    /// A mini-batch in one op: `gather_rows` of the inputs (rows of `row_len`) and of the
+    /// labels (one value per row) with the same indices.
+    #[allow(clippy::too_many_arguments)]
+    fn gather_batch(
+        &mut self,
+        inputs: TensorId,
+        labels: TensorId,
+        indices: TensorId,
+        batch_inputs: TensorId,
+        batch_labels: TensorId,
+        rows: usize,
+        row_len: usize,
+    );
+    /// `out = op(a)·op(b)`, and with a `bias` `out[m, n] += bias[n]` in the same pass (a
+    /// linear layer's bias, added in the product's epilogue). Overwrites `out`.
+    fn matmul(&mut self, a: TensorId, b: TensorId, out: TensorId, shape: MatmulShape, bias: Option<TensorId>);
     /// y[n, co, oh, ow] = Σ x[n, ci, oh·s − p + kh, ow·s − p + kw] · w[co, ci, kh, kw]
-    /// over ci, kh, kw, with x = 0 outside the image (bias is added separately with
-    /// `bias_add` on `(N, CO, OH·OW)`). Overwrites `y`.
-    fn conv2d_forward(&mut self, x: TensorId, weight: TensorId, y: TensorId, shape: ConvShape);
+    /// over ci, kh, kw, with x = 0 outside the image, plus `bias[co]` when given (added in
+    /// the product's epilogue). Overwrites `y`.
+    fn conv2d_forward(&mut self, x: TensorId, weight: TensorId, y: TensorId, shape: ConvShape, bias: Option<TensorId>);
     /// dx[n, ci, ih, iw] = Σ dy[n, co, oh, ow] · w[co, ci, kh, kw] over the (co, kh, kw)
     /// with ih = oh·s − p + kh and iw = ow·s − p + kw. Overwrites `dx`.
     fn conv2d_backward_input(&mut self, dy: TensorId, weight: TensorId, dx: TensorId, shape: ConvShape);
@@ -89,8 +104,6 @@ pub trait Backend {
     /// Max: dx[i] = Σ dy[o] over the windows o whose argmax is i; Avg: dx[i] = Σ dy[o]/k²
     /// over the windows o that contain i. Overwrites `dx` (0 where no window reaches).
     fn pool_backward(&mut self, dy: TensorId, argmax: TensorId, dx: TensorId, shape: PoolShape);
-    /// `y[n, c, s] += bias[c]` in place, for `shape = (N, C, S)`.
-    fn bias_add(&mut self, y: TensorId, bias: TensorId, shape: (usize, usize, usize));
     /// `dbias[c] = Σ_{n, s} dy[n, c, s]`.
     fn bias_grad(&mut self, dy: TensorId, dbias: TensorId, shape: (usize, usize, usize));
     fn activation_forward(&mut self, kind: Activation, x: TensorId, y: TensorId, len: usize);
@@ -118,8 +131,11 @@ pub trait Backend {
         rows: usize,
         classes: usize,
     );
+    /// A normalization in `mode`; with `tensors.activation`, also that activation of its
+    /// output in the same pass.
     fn norm_forward(&mut self, geometry: &NormGeometry, mode: NormMode, tensors: &NormTensors);
-    /// Gradients through a normalization whose forward ran in `mode` on the same tensors.
+    /// Gradients through a normalization whose forward ran in `mode` on the same tensors
+    /// (and through its fused activation: `grads.dy` is then the activation's output gradient).
     fn norm_backward(&mut self, geometry: &NormGeometry, mode: NormMode, tensors: &NormTensors, grads: &NormGrads);
     /// `optim.SGD` (dampening 0, no Nesterov): `v = μ·v + (g + λ·p)`, `p -= lr·v`.
     fn sgd_step(&mut self, param: TensorId, grad: TensorId, velocity: TensorId, len: usize, hyper: SgdHyper);

@@ -2,7 +2,7 @@
 //! fixed when the model is built), whether it uses and updates batch or running
 //! statistics (the mode, decided once per forward), and the tensors it reads and writes.
 
-use crate::backend::TensorId;
+use crate::backend::{Activation, TensorId};
 
 /// Which elements of an `[N, C, S]` tensor (S = H·W, or 1 for a fully connected layer)
 /// share one mean and variance. Every normalization in the lab is one of these:
@@ -174,6 +174,19 @@ pub struct NormTensors {
     pub rstd: TensorId,
     /// Per channel; only BatchNorm has them.
     pub running: Option<RunningStats>,
+    /// An activation that follows the norm, computed in the same pass (a block's
+    /// `norm → activation` without a dispatch between them).
+    pub activation: Option<FusedActivation>,
+}
+
+/// `out = kind(y)` after a normalization. `y`, the norm's own output, is still written (the
+/// probes read it); the backward pass takes the gradient of `out` and applies the
+/// activation's derivative (from `out`: ReLU's `out > 0` is `y > 0`, tanh's `1 − out²`)
+/// before the norm's own.
+#[derive(Clone, Copy, Debug)]
+pub struct FusedActivation {
+    pub kind: Activation,
+    pub out: TensorId,
 }
 
 #[derive(Clone, Copy, Debug)]

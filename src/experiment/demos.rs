@@ -70,6 +70,7 @@ pub async fn batch_norm_step<B: Backend>(
             var: tensor(c, Some(&vec![1.0; c]), "running_var")?,
             batches_tracked: tensor(1, None, "num_batches_tracked")?,
         }),
+        activation: None,
     };
     let grads = NormGrads {
         dy: tensor(len, Some(dy), "dy")?,

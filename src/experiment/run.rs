@@ -224,8 +224,7 @@ impl<B: Backend> Run<B> {
             SplitName::Test => self.test,
         };
         self.backend.upload(self.batch_indices, indices);
-        self.backend.gather_rows(images, self.batch_indices, self.batch_x, rows, self.features);
-        self.backend.gather_rows(labels, self.batch_indices, self.batch_y, rows, 1);
+        self.backend.gather_batch(images, labels, self.batch_indices, self.batch_x, self.batch_y, rows, self.features);
     }
 
     /// Waits for all recorded work and returns the metrics tensor (benchmarks use this to

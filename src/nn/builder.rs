@@ -158,7 +158,7 @@ impl<'a> Builder<'a> {
         if kind == NormKind::None {
             return Ok(());
         }
-        let layer = Norm::new(self, kind)?;
+        let layer = Norm::new(self, kind, None)?;
         self.push(layer);
         if self.config.norm_noise > 0.0 {
             let noise = ChannelNoise::new(self, self.config.norm_noise)?;
@@ -173,9 +173,16 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    /// A block's normalization and activation, in the configured order.
+    /// A block's normalization and activation, in the configured order. A norm directly
+    /// before its activation computes it in the same pass (one layer, the same math).
     fn norm_and_activation(&mut self, kind: NormKind) -> Result<(), NormlabError> {
+        let fused = kind != NormKind::None && self.config.norm_noise == 0.0;
         match self.config.placement {
+            Placement::Before if fused => {
+                let layer = Norm::new(self, kind, Some(self.config.activation))?;
+                self.push(layer);
+                Ok(())
+            }
             Placement::Before => {
                 self.norm(kind)?;
                 self.activation()

@@ -7,7 +7,7 @@
 //! | `gradcheck` | analytic gradients (whole MLPs; single ops: convolution, pooling, random ops) against central differences | nothing |
 //! | `gpu_vs_cpu` | every GPU kernel against the CPU reference (cases in `tests/common/gpu_cases/`) | a GPU adapter |
 //! | `parsers` | property tests: every parser of a student's input (URL, stored results, data files) returns a value in range or an error, never panics | nothing |
-//! | `training` | loss falls; one epoch reaches 80 %; GPU and CPU agree; divergence is reported | the shipped data |
+//! | `training` | loss falls; one epoch reaches 80 %; GPU and CPU agree; a GPU step is one submission of at most 24 (MLP+BN) or 40 (CNN+BN) dispatches; divergence is reported | the shipped data |
 //! | `curves` | the CPU backend's first 50 losses of eight lesson experiments, bit for bit as recorded | the shipped data, the recorded curves |
 //! | `pace` | Stop ends a run where it was; the time-left estimate replayed over a recorded job | the shipped data, a recorded job |
 //!

@@ -8,6 +8,7 @@ use normlab::backend::engine::{AnyBackend, Engine};
 
 use normlab::backend::Backend;
 use normlab::data::Dataset;
+use normlab::experiment::benchmark::{time_training_steps, BenchModel, BenchSchedule};
 use normlab::experiment::{Event, ExperimentConfig, Outcome, Recorder, Run};
 use normlab::nn::{Architecture, NormKind, Optimizer};
 use normlab::NormlabError;
@@ -117,6 +118,30 @@ fn gpu_and_cpu_losses_agree_closely_for_20_sgd_batches() {
         ExperimentConfig { optimizer: Optimizer::sgd_momentum(), learning_rate: 0.05, ..ExperimentConfig::default() };
     let (cpu, gpu) = first_20_losses(ctx, &config);
     assert_close("GPU vs CPU training losses, SGD", &gpu, &cpu, 1e-5, 0.0);
+}
+
+/// A training step's GPU work, as the benchmark counts it: (submissions, dispatches) per step.
+fn gpu_step_counts(ctx: normlab::backend::gpu::GpuContext, model: BenchModel) -> (f64, f64) {
+    let engine = Engine::Gpu(Box::new(ctx));
+    let mut run = Run::new(engine.backend(), &model.config(64), fashion_mnist()).expect("a valid configuration");
+    let schedule = BenchSchedule { steps_per_block: 3, blocks: 1 };
+    let timing = pollster::block_on(time_training_steps(&mut run, schedule, |r| r.backend.counters())).expect("steps");
+    (timing.submissions_per_step.expect("a GPU counts"), timing.dispatches_per_step.expect("a GPU counts"))
+}
+
+#[test]
+fn a_gpu_training_step_is_one_submission_of_few_dispatches() {
+    // Dispatches, not arithmetic, set the step time of these small models on a real GPU:
+    // the parameter arenas and the fusions (bias in the product's epilogue, the activation
+    // in the norm's passes, BatchNorm's γ/β gradients in its backward statistics, one
+    // gather for inputs and labels) bring the MLP+BN to 24 and the CNN+BN to 36.
+    for (model, most) in [(BenchModel::Mlp, 24.0), (BenchModel::Cnn, 40.0)] {
+        let Some(ctx) = gpu_or_skip("a_gpu_training_step_is_one_submission_of_few_dispatches") else { return };
+        let (submissions, dispatches) = gpu_step_counts(ctx, model);
+        eprintln!("{}: {submissions} submissions, {dispatches} dispatches per step", model.label());
+        assert_eq!(submissions, 1.0, "{}: one queue submission per step", model.label());
+        assert!(dispatches <= most, "{}: {dispatches} dispatches per step, at most {most}", model.label());
+    }
 }
 
 #[test]

@@ -200,7 +200,21 @@ impl Backend for CpuBackend {
         });
     }
 
-    fn matmul(&mut self, a: TensorId, b: TensorId, out: TensorId, shape: MatmulShape) {
+    fn gather_batch(
+        &mut self,
+        inputs: TensorId,
+        labels: TensorId,
+        indices: TensorId,
+        batch_inputs: TensorId,
+        batch_labels: TensorId,
+        rows: usize,
+        row_len: usize,
+    ) {
+        self.gather_rows(inputs, indices, batch_inputs, rows, row_len);
+        self.gather_rows(labels, indices, batch_labels, rows, 1);
+    }
+
+    fn matmul(&mut self, a: TensorId, b: TensorId, out: TensorId, shape: MatmulShape, bias: Option<TensorId>) {
         let macs_per_row = (shape.k * shape.n).max(1);
         let block = (MATMUL_BLOCK_MACS / macs_per_row).clamp(1, shape.m.max(1));
         let mut start = 0;
@@ -209,13 +223,22 @@ impl Backend for CpuBackend {
             start = rows.end;
             self.record(move |t| with_output(t, out.0, |t, o| matmul::matmul_rows(&t[a.0], &t[b.0], o, shape, rows)));
         }
+        // The same sums as the GPU's epilogue, one after the product.
+        if let Some(bias) = bias {
+            let shape = (shape.m, shape.n, 1);
+            self.record(move |t| with_output(t, out.0, |t, o| bias::bias_add(o, &t[bias.0], shape)));
+        }
     }
 
-    fn conv2d_forward(&mut self, x: TensorId, weight: TensorId, y: TensorId, shape: ConvShape) {
+    fn conv2d_forward(&mut self, x: TensorId, weight: TensorId, y: TensorId, shape: ConvShape, bias: Option<TensorId>) {
         for samples in conv::sample_blocks(shape, MATMUL_BLOCK_MACS) {
             self.record(move |t| {
                 with_output(t, y.0, |t, o| conv::conv2d_forward(&t[x.0], &t[weight.0], o, shape, samples))
             });
+        }
+        if let Some(bias) = bias {
+            let shape = (shape.batch, shape.out_channels, shape.out_height() * shape.out_width());
+            self.record(move |t| with_output(t, y.0, |t, o| bias::bias_add(o, &t[bias.0], shape)));
         }
     }
 
@@ -253,10 +276,6 @@ impl Backend for CpuBackend {
                 with_output(t, dx.0, |t, o| pool::pool_backward(&t[dy.0], &t[argmax.0], o, shape, samples))
             });
         }
-    }
-
-    fn bias_add(&mut self, y: TensorId, bias: TensorId, shape: (usize, usize, usize)) {
-        self.record(move |t| with_output(t, y.0, |t, o| bias::bias_add(o, &t[bias.0], shape)));
     }
 
     fn bias_grad(&mut self, dy: TensorId, dbias: TensorId, shape: (usize, usize, usize)) {
@@ -347,6 +366,9 @@ impl Backend for CpuBackend {
                 t[r.batches_tracked.0][0] = count;
             }
         });
+        if let Some(activation) = ts.activation {
+            self.activation_forward(activation.kind, ts.y, activation.out, g.elements());
+        }
     }
 
     fn norm_backward(&mut self, geometry: &NormGeometry, mode: NormMode, tensors: &NormTensors, grads: &NormGrads) {
@@ -356,8 +378,16 @@ impl Backend for CpuBackend {
         let shape = (g.batch, g.channels, g.spatial);
         self.record(move |t| {
             with_outputs(t, [gr.dx.0, gr.dgamma.0, gr.dbeta.0], |t, [dx, dgamma, dbeta]| {
-                let (x, dy, gamma, mean, rstd) =
-                    (&t[ts.x.0], &t[gr.dy.0], &t[ts.gamma.0], &t[ts.mean.0], &t[ts.rstd.0]);
+                // Through the fused activation first: the gradient of the norm's output.
+                let len = g.elements();
+                let through_activation = ts.activation.map(|a| {
+                    let mut dz = vec![0.0; len];
+                    let (z, out, dout) = (&t[ts.y.0][..len], &t[a.out.0][..len], &t[gr.dy.0][..len]);
+                    activation::activation_backward(a.kind, z, out, dout, &mut dz);
+                    dz
+                });
+                let dy = through_activation.as_deref().unwrap_or(&t[gr.dy.0]);
+                let (x, gamma, mean, rstd) = (&t[ts.x.0], &t[ts.gamma.0], &t[ts.mean.0], &t[ts.rstd.0]);
                 // With running statistics the layer is a fixed affine map: its statistics
                 // are constants, whatever the spread.
                 let batch = mode.batch_statistics;

@@ -31,11 +31,13 @@ pub(super) struct ConvParams {
     m: u32,
     k: u32,
     n: u32,
-    _pad: [u32; 3],
+    /// 1: the forward pass adds `bias[co]` to every output of channel co.
+    has_bias: u32,
+    _pad: [u32; 2],
 }
 
 impl ConvParams {
-    fn new(s: ConvShape, pass: Pass) -> Self {
+    fn new(s: ConvShape, pass: Pass, has_bias: bool) -> Self {
         let (out_h, out_w) = (s.out_height(), s.out_width());
         let taps = s.kernel * s.kernel;
         // (rows, summed, columns) of the pass's product; see the table in the shader.
@@ -58,7 +60,8 @@ impl ConvParams {
             m: m as u32,
             k: k as u32,
             n: n as u32,
-            _pad: [0; 3],
+            has_bias: has_bias as u32,
+            _pad: [0; 2],
         }
     }
 }
@@ -81,23 +84,33 @@ fn grid(params: &ConvParams) -> [u32; 3] {
 }
 
 fn dispatch(gpu: &mut GpuBackend, kernel: Kernel, params: ConvParams, inputs: [(u32, TensorId); 2], out: TensorId) {
-    // Each entry point reads only its two inputs, so its layout has only those slots.
+    // Each backward entry point reads only its two inputs, so its layout has only those slots.
     let bindings = [(inputs[0].0, t(inputs[0].1)), (inputs[1].0, t(inputs[1].1)), (4, t(out))];
     gpu.dispatch(kernel, &params, &bindings, grid(&params));
 }
 
-pub(super) fn forward(gpu: &mut GpuBackend, x: TensorId, weight: TensorId, y: TensorId, shape: ConvShape) {
-    let params = ConvParams::new(shape, Pass::Forward);
-    dispatch(gpu, Kernel::ConvForward, params, [(1, x), (2, weight)], y);
+pub(super) fn forward(
+    gpu: &mut GpuBackend,
+    x: TensorId,
+    weight: TensorId,
+    y: TensorId,
+    shape: ConvShape,
+    bias: Option<TensorId>,
+) {
+    let params = ConvParams::new(shape, Pass::Forward, bias.is_some());
+    // Without a bias the kernel never reads binding 5.
+    let bias = bias.unwrap_or(gpu.spare[0]);
+    let bindings = [(1, t(x)), (2, t(weight)), (4, t(y)), (5, t(bias))];
+    gpu.dispatch(Kernel::ConvForward, &params, &bindings, grid(&params));
 }
 
 pub(super) fn backward_input(gpu: &mut GpuBackend, dy: TensorId, weight: TensorId, dx: TensorId, shape: ConvShape) {
-    let params = ConvParams::new(shape, Pass::BackwardInput);
+    let params = ConvParams::new(shape, Pass::BackwardInput, false);
     dispatch(gpu, Kernel::ConvBackwardInput, params, [(3, dy), (2, weight)], dx);
 }
 
 pub(super) fn backward_weight(gpu: &mut GpuBackend, dy: TensorId, x: TensorId, dweight: TensorId, shape: ConvShape) {
-    let params = ConvParams::new(shape, Pass::BackwardWeight);
+    let params = ConvParams::new(shape, Pass::BackwardWeight, false);
     dispatch(gpu, Kernel::ConvBackwardWeight, params, [(3, dy), (1, x)], dweight);
 }
 
@@ -123,9 +136,9 @@ mod tests {
             padding: 1,
         };
         let mkn = |p: ConvParams| (p.m, p.k, p.n);
-        assert_eq!(mkn(ConvParams::new(s, Pass::Forward)), (64 * 196, 288, 64));
-        assert_eq!(mkn(ConvParams::new(s, Pass::BackwardInput)), (64 * 196, 576, 32));
-        assert_eq!(mkn(ConvParams::new(s, Pass::BackwardWeight)), (64, 64 * 196, 288));
+        assert_eq!(mkn(ConvParams::new(s, Pass::Forward, false)), (64 * 196, 288, 64));
+        assert_eq!(mkn(ConvParams::new(s, Pass::BackwardInput, false)), (64 * 196, 576, 32));
+        assert_eq!(mkn(ConvParams::new(s, Pass::BackwardWeight, false)), (64, 64 * 196, 288));
     }
 
     #[test]
@@ -140,9 +153,9 @@ mod tests {
             stride: 1,
             padding: 1,
         };
-        assert_eq!(grid(&ConvParams::new(s, Pass::Forward)), [1, 12_544, 1]);
+        assert_eq!(grid(&ConvParams::new(s, Pass::Forward, false)), [1, 12_544, 1]);
         let huge = ConvShape { batch: 8192, height: 32, width: 32, ..s };
         // 8 388 608 rows: 262 144 blocks in five slices of 65 535 (the last almost empty).
-        assert_eq!(grid(&ConvParams::new(huge, Pass::BackwardInput)), [1, 65_535, 5]);
+        assert_eq!(grid(&ConvParams::new(huge, Pass::BackwardInput, false)), [1, 65_535, 5]);
     }
 }

@@ -69,11 +69,11 @@ impl Shader {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Kernel {
     MatmulTiled,
-    BiasAdd,
     BiasGrad,
     ActivationForward,
     ActivationBackward,
     GatherRows,
+    GatherBatch,
     CrossEntropyLoss,
     NormStats,
     NormApply,
@@ -99,11 +99,11 @@ pub enum Kernel {
 impl Kernel {
     pub const ALL: [Kernel; 26] = [
         Kernel::MatmulTiled,
-        Kernel::BiasAdd,
         Kernel::BiasGrad,
         Kernel::ActivationForward,
         Kernel::ActivationBackward,
         Kernel::GatherRows,
+        Kernel::GatherBatch,
         Kernel::CrossEntropyLoss,
         Kernel::NormStats,
         Kernel::NormApply,
@@ -129,9 +129,9 @@ impl Kernel {
     pub fn shader(self) -> Shader {
         match self {
             Kernel::MatmulTiled => Shader::Matmul,
-            Kernel::BiasAdd | Kernel::BiasGrad => Shader::Bias,
+            Kernel::BiasGrad => Shader::Bias,
             Kernel::ActivationForward | Kernel::ActivationBackward => Shader::Activation,
-            Kernel::GatherRows => Shader::Gather,
+            Kernel::GatherRows | Kernel::GatherBatch => Shader::Gather,
             Kernel::CrossEntropyLoss => Shader::CrossEntropy,
             Kernel::NormStats
             | Kernel::NormApply
@@ -152,11 +152,11 @@ impl Kernel {
     pub fn entry_point(self) -> &'static str {
         match self {
             Kernel::MatmulTiled => "matmul_tiled",
-            Kernel::BiasAdd => "bias_add",
             Kernel::BiasGrad => "bias_grad",
             Kernel::ActivationForward => "activation_forward",
             Kernel::ActivationBackward => "activation_backward",
             Kernel::GatherRows => "gather_rows",
+            Kernel::GatherBatch => "gather_batch",
             Kernel::CrossEntropyLoss => "cross_entropy_loss",
             Kernel::NormStats => "norm_stats",
             Kernel::NormApply => "norm_apply",

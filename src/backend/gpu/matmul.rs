@@ -13,18 +13,20 @@ pub(super) struct MatmulParams {
     n: u32,
     trans_a: u32,
     trans_b: u32,
-    _pad: [u32; 3],
+    has_bias: u32,
+    _pad: [u32; 2],
 }
 
 impl MatmulParams {
-    pub(super) fn new(shape: MatmulShape) -> Self {
+    pub(super) fn new(shape: MatmulShape, has_bias: bool) -> Self {
         MatmulParams {
             m: shape.m as u32,
             k: shape.k as u32,
             n: shape.n as u32,
             trans_a: shape.trans_a as u32,
             trans_b: shape.trans_b as u32,
-            _pad: [0; 3],
+            has_bias: has_bias as u32,
+            _pad: [0; 2],
         }
     }
 }

@@ -329,13 +329,35 @@ impl Backend for GpuBackend {
         );
     }
 
-    fn matmul(&mut self, a: TensorId, b: TensorId, out: TensorId, shape: MatmulShape) {
-        let params = matmul::MatmulParams::new(shape);
-        self.dispatch(Kernel::MatmulTiled, &params, &[(1, t(a)), (2, t(b)), (3, t(out))], matmul::grid(shape));
+    fn gather_batch(
+        &mut self,
+        inputs: TensorId,
+        labels: TensorId,
+        indices: TensorId,
+        batch_inputs: TensorId,
+        batch_labels: TensorId,
+        rows: usize,
+        row_len: usize,
+    ) {
+        let params = gather::GatherParams::new(rows, row_len);
+        self.dispatch(
+            Kernel::GatherBatch,
+            &params,
+            &[(1, t(inputs)), (2, t(indices)), (3, t(batch_inputs)), (4, t(labels)), (5, t(batch_labels))],
+            Self::grid_1d(rows * row_len),
+        );
     }
 
-    fn conv2d_forward(&mut self, x: TensorId, weight: TensorId, y: TensorId, shape: ConvShape) {
-        conv::forward(self, x, weight, y, shape);
+    fn matmul(&mut self, a: TensorId, b: TensorId, out: TensorId, shape: MatmulShape, bias: Option<TensorId>) {
+        let params = matmul::MatmulParams::new(shape, bias.is_some());
+        // Without a bias the kernel never reads binding 4.
+        let bias = bias.unwrap_or(self.spare[0]);
+        let bindings = [(1, t(a)), (2, t(b)), (3, t(out)), (4, t(bias))];
+        self.dispatch(Kernel::MatmulTiled, &params, &bindings, matmul::grid(shape));
+    }
+
+    fn conv2d_forward(&mut self, x: TensorId, weight: TensorId, y: TensorId, shape: ConvShape, bias: Option<TensorId>) {
+        conv::forward(self, x, weight, y, shape, bias);
     }
 
     fn conv2d_backward_input(&mut self, dy: TensorId, weight: TensorId, dx: TensorId, shape: ConvShape) {
@@ -352,12 +374,6 @@ impl Backend for GpuBackend {
 
     fn pool_backward(&mut self, dy: TensorId, argmax: TensorId, dx: TensorId, shape: PoolShape) {
         pool::backward(self, dy, argmax, dx, shape);
-    }
-
-    fn bias_add(&mut self, y: TensorId, bias: TensorId, shape: (usize, usize, usize)) {
-        let params = bias::BiasParams::new(shape);
-        let len = shape.0 * shape.1 * shape.2;
-        self.dispatch(Kernel::BiasAdd, &params, &[(1, t(bias)), (2, t(y))], Self::grid_1d(len));
     }
 
     fn bias_grad(&mut self, dy: TensorId, dbias: TensorId, shape: (usize, usize, usize)) {

@@ -1,11 +1,12 @@
 //! Host side of `shaders/norm.wgsl`: the one kernel family behind every normalization.
-//! Forward is two dispatches (statistics, apply); backward three (statistic gradients,
-//! input gradient, γ/β gradients).
+//! Forward is two dispatches (statistics; apply, with the block's activation when fused);
+//! backward three (statistic gradients, input gradient, γ/β gradients), or two where the
+//! statistics' sums are γ's and β's gradients (BatchNorm and its Lp variants).
 
 use bytemuck::{Pod, Zeroable};
 
 use super::{t, GpuBackend, Kernel};
-use crate::backend::{NormGeometry, NormGrads, NormMode, NormTensors, RunningUpdate, Spread};
+use crate::backend::{Activation, NormGeometry, NormGrads, NormMode, NormTensors, RunningUpdate, Spread, TensorId};
 
 /// Keep in sync with `Params` in shaders/norm.wgsl.
 #[repr(C)]
@@ -26,11 +27,15 @@ pub(super) struct NormParams {
     cumulative: u32,
     /// 0 standard deviation, 1 mean absolute deviation (L1), 2 largest absolute deviation (L∞).
     spread: u32,
-    _pad: [u32; 3],
+    /// 0 none, 1 ReLU, 2 tanh: the activation fused after the norm.
+    activation: u32,
+    /// 1: one statistic per affine index, so the backward statistics are dγ and dβ.
+    affine_grads_in_stats: u32,
+    _pad: u32,
 }
 
 impl NormParams {
-    fn new(g: &NormGeometry, mode: NormMode) -> Self {
+    fn new(g: &NormGeometry, mode: NormMode, ts: &NormTensors) -> Self {
         let (momentum, cumulative) = match mode.running {
             RunningUpdate::Keep => (0.0, false),
             RunningUpdate::Momentum(m) => (m, false),
@@ -54,13 +59,30 @@ impl NormParams {
                 Spread::MeanAbs => 1,
                 Spread::MaxAbs => 2,
             },
-            _pad: [0; 3],
+            activation: match ts.activation.map(|a| a.kind) {
+                None => 0,
+                Some(Activation::Relu) => 1,
+                Some(Activation::Tanh) => 2,
+            },
+            affine_grads_in_stats: affine_grads_in_stats(g) as u32,
+            _pad: 0,
         }
     }
 }
 
+/// Whether each statistic covers exactly the elements of one γ/β entry (one channel, over
+/// the batch and its positions), so that its backward sums are the affine gradients.
+fn affine_grads_in_stats(g: &NormGeometry) -> bool {
+    g.reduce_over_batch && g.groups == g.channels && !g.affine_per_element
+}
+
+/// The fused activation's output, or a spare the kernel never touches.
+fn act_out(gpu: &GpuBackend, ts: &NormTensors) -> TensorId {
+    ts.activation.map_or(gpu.spare[0], |a| a.out)
+}
+
 pub(super) fn forward(gpu: &mut GpuBackend, g: &NormGeometry, mode: NormMode, ts: &NormTensors) {
-    let params = NormParams::new(g, mode);
+    let params = NormParams::new(g, mode, ts);
     // Without running estimates the kernel never touches bindings 4, 5 and 16.
     let (running_mean, running_var, batches_tracked) = match ts.running {
         Some(r) => (r.mean, r.var, r.batches_tracked),
@@ -90,17 +112,29 @@ pub(super) fn forward(gpu: &mut GpuBackend, g: &NormGeometry, mode: NormMode, ts
             (14, t(ts.mean)),
             (15, t(ts.rstd)),
             (16, t(batches_tracked)),
+            (17, t(act_out(gpu, ts))),
         ],
         GpuBackend::grid_1d(g.elements()),
     );
 }
 
 pub(super) fn backward(gpu: &mut GpuBackend, g: &NormGeometry, mode: NormMode, ts: &NormTensors, gr: &NormGrads) {
-    let params = NormParams::new(g, mode);
+    let params = NormParams::new(g, mode, ts);
+    let act_out = act_out(gpu, ts);
     gpu.dispatch(
         Kernel::NormBackwardStats,
         &params,
-        &[(1, t(ts.x)), (6, t(ts.gamma)), (9, t(gr.dy)), (10, t(gr.stat_grad)), (14, t(ts.mean)), (15, t(ts.rstd))],
+        &[
+            (1, t(ts.x)),
+            (6, t(ts.gamma)),
+            (9, t(gr.dy)),
+            (10, t(gr.stat_grad)),
+            (12, t(gr.dgamma)),
+            (13, t(gr.dbeta)),
+            (14, t(ts.mean)),
+            (15, t(ts.rstd)),
+            (17, t(act_out)),
+        ],
         [g.stat_count() as u32, 1, 1],
     );
     gpu.dispatch(
@@ -114,13 +148,25 @@ pub(super) fn backward(gpu: &mut GpuBackend, g: &NormGeometry, mode: NormMode, t
             (11, t(gr.dx)),
             (14, t(ts.mean)),
             (15, t(ts.rstd)),
+            (17, t(act_out)),
         ],
         GpuBackend::grid_1d(g.elements()),
     );
+    if affine_grads_in_stats(g) {
+        return;
+    }
     gpu.dispatch(
         Kernel::NormParamGrad,
         &params,
-        &[(1, t(ts.x)), (9, t(gr.dy)), (12, t(gr.dgamma)), (13, t(gr.dbeta)), (14, t(ts.mean)), (15, t(ts.rstd))],
+        &[
+            (1, t(ts.x)),
+            (9, t(gr.dy)),
+            (12, t(gr.dgamma)),
+            (13, t(gr.dbeta)),
+            (14, t(ts.mean)),
+            (15, t(ts.rstd)),
+            (17, t(act_out)),
+        ],
         [g.affine_len() as u32, 1, 1],
     );
 }

@@ -63,10 +63,7 @@ impl Layer for Conv {
     fn forward(&mut self, backend: &mut dyn Backend, x: TensorId, batch: usize, _phase: Phase) -> TensorId {
         self.x = Some(x);
         let shape = ConvShape { batch, ..self.shape };
-        backend.conv2d_forward(x, self.weight.value, self.y, shape);
-        if let Some(b) = &self.bias {
-            backend.bias_add(self.y, b.value, Self::bias_shape(&shape));
-        }
+        backend.conv2d_forward(x, self.weight.value, self.y, shape, self.bias.map(|b| b.value));
         self.y
     }
 

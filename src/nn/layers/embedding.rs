@@ -51,7 +51,7 @@ impl Layer for Embedding {
         let rows = batch * self.context;
         backend.gather_rows(self.identity, x, self.onehot, rows, self.vocab);
         let shape = MatmulShape { m: rows, k: self.vocab, n: self.dim, trans_a: false, trans_b: false };
-        backend.matmul(self.onehot, self.table.value, self.y, shape);
+        backend.matmul(self.onehot, self.table.value, self.y, shape, None);
         self.y
     }
 
@@ -59,7 +59,7 @@ impl Layer for Embedding {
         // dtable[vocab, dim] = onehotᵀ[vocab, N·context] · dy[N·context, dim]
         let rows = batch * self.context;
         let shape = MatmulShape { m: self.vocab, k: rows, n: self.dim, trans_a: true, trans_b: false };
-        backend.matmul(self.onehot, dy, self.table.grad, shape);
+        backend.matmul(self.onehot, dy, self.table.grad, shape, None);
         dy
     }
 

@@ -48,10 +48,7 @@ impl Layer for Linear {
     fn forward(&mut self, backend: &mut dyn Backend, x: TensorId, batch: usize, _phase: Phase) -> TensorId {
         self.x = Some(x);
         let shape = MatmulShape { m: batch, k: self.inputs, n: self.outputs, trans_a: false, trans_b: true };
-        backend.matmul(x, self.weight.value, self.y, shape);
-        if let Some(b) = &self.bias {
-            backend.bias_add(self.y, b.value, (batch, self.outputs, 1));
-        }
+        backend.matmul(x, self.weight.value, self.y, shape, self.bias.map(|b| b.value));
         self.y
     }
 
@@ -59,7 +56,7 @@ impl Layer for Linear {
         let x = self.x.expect("forward before backward");
         // dW[out, in] = dyᵀ[out, N] · x[N, in]
         let dw = MatmulShape { m: self.outputs, k: batch, n: self.inputs, trans_a: true, trans_b: false };
-        backend.matmul(dy, x, self.weight.grad, dw);
+        backend.matmul(dy, x, self.weight.grad, dw, None);
         if let Some(b) = &self.bias {
             backend.bias_grad(dy, b.grad, (batch, self.outputs, 1));
         }
@@ -67,7 +64,7 @@ impl Layer for Linear {
             Some(dx) => {
                 // dx[N, in] = dy[N, out] · W[out, in]
                 let shape = MatmulShape { m: batch, k: self.outputs, n: self.inputs, trans_a: false, trans_b: false };
-                backend.matmul(dy, self.weight.value, dx, shape);
+                backend.matmul(dy, self.weight.value, dx, shape, None);
                 dx
             }
             None => dy,

@@ -6,10 +6,15 @@
 //! statistics normalize (the batch's, or BatchNorm's running estimates in eval mode) and
 //! whether the running estimates are updated. The backends take it as it is. Which
 //! elements share a statistic is fixed when the model is built; only the batch varies.
+//!
+//! A block's activation that directly follows the norm is part of this layer (the builder
+//! decides): the backends apply it in the same pass as the norm, and take its derivative
+//! in the norm's backward pass, so that `norm → activation` costs no dispatch of its own.
 
 use super::Layer;
 use crate::backend::{
-    Backend, NormGeometry, NormGrads, NormMode, NormTensors, RunningStats, TensorId, NORM_STAT_GRAD_WIDTH,
+    Activation, Backend, FusedActivation, NormGeometry, NormGrads, NormMode, NormTensors, RunningStats, TensorId,
+    NORM_STAT_GRAD_WIDTH,
 };
 use crate::error::NormlabError;
 use crate::nn::builder::Builder;
@@ -38,6 +43,8 @@ pub struct Norm {
     stat_grad: TensorId,
     y: TensorId,
     dx: TensorId,
+    /// The activation that follows the norm in the same pass, and its output.
+    activation: Option<FusedActivation>,
     /// The last forward's input, batch and mode, for the backward pass.
     x: Option<TensorId>,
     batch: usize,
@@ -45,10 +52,10 @@ pub struct Norm {
 }
 
 impl Norm {
-    /// The `kind` of normalization for the current shape; refused in words where the
-    /// shape does not allow it (GroupNorm's groups must divide the channels; InstanceNorm
-    /// needs positions).
-    pub fn new(b: &mut Builder, kind: NormKind) -> Result<Self, NormlabError> {
+    /// The `kind` of normalization for the current shape, followed by `activation` when
+    /// given; refused in words where the shape does not allow it (GroupNorm's groups must
+    /// divide the channels; InstanceNorm needs positions).
+    pub fn new(b: &mut Builder, kind: NormKind, activation: Option<Activation>) -> Result<Self, NormlabError> {
         let (c, h, w) = b.shape();
         let spatial = h * w;
         let geometry = kind.geometry(b.max_batch(), c, spatial, false)?.expect("a norm kind other than None");
@@ -79,6 +86,10 @@ impl Norm {
         let stat_grad = b.alloc(NORM_STAT_GRAD_WIDTH * stats, &format!("layer{i}.stat_grad"))?;
         let y = b.buffer(c * spatial, &format!("layer{i}.y"))?;
         let dx = b.buffer(c * spatial, &format!("layer{i}.dx"))?;
+        let activation = match activation {
+            Some(kind) => Some(FusedActivation { kind, out: b.buffer(c * spatial, &format!("layer{i}.activation"))? }),
+            None => None,
+        };
         Ok(Norm {
             kind,
             channels: c,
@@ -94,6 +105,7 @@ impl Norm {
             stat_grad,
             y,
             dx,
+            activation,
             x: None,
             batch: 0,
             mode: NormMode::BATCH_STATISTICS,
@@ -121,13 +133,18 @@ impl Norm {
             mean: self.mean,
             rstd: self.rstd,
             running: self.running,
+            activation: self.activation,
         }
     }
 }
 
 impl Layer for Norm {
     fn describe(&self) -> String {
-        format!("{}({})", self.kind.name(), self.channels)
+        let norm = format!("{}({})", self.kind.name(), self.channels);
+        match self.activation {
+            Some(a) => format!("{norm} → {:?}", a.kind),
+            None => norm,
+        }
     }
 
     fn forward(&mut self, backend: &mut dyn Backend, x: TensorId, batch: usize, phase: Phase) -> TensorId {
@@ -135,7 +152,7 @@ impl Layer for Norm {
         let mode = self.mode(phase);
         backend.norm_forward(&geometry, mode, &self.tensors(x));
         (self.x, self.batch, self.mode) = (Some(x), batch, mode);
-        self.y
+        self.activation.map_or(self.y, |a| a.out)
     }
 
     fn backward(&mut self, backend: &mut dyn Backend, dy: TensorId, _batch: usize) -> TensorId {
@@ -166,6 +183,9 @@ impl Layer for Norm {
             running: self.running,
             per_channel_stats: self.kind.has_running_stats(),
         });
+        if let Some(a) = self.activation {
+            points.activations.push((a.out, self.channels * self.spatial));
+        }
     }
 
     fn as_norm(&self) -> Option<&Norm> {

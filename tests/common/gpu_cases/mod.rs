@@ -13,8 +13,8 @@
 use normlab::backend::cpu::CpuBackend;
 use normlab::backend::gpu::{GpuBackend, GpuContext};
 use normlab::backend::{
-    Activation, AdamHyper, Backend, ClipNorm, ConvShape, GradClip, MatmulShape, NormGrads, NormMode, NormTensors,
-    PoolKind, PoolShape, RunningStats, SgdHyper, StepScalars, TensorId, METRICS_PER_SLOT,
+    Activation, AdamHyper, Backend, ClipNorm, ConvShape, FusedActivation, GradClip, MatmulShape, NormGrads, NormMode,
+    NormTensors, PoolKind, PoolShape, RunningStats, SgdHyper, StepScalars, TensorId, METRICS_PER_SLOT,
 };
 use normlab::nn::{LpOrder, NormKind};
 
@@ -129,9 +129,9 @@ pub async fn run_all_logged(ctx: &GpuContext, log: &mut dyn FnMut(&str)) -> Resu
     }
     let ties = PoolShape { kind: PoolKind::Max, batch: 2, channels: 3, height: 9, width: 8, kernel: 3, stride: 2 };
     pool(&mut p, ties, true).await?;
-    bias(&mut p, 37, 29, 1).await?;
-    bias(&mut p, 5, 7, 33).await?;
-    bias(&mut p, 300, 3, 1).await?;
+    bias_grad(&mut p, 37, 29, 1).await?;
+    bias_grad(&mut p, 5, 7, 33).await?;
+    bias_grad(&mut p, 300, 3, 1).await?;
     for kind in [Activation::Relu, Activation::Tanh] {
         activation(&mut p, kind, 1031).await?;
     }
@@ -158,8 +158,19 @@ pub async fn run_all_logged(ctx: &GpuContext, log: &mut dyn FnMut(&str)) -> Resu
         ("BatchNorm fc, 300 rows, inputs near 1e3", NormKind::Batch, (300, 5, 1)),
         ("GroupNorm(2), inputs near 1e3", NormKind::Group { groups: 2 }, (3, 6, 7)),
     ] {
-        norm_at(&mut p, label, kind, shape, train, 1e3).await?;
+        norm_at(&mut p, label, kind, shape, train, 1e3, None).await?;
     }
+    // The block's activation fused after the norm: one layer in the model, the same math.
+    for activation in [Activation::Relu, Activation::Tanh] {
+        norm_then(&mut p, "BatchNorm train", NormKind::Batch, (3, 6, 7), train, activation).await?;
+        norm_then(&mut p, "BatchNorm fc, 300 rows", NormKind::Batch, (300, 5, 1), train, activation).await?;
+        norm_then(&mut p, "BatchNorm eval", NormKind::Batch, (3, 6, 7), NormMode::RUNNING_STATISTICS, activation)
+            .await?;
+        norm_then(&mut p, "LayerNorm", NormKind::Layer, (3, 6, 7), train, activation).await?;
+        norm_then(&mut p, "GroupNorm(2)", NormKind::Group { groups: 2 }, (3, 6, 7), train, activation).await?;
+    }
+    let linf = NormKind::Lp { order: LpOrder::Linf };
+    norm_then(&mut p, "Linf norm", linf, (3, 6, 7), train, Activation::Relu).await?;
     norm(&mut p, "LayerNorm eval", NormKind::Layer, (3, 6, 7), NormMode::BATCH_STATISTICS).await?;
     norm(&mut p, "RMSNorm", NormKind::Rms, (3, 6, 7), train).await?;
     for order in LpOrder::ALL {

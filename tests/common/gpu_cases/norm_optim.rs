@@ -1,4 +1,5 @@
-//! Every normalization (also on inputs far from zero) and the optimizers.
+//! Every normalization (also on inputs far from zero, and with the block's activation
+//! fused) and the optimizers.
 
 use super::*;
 
@@ -9,10 +10,23 @@ pub(super) async fn norm(
     shape: (usize, usize, usize),
     mode: NormMode,
 ) -> Result<(), String> {
-    norm_at(p, label, kind, shape, mode, 0.0).await
+    norm_at(p, label, kind, shape, mode, 0.0, None).await
 }
 
-/// A norm's forward and backward on inputs spread over [offset − 2, offset + 2.5].
+/// A norm followed by `activation` in the same pass.
+pub(super) async fn norm_then(
+    p: &mut Pair<'_>,
+    label: &str,
+    kind: NormKind,
+    shape: (usize, usize, usize),
+    mode: NormMode,
+    activation: Activation,
+) -> Result<(), String> {
+    norm_at(p, label, kind, shape, mode, 0.0, Some(activation)).await
+}
+
+/// A norm's forward and backward on inputs spread over [offset − 2, offset + 2.5], with
+/// `activation` fused after it when given (then `dy` is the activation's output gradient).
 pub(super) async fn norm_at(
     p: &mut Pair<'_>,
     label: &str,
@@ -20,8 +34,10 @@ pub(super) async fn norm_at(
     (n, c, s): (usize, usize, usize),
     mode: NormMode,
     offset: f32,
+    activation: Option<Activation>,
 ) -> Result<(), String> {
-    let name = format!("norm {label} [N={n}, C={c}, S={s}] {mode:?}");
+    let fused = activation.map_or(String::new(), |a| format!(" → {a:?}"));
+    let name = format!("norm {label}{fused} [N={n}, C={c}, S={s}] {mode:?}");
     let training = mode.batch_statistics;
     let g = kind
         .geometry(n, c, s, training)
@@ -49,6 +65,10 @@ pub(super) async fn norm_at(
     let dgamma = p.output(affine, "dgamma")?;
     let dbeta = p.output(affine, "dbeta")?;
     let stat_grad = p.output(g.stat_grad_len(), "stat_grad")?;
+    let out = match activation {
+        Some(kind) => Some((kind, p.output(elements, "activation out")?)),
+        None => None,
+    };
     p.both(|be, side| {
         let tensors = NormTensors {
             x: x.on(side),
@@ -62,6 +82,7 @@ pub(super) async fn norm_at(
                 var: v.on(side),
                 batches_tracked: n.on(side),
             }),
+            activation: out.map(|(kind, out)| FusedActivation { kind, out: out.on(side) }),
         };
         let grads = NormGrads {
             dy: dy.on(side),
@@ -75,6 +96,10 @@ pub(super) async fn norm_at(
     });
     for (what, t) in [("y", y), ("mean", mean), ("rstd", rstd), ("dx", dx), ("dgamma", dgamma), ("dbeta", dbeta)] {
         p.compare(&format!("{name}: {what}"), t, RTOL, ATOL).await?;
+    }
+    if let Some((kind, out)) = out {
+        let rtol = if kind == Activation::Tanh { RTOL_TRANSCENDENTAL } else { RTOL };
+        p.compare(&format!("{name}: activation out"), out, rtol, ATOL).await?;
     }
     if let Some((m, v, _)) = running {
         p.compare(&format!("{name}: running_mean"), m, RTOL, ATOL).await?;

@@ -7,9 +7,15 @@ pub(super) async fn matmul(p: &mut Pair<'_>, shape: MatmulShape) -> Result<(), S
         format!("matmul m={} k={} n={} trans_a={} trans_b={}", shape.m, shape.k, shape.n, shape.trans_a, shape.trans_b);
     let a = p.random(shape.m * shape.k, -1.0, 1.0, "a")?;
     let b = p.random(shape.k * shape.n, -1.0, 1.0, "b")?;
+    let bias = p.random(shape.n, -1.0, 1.0, "bias")?;
     let out = p.output(shape.m * shape.n, "out")?;
-    p.both(|be, s| be.matmul(a.on(s), b.on(s), out.on(s), shape));
+    let out_with_bias = p.output(shape.m * shape.n, "out with bias")?;
+    p.both(|be, s| {
+        be.matmul(a.on(s), b.on(s), out.on(s), shape, None);
+        be.matmul(a.on(s), b.on(s), out_with_bias.on(s), shape, Some(bias.on(s)));
+    });
     p.compare(&name, out, RTOL, ATOL).await?;
+    p.compare(&format!("{name}, bias in the epilogue"), out_with_bias, RTOL, ATOL).await?;
     p.done(&name)
 }
 
@@ -20,15 +26,19 @@ pub(super) async fn conv(p: &mut Pair<'_>, shape: ConvShape) -> Result<(), Strin
     let x = p.random(shape.input_len(), -1.0, 1.0, "x")?;
     let weight = p.random(shape.weight_len(), -0.5, 0.5, "weight")?;
     let dy = p.random(shape.output_len(), -1.0, 1.0, "dy")?;
+    let bias = p.random(out_channels, -1.0, 1.0, "bias")?;
     let y = p.output(shape.output_len(), "y")?;
+    let y_with_bias = p.output(shape.output_len(), "y with bias")?;
     let dx = p.output(shape.input_len(), "dx")?;
     let dweight = p.output(shape.weight_len(), "dweight")?;
     p.both(|be, s| {
-        be.conv2d_forward(x.on(s), weight.on(s), y.on(s), shape);
+        be.conv2d_forward(x.on(s), weight.on(s), y.on(s), shape, None);
+        be.conv2d_forward(x.on(s), weight.on(s), y_with_bias.on(s), shape, Some(bias.on(s)));
         be.conv2d_backward_input(dy.on(s), weight.on(s), dx.on(s), shape);
         be.conv2d_backward_weight(dy.on(s), x.on(s), dweight.on(s), shape);
     });
     p.compare(&format!("{name}: y"), y, RTOL, ATOL).await?;
+    p.compare(&format!("{name}: y, bias in the epilogue"), y_with_bias, RTOL, ATOL).await?;
     p.compare(&format!("{name}: dx"), dx, RTOL, ATOL).await?;
     p.compare(&format!("{name}: dweight"), dweight, RTOL, ATOL).await?;
     p.done(&name)
@@ -70,18 +80,12 @@ pub(super) async fn pool(p: &mut Pair<'_>, shape: PoolShape, with_ties: bool) ->
     p.done(&name)
 }
 
-pub(super) async fn bias(p: &mut Pair<'_>, rows: usize, cols: usize, spatial: usize) -> Result<(), String> {
-    let name = format!("bias_add / bias_grad {rows}×{cols}×{spatial}");
+pub(super) async fn bias_grad(p: &mut Pair<'_>, rows: usize, cols: usize, spatial: usize) -> Result<(), String> {
+    let name = format!("bias_grad {rows}×{cols}×{spatial}");
     let len = rows * cols * spatial;
-    let y = p.random(len, -1.0, 1.0, "y")?;
-    let bias = p.random(cols, -1.0, 1.0, "bias")?;
     let dy = p.random(len, -1.0, 1.0, "dy")?;
     let dbias = p.output(cols, "dbias")?;
-    p.both(|be, s| {
-        be.bias_add(y.on(s), bias.on(s), (rows, cols, spatial));
-        be.bias_grad(dy.on(s), dbias.on(s), (rows, cols, spatial));
-    });
-    p.compare(&format!("{name}: y"), y, RTOL, ATOL).await?;
+    p.both(|be, s| be.bias_grad(dy.on(s), dbias.on(s), (rows, cols, spatial)));
     p.compare(&format!("{name}: dbias"), dbias, RTOL, ATOL).await?;
     p.done(&name)
 }
@@ -112,10 +116,19 @@ pub(super) async fn gather(p: &mut Pair<'_>, src_rows: usize, rows: usize, row_l
     let src = p.random(src_rows * row_len, -1.0, 1.0, "src")?;
     let indices: Vec<f32> = (0..rows).map(|_| p.rng.below(src_rows) as f32).collect();
     let indices = p.input(&indices, "indices")?;
+    let labels = p.random(src_rows, 0.0, 10.0, "labels")?;
     let out = p.output(rows * row_len, "out")?;
-    p.both(|be, s| be.gather_rows(src.on(s), indices.on(s), out.on(s), rows, row_len));
-    // A copy: exact.
+    let batch_inputs = p.output(rows * row_len, "batch inputs")?;
+    let batch_labels = p.output(rows, "batch labels")?;
+    p.both(|be, s| {
+        be.gather_rows(src.on(s), indices.on(s), out.on(s), rows, row_len);
+        let (inputs, labels, indices) = (src.on(s), labels.on(s), indices.on(s));
+        be.gather_batch(inputs, labels, indices, batch_inputs.on(s), batch_labels.on(s), rows, row_len);
+    });
+    // Copies: exact.
     p.compare(&name, out, 0.0, 0.0).await?;
+    p.compare(&format!("{name}: gather_batch inputs"), batch_inputs, 0.0, 0.0).await?;
+    p.compare(&format!("{name}: gather_batch labels"), batch_labels, 0.0, 0.0).await?;
     p.done(&name)
 }
 

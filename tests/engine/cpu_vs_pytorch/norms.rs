@@ -41,6 +41,7 @@ fn run_norm(
             var: tensor_from(&mut b, var, "running_var"),
             batches_tracked: tensor_from(&mut b, &[0.0], "num_batches_tracked"),
         }),
+        activation: None,
     };
     let grads = NormGrads {
         dy: tensor_from(&mut b, dy, "dy"),
@@ -185,6 +186,7 @@ fn batch_norm_momentum_none_is_a_cumulative_average() {
             mean: nan_tensor(&mut b, g.stat_count(), "mean"),
             rstd: nan_tensor(&mut b, g.stat_count(), "rstd"),
             running: Some(running),
+            activation: None,
         };
         let grads = NormGrads {
             dy: tensor_from(&mut b, &f.t(&out("dy")), "dy"),

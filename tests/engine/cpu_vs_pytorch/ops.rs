@@ -18,13 +18,12 @@ fn check_linear(name: &str) {
 
     // y = x Wᵀ + b
     let y = nan_tensor(&mut b, n * outputs, "y");
-    b.matmul(x, w, y, MatmulShape { m: n, k: inputs, n: outputs, trans_a: false, trans_b: true });
-    b.bias_add(y, bias, (n, outputs, 1));
+    b.matmul(x, w, y, MatmulShape { m: n, k: inputs, n: outputs, trans_a: false, trans_b: true }, Some(bias));
     // dx = dy W,  dW = dyᵀ x,  db = Σ_rows dy
     let dx = nan_tensor(&mut b, n * inputs, "dx");
-    b.matmul(dy, w, dx, MatmulShape { m: n, k: outputs, n: inputs, trans_a: false, trans_b: false });
+    b.matmul(dy, w, dx, MatmulShape { m: n, k: outputs, n: inputs, trans_a: false, trans_b: false }, None);
     let dw = nan_tensor(&mut b, outputs * inputs, "dweight");
-    b.matmul(dy, x, dw, MatmulShape { m: outputs, k: n, n: inputs, trans_a: true, trans_b: false });
+    b.matmul(dy, x, dw, MatmulShape { m: outputs, k: n, n: inputs, trans_a: true, trans_b: false }, None);
     let db = nan_tensor(&mut b, outputs, "dbias");
     b.bias_grad(dy, db, (n, outputs, 1));
 
@@ -45,7 +44,7 @@ fn linear_odd_sizes() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Convolution (conv2d + bias_add) and pooling
+// Convolution (with its bias) and pooling
 // ---------------------------------------------------------------------------------------
 
 /// A fixture attribute stored as a square `[a, a]` pair (stride, padding, kernel_size).
@@ -80,8 +79,7 @@ fn check_conv2d(name: &str) {
     let dy = tensor_from(&mut b, &f.t("dy"), "dy");
 
     let y = nan_tensor(&mut b, shape.output_len(), "y");
-    b.conv2d_forward(x, w, y, shape);
-    b.bias_add(y, bias, bias_shape);
+    b.conv2d_forward(x, w, y, shape, Some(bias));
     let dx = nan_tensor(&mut b, shape.input_len(), "dx");
     b.conv2d_backward_input(dy, w, dx, shape);
     let dw = nan_tensor(&mut b, shape.weight_len(), "dweight");

@@ -65,7 +65,7 @@ fn check_conv(shape: ConvShape) {
     let dx = b.alloc(shape.input_len(), "dx").unwrap();
     let dw = b.alloc(shape.weight_len(), "dweight").unwrap();
     let run = |b: &mut CpuBackend| {
-        b.conv2d_forward(x_id, w_id, y, shape);
+        b.conv2d_forward(x_id, w_id, y, shape, None);
         read(b, y, shape.output_len())
     };
     check_op_input(
