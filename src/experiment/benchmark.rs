@@ -17,7 +17,7 @@ use super::{ExperimentConfig, Run};
 use crate::backend::engine::AnyBackend;
 use crate::backend::Backend;
 use crate::error::NormlabError;
-use crate::nn::Architecture;
+use crate::nn::{Architecture, ModelChoices};
 use crate::platform::now_millis;
 
 /// The two models of the benchmark, both with BatchNorm and Adam at lr 1e-3.
@@ -47,7 +47,11 @@ impl BenchModel {
             BenchModel::Cnn => Architecture::notes_cnn(),
             BenchModel::Mlp => Architecture::Mlp { hidden: vec![256, 256] },
         };
-        ExperimentConfig { architecture, batch_size: batch, ..ExperimentConfig::default() }
+        ExperimentConfig {
+            model: ModelChoices { architecture, ..ModelChoices::default() },
+            batch_size: batch,
+            ..ExperimentConfig::default()
+        }
     }
 }
 

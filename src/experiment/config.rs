@@ -7,10 +7,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::backend::{Activation, GradClip};
+use crate::backend::GradClip;
 use crate::data::DatasetId;
 use crate::error::Words;
-use crate::nn::{Architecture, ModelConfig, NormKind, Optimizer, Placement};
+use crate::nn::{Architecture, ModelChoices, ModelConfig, NormKind, Optimizer};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ExperimentConfig {
@@ -20,18 +20,10 @@ pub struct ExperimentConfig {
     pub train_subset: Option<usize>,
     /// Evaluate on only the first this-many test examples (quick checks on slow devices).
     pub test_subset: Option<usize>,
-    pub architecture: Architecture,
-    /// Normalization per block (see [`ModelConfig::norms`]).
-    pub norms: Vec<NormKind>,
-    pub placement: Placement,
-    pub activation: Activation,
-    pub dropout: f32,
-    pub bias: bool,
-    pub affine: bool,
-    pub norm_momentum: Option<f32>,
-    pub norm_noise: f32,
-    /// Multiplier on the default weight initialisation (see [`ModelConfig::init_scale`]).
-    pub init_scale: f32,
+    /// The network: its architecture and the choices of each block. Flattened, so that its
+    /// fields sit beside the others in the stored and printed JSON, as they always have.
+    #[serde(flatten)]
+    pub model: ModelChoices,
     pub optimizer: Optimizer,
     pub learning_rate: f32,
     pub batch_size: usize,
@@ -59,16 +51,7 @@ impl Default for ExperimentConfig {
             dataset: DatasetId::FashionMnist,
             train_subset: None,
             test_subset: None,
-            architecture: Architecture::Mlp { hidden: vec![256, 256] },
-            norms: vec![NormKind::Batch],
-            placement: Placement::Before,
-            activation: Activation::Relu,
-            dropout: 0.0,
-            bias: true,
-            affine: true,
-            norm_momentum: Some(0.1),
-            norm_noise: 0.0,
-            init_scale: 1.0,
+            model: ModelChoices::default(),
             optimizer: Optimizer::adam(),
             learning_rate: 1e-3,
             batch_size: 64,
@@ -89,24 +72,15 @@ pub const EPOCHS_RANGE: (usize, usize) = (1, 50);
 impl ExperimentConfig {
     /// The CNN of the source notes with BatchNorm, Adam at lr 1e-3, batch 64.
     pub fn notes_cnn() -> Self {
-        ExperimentConfig { architecture: Architecture::notes_cnn(), ..Self::default() }
+        ExperimentConfig {
+            model: ModelChoices { architecture: Architecture::notes_cnn(), ..ModelChoices::default() },
+            ..Self::default()
+        }
     }
 
-    pub fn model(&self, input: (usize, usize, usize), classes: usize) -> ModelConfig {
-        ModelConfig {
-            architecture: self.architecture.clone(),
-            input,
-            classes,
-            norms: self.norms.clone(),
-            placement: self.placement,
-            activation: self.activation,
-            dropout: self.dropout,
-            bias: self.bias,
-            affine: self.affine,
-            norm_momentum: self.norm_momentum,
-            norm_noise: self.norm_noise,
-            init_scale: self.init_scale,
-        }
+    /// The model this experiment trains, for data of `input` shape and `classes` classes.
+    pub fn model_config(&self, input: (usize, usize, usize), classes: usize) -> ModelConfig {
+        ModelConfig { choices: self.model.clone(), input, classes }
     }
 
     /// Batches per epoch on a training split of `train_len` examples: the last incomplete
@@ -127,6 +101,7 @@ impl ExperimentConfig {
 
     fn norm_label(&self, none: &str) -> String {
         let names: Vec<String> = self
+            .model
             .norms
             .iter()
             .map(|n| match n {
@@ -156,7 +131,7 @@ impl ExperimentConfig {
     /// the data subsets and the cap on batches included, so that nothing that runs is hidden.
     pub fn label_words(&self) -> Words {
         let join = |v: &[usize]| v.iter().map(usize::to_string).collect::<Vec<_>>().join("-");
-        let arch = match &self.architecture {
+        let arch = match &self.model.architecture {
             Architecture::Mlp { hidden } => format!("MLP {}", join(hidden)),
             Architecture::Cnn { channels, hidden } => format!("CNN {} / {}", join(channels), join(hidden)),
             Architecture::CharMlp { embed, hidden } => format!("char-MLP {embed} / {}", join(hidden)),
@@ -198,29 +173,29 @@ impl ExperimentConfig {
         if let Some(n) = self.max_batches_per_epoch {
             both(format!("≤ {n} batches per epoch"), format!("每个 epoch 至多 {n} 批"));
         }
-        if self.placement != d.placement {
+        if self.model.placement != d.model.placement {
             both("norm after the activation".into(), "归一化在激活之后".into());
         }
-        if self.activation != d.activation {
+        if self.model.activation != d.model.activation {
             both("tanh".into(), "tanh".into());
         }
-        if self.dropout > 0.0 {
-            both(format!("dropout {}", self.dropout), format!("dropout {}", self.dropout));
+        if self.model.dropout > 0.0 {
+            both(format!("dropout {}", self.model.dropout), format!("dropout {}", self.model.dropout));
         }
-        if !self.bias {
+        if !self.model.bias {
             both("no bias".into(), "无偏置".into());
         }
-        if !self.affine {
+        if !self.model.affine {
             both("no γ, β".into(), "无 γ、β".into());
         }
-        if self.norm_noise > 0.0 {
-            both(format!("noise {}", self.norm_noise), format!("噪声 {}", self.norm_noise));
+        if self.model.norm_noise > 0.0 {
+            both(format!("noise {}", self.model.norm_noise), format!("噪声 {}", self.model.norm_noise));
         }
-        if self.init_scale != 1.0 {
-            both(format!("init ×{}", self.init_scale), format!("初始化 ×{}", self.init_scale));
+        if self.model.init_scale != 1.0 {
+            both(format!("init ×{}", self.model.init_scale), format!("初始化 ×{}", self.model.init_scale));
         }
-        if self.norms.iter().any(|n| n.has_running_stats()) && self.norm_momentum != d.norm_momentum {
-            match self.norm_momentum {
+        if self.model.norms.iter().any(|n| n.has_running_stats()) && self.model.norm_momentum != d.model.norm_momentum {
+            match self.model.norm_momentum {
                 Some(m) => both(format!("BN momentum {m}"), format!("BN 动量 {m}")),
                 None => both("BN momentum cumulative".into(), "BN 动量：累积平均".into()),
             }
@@ -272,10 +247,25 @@ mod tests {
         assert_eq!(config.learning_rate_at(50, 100), 1e-3 * 0.1);
     }
 
+    /// The model's choices are flattened into the configuration's JSON: the runner's output
+    /// and the runs stored in the browser keep the shape they had before the choices had
+    /// a struct of their own (this text was written by that version).
+    #[test]
+    fn the_json_keeps_its_flat_shape() {
+        let stored = r#"{"dataset":"fashion-mnist","train_subset":null,"test_subset":200,"architecture":{"kind":"mlp","hidden":[64,64,64,64,64,64,64,64]},"norms":[{"kind":"none"}],"placement":"before","activation":"tanh","dropout":0.0,"bias":true,"affine":true,"norm_momentum":0.1,"norm_noise":0.0,"init_scale":0.5,"optimizer":{"kind":"sgd","momentum":0.9,"weight_decay":0.0},"learning_rate":0.01,"batch_size":64,"epochs":1,"seed":1,"max_batches_per_epoch":24,"clip":{"kind":"none"},"lr_drop":null}"#;
+        let config = crate::experiment::presets::deep_mlp(
+            crate::experiment::presets::BadInit::TooSmall,
+            false,
+            crate::experiment::presets::Preset::Smoke,
+        );
+        assert_eq!(serde_json::to_string(&config).expect("serializes"), stored);
+        assert_eq!(serde_json::from_str::<ExperimentConfig>(stored).expect("parses"), config);
+    }
+
     #[test]
     fn cnn_defaults_are_the_notes_cnn() {
         let (parsed, _) = ExperimentConfig::from_query("arch=cnn");
-        assert_eq!(parsed.architecture, Architecture::notes_cnn());
+        assert_eq!(parsed.model.architecture, Architecture::notes_cnn());
     }
 
     #[test]

@@ -10,7 +10,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::backend::{Backend, NormGrads, NormMode, NormTensors, RunningStats, StepScalars};
 use crate::data::Dataset;
 use crate::error::NormlabError;
-use crate::nn::{Architecture, Model, ModelConfig, NormKind, Phase, Placement};
+use crate::nn::{Architecture, Model, ModelChoices, ModelConfig, NormKind, Phase, Placement};
 
 /// Every intermediate of one training-mode BatchNorm forward and backward pass over an
 /// `[N, C, S]` batch (see [`batch_norm_step`]).
@@ -124,18 +124,15 @@ pub async fn normalized_across_batches<B: Backend>(
         )));
     }
     let config = ModelConfig {
-        architecture: Architecture::Mlp { hidden: vec![units] },
+        choices: ModelChoices {
+            architecture: Architecture::Mlp { hidden: vec![units] },
+            norms: vec![NormKind::Batch],
+            placement: Placement::Before,
+            activation: crate::backend::Activation::Relu,
+            ..ModelChoices::default()
+        },
         input: (data.channels, data.height, data.width),
         classes: data.classes,
-        norms: vec![NormKind::Batch],
-        placement: Placement::Before,
-        activation: crate::backend::Activation::Relu,
-        dropout: 0.0,
-        bias: true,
-        affine: true,
-        norm_momentum: Some(0.1),
-        norm_noise: 0.0,
-        init_scale: 1.0,
     };
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut model = Model::build(b, &config, batch_size, &mut rng)?;

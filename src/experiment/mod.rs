@@ -11,7 +11,8 @@
 //! - [`probes`]: measurements inside the network while it trains;
 //! - [`events`]: what a run reports, and the [`Observer`] that receives it;
 //! - [`sampling`]: what a trained model makes (names, decision regions);
-//! - [`config`], [`presets`]: the configuration and the lessons' experiments;
+//! - [`config`], [`presets`], [`catalog`]: the configuration, the lessons' configurations
+//!   and their experiments, each defined once;
 //! - [`pace`], [`verdict`], [`stats`], [`demos`], [`benchmark`]: timing, the one verdict
 //!   rule, statistics, the lessons' small computations, the benchmark's measurement.
 //!

@@ -56,7 +56,7 @@ const PROBE_MAX_STEPS: usize = 4;
 /// learning rate change a step's time far less than its shape).
 pub fn family_key(config: &ExperimentConfig, dataset: &Dataset) -> String {
     let join = |v: &[usize]| v.iter().map(usize::to_string).collect::<Vec<_>>().join("-");
-    let shape = match &config.architecture {
+    let shape = match &config.model.architecture {
         Architecture::Mlp { hidden } => format!("mlp:{}", join(hidden)),
         Architecture::Cnn { channels, hidden } => format!("cnn:{}/{}", join(channels), join(hidden)),
         Architecture::CharMlp { embed, hidden } => format!("char:{embed}/{}", join(hidden)),
@@ -164,7 +164,7 @@ impl RunWork {
             }
             if spec.covariate_shift {
                 // One pass, then one more per weight layer (every block and the output).
-                probe_passes += (2 + config.architecture.blocks()) * count;
+                probe_passes += (2 + config.model.architecture.blocks()) * count;
             }
         }
         RunWork { batch: config.batch_size, steps, eval_rows, probe_passes }

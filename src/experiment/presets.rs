@@ -1,6 +1,6 @@
-//! The experiments of the lessons, as configurations shared by the page, the native
-//! runner (`normlab-run --preset …`) and the acceptance tests, so that what a lesson says
-//! it measured is what its test measures.
+//! The configurations of the lessons' experiments, from which [`super::catalog`] defines
+//! each experiment's runs once for the page, the native runner (`normlab-run --preset …`)
+//! and the tests, so that what a lesson says it measured is what its test measures.
 //!
 //! Each experiment has a quick preset (well under a minute on a laptop GPU), a full one at
 //! the source notes' settings, and a smoke test of a few steps that only shows that the
@@ -13,7 +13,7 @@ use super::config::LrDrop;
 use super::{ExperimentConfig, ProbeSpec};
 use crate::backend::Activation;
 use crate::data::DatasetId;
-use crate::nn::{Architecture, NormKind, Optimizer};
+use crate::nn::{Architecture, ModelChoices, NormKind, Optimizer};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -72,10 +72,13 @@ impl BadInit {
 /// BatchNorm before every tanh.
 pub fn deep_mlp(init: BadInit, batch_norm: bool, preset: Preset) -> ExperimentConfig {
     ExperimentConfig {
-        architecture: Architecture::Mlp { hidden: vec![64; 8] },
-        norms: vec![if batch_norm { NormKind::Batch } else { NormKind::None }],
-        activation: Activation::Tanh,
-        init_scale: init.scale(),
+        model: ModelChoices {
+            architecture: Architecture::Mlp { hidden: vec![64; 8] },
+            norms: vec![if batch_norm { NormKind::Batch } else { NormKind::None }],
+            activation: Activation::Tanh,
+            init_scale: init.scale(),
+            ..ModelChoices::default()
+        },
         optimizer: Optimizer::sgd_momentum(),
         learning_rate: 0.01,
         batch_size: 64,
@@ -104,10 +107,13 @@ pub fn deep_mlp_probes() -> ProbeSpec {
 pub fn names_model(momentum: f32, preset: Preset) -> ExperimentConfig {
     ExperimentConfig {
         dataset: DatasetId::Names,
-        architecture: Architecture::CharMlp { embed: 10, hidden: vec![200] },
-        norms: vec![NormKind::Batch],
-        activation: Activation::Tanh,
-        norm_momentum: Some(momentum),
+        model: ModelChoices {
+            architecture: Architecture::CharMlp { embed: 10, hidden: vec![200] },
+            norms: vec![NormKind::Batch],
+            activation: Activation::Tanh,
+            norm_momentum: Some(momentum),
+            ..ModelChoices::default()
+        },
         optimizer: Optimizer::Sgd { momentum: 0.0, weight_decay: 0.0 },
         learning_rate: 0.1,
         lr_drop: Some(LrDrop { at: 0.5, factor: 0.1 }),
@@ -125,6 +131,10 @@ pub fn names_model(momentum: f32, preset: Preset) -> ExperimentConfig {
         ..ExperimentConfig::default()
     }
 }
+
+/// The two running-statistics momenta lesson 3 compares: PyTorch's default, and one so
+/// slow that the running estimates lag far behind the batch statistics.
+pub const NAMES_MOMENTA: [f32; 2] = [0.1, 0.001];
 
 /// What lesson 3 watches: running vs batch statistics of a few hidden units, and the
 /// held-out loss in eval mode and with batch statistics.
@@ -144,8 +154,11 @@ pub fn names_probes(preset: Preset) -> ProbeSpec {
 /// Lesson 4: the notes' CNN at Adam's learning rate 0.1, with or without BatchNorm.
 pub fn high_lr(batch_norm: bool, preset: Preset) -> ExperimentConfig {
     ExperimentConfig {
-        architecture: Architecture::notes_cnn(),
-        norms: vec![if batch_norm { NormKind::Batch } else { NormKind::None }],
+        model: ModelChoices {
+            architecture: Architecture::notes_cnn(),
+            norms: vec![if batch_norm { NormKind::Batch } else { NormKind::None }],
+            ..ModelChoices::default()
+        },
         optimizer: Optimizer::adam(),
         learning_rate: 0.1,
         batch_size: match preset {
@@ -201,8 +214,8 @@ fn half_width_cnn() -> Architecture {
 /// notes' CNN, 2 epochs; quick: the half-width CNN on 4 000 images for one epoch (a whole
 /// sweep takes about half a minute on one native thread); smoke: an MLP on a few batches.
 pub fn batch_sweep(norm: NormKind, batch_size: usize, preset: Preset) -> ExperimentConfig {
+    let model = |architecture| ModelChoices { architecture, norms: vec![norm], ..ModelChoices::default() };
     let base = ExperimentConfig {
-        norms: vec![norm],
         optimizer: Optimizer::sgd_momentum(),
         learning_rate: 0.01,
         batch_size,
@@ -211,7 +224,7 @@ pub fn batch_sweep(norm: NormKind, batch_size: usize, preset: Preset) -> Experim
     let (max_batches, test_subset) = preset.smoke_caps();
     match preset {
         Preset::Smoke => ExperimentConfig {
-            architecture: Architecture::Mlp { hidden: vec![256, 256] },
+            model: model(Architecture::Mlp { hidden: vec![256, 256] }),
             train_subset: Some(4000),
             epochs: 1,
             max_batches_per_epoch: max_batches,
@@ -219,9 +232,9 @@ pub fn batch_sweep(norm: NormKind, batch_size: usize, preset: Preset) -> Experim
             ..base
         },
         Preset::Quick => {
-            ExperimentConfig { architecture: half_width_cnn(), train_subset: Some(4000), epochs: 1, ..base }
+            ExperimentConfig { model: model(half_width_cnn()), train_subset: Some(4000), epochs: 1, ..base }
         }
-        Preset::Full => ExperimentConfig { architecture: Architecture::notes_cnn(), epochs: 2, ..base },
+        Preset::Full => ExperimentConfig { model: model(Architecture::notes_cnn()), epochs: 2, ..base },
     }
 }
 
@@ -246,9 +259,12 @@ pub fn regularizers(regularizer: Regularizer, preset: Preset) -> ExperimentConfi
     let batch_norm = matches!(regularizer, Regularizer::BatchNorm | Regularizer::Both);
     let dropout = matches!(regularizer, Regularizer::Dropout | Regularizer::Both);
     ExperimentConfig {
-        architecture: Architecture::Mlp { hidden: vec![256, 256] },
-        norms: vec![if batch_norm { NormKind::Batch } else { NormKind::None }],
-        dropout: if dropout { 0.5 } else { 0.0 },
+        model: ModelChoices {
+            architecture: Architecture::Mlp { hidden: vec![256, 256] },
+            norms: vec![if batch_norm { NormKind::Batch } else { NormKind::None }],
+            dropout: if dropout { 0.5 } else { 0.0 },
+            ..ModelChoices::default()
+        },
         train_subset: Some(1000),
         optimizer: Optimizer::adam(),
         learning_rate: 1e-3,
@@ -274,10 +290,13 @@ pub fn regularizer_probes() -> ProbeSpec {
 /// variant, or none.
 pub fn why_batchnorm(norm: NormKind, noise: f32, preset: Preset) -> ExperimentConfig {
     ExperimentConfig {
-        architecture: Architecture::Mlp { hidden: vec![128; 4] },
-        norms: vec![norm],
-        norm_noise: noise,
-        init_scale: HE_SCALE,
+        model: ModelChoices {
+            architecture: Architecture::Mlp { hidden: vec![128; 4] },
+            norms: vec![norm],
+            norm_noise: noise,
+            init_scale: HE_SCALE,
+            ..ModelChoices::default()
+        },
         optimizer: Optimizer::Sgd { momentum: 0.0, weight_decay: 0.0 },
         learning_rate: 0.1,
         batch_size: 64,
@@ -330,6 +349,10 @@ pub const FAMILY: [NormKind; 6] = [
     NormKind::None,
 ];
 
+/// The batch sizes of lesson 8's table: one where only the batch-independent norms train
+/// well, and a common one.
+pub const FAMILY_BATCH_SIZES: [usize; 2] = [2, 128];
+
 /// Lesson 8: a CNN with one of the family at batch size 2 or 128, SGD with momentum at
 /// lr 0.01. Quick: the half-width CNN for one epoch on 3 000 images (the twelve runs take
 /// under 20 s on one native thread); full: the notes' CNN for 2 epochs on all the data;
@@ -342,11 +365,14 @@ pub fn family(norm: NormKind, batch_size: usize, preset: Preset) -> ExperimentCo
         _ => vec![norm],
     };
     ExperimentConfig {
-        architecture: match preset {
-            Preset::Quick => half_width_cnn(),
-            Preset::Smoke | Preset::Full => Architecture::notes_cnn(),
+        model: ModelChoices {
+            architecture: match preset {
+                Preset::Quick => half_width_cnn(),
+                Preset::Smoke | Preset::Full => Architecture::notes_cnn(),
+            },
+            norms,
+            ..ModelChoices::default()
         },
-        norms,
         optimizer: Optimizer::sgd_momentum(),
         learning_rate: 0.01,
         batch_size,
@@ -368,7 +394,10 @@ pub fn family(norm: NormKind, batch_size: usize, preset: Preset) -> ExperimentCo
 /// Lesson 9 (placement): the MLP with BatchNorm before or after its ReLUs.
 pub fn placement(after: bool, preset: Preset) -> ExperimentConfig {
     ExperimentConfig {
-        placement: if after { crate::nn::Placement::After } else { crate::nn::Placement::Before },
+        model: ModelChoices {
+            placement: if after { crate::nn::Placement::After } else { crate::nn::Placement::Before },
+            ..ModelChoices::default()
+        },
         optimizer: Optimizer::sgd_momentum(),
         learning_rate: 0.01,
         epochs: match preset {
@@ -388,7 +417,7 @@ pub fn placement(after: bool, preset: Preset) -> ExperimentConfig {
 /// without bias, plain SGD so that a zero gradient means a bias that never moves.
 pub fn redundant_bias(bias: bool, preset: Preset) -> ExperimentConfig {
     ExperimentConfig {
-        bias,
+        model: ModelChoices { bias, ..ModelChoices::default() },
         optimizer: Optimizer::Sgd { momentum: 0.0, weight_decay: 0.0 },
         learning_rate: 0.1,
         epochs: 1,
@@ -412,7 +441,7 @@ pub fn bias_probes() -> ProbeSpec {
 /// by value.
 pub fn clipping(clip: crate::backend::GradClip, preset: Preset) -> ExperimentConfig {
     ExperimentConfig {
-        norms: vec![NormKind::None],
+        model: ModelChoices { norms: vec![NormKind::None], ..ModelChoices::default() },
         clip,
         optimizer: Optimizer::sgd_momentum(),
         learning_rate: 0.3,

@@ -52,7 +52,7 @@ impl ExperimentConfig {
             parts.push(format!("test={n}"));
         }
         let join = |v: &[usize]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("-");
-        match &self.architecture {
+        match &self.model.architecture {
             Architecture::Mlp { hidden } => parts.push(format!("arch=mlp&hidden={}", join(hidden))),
             Architecture::Cnn { channels, hidden } => {
                 parts.push(format!("arch=cnn&channels={}&hidden={}", join(channels), join(hidden)))
@@ -61,34 +61,34 @@ impl ExperimentConfig {
                 parts.push(format!("arch=char&embed={embed}&hidden={}", join(hidden)))
             }
         }
-        let norms: Vec<String> = self.norms.iter().map(|n| n.name()).collect();
+        let norms: Vec<String> = self.model.norms.iter().map(|n| n.name()).collect();
         parts.push(format!("norm={}", if norms.is_empty() { "none".into() } else { norms.join(",") }));
-        if self.placement != d.placement {
+        if self.model.placement != d.model.placement {
             parts.push("place=after".into());
         }
-        if self.activation != d.activation {
+        if self.model.activation != d.model.activation {
             parts.push("act=tanh".into());
         }
-        if self.dropout != d.dropout {
-            parts.push(format!("dropout={}", self.dropout));
+        if self.model.dropout != d.model.dropout {
+            parts.push(format!("dropout={}", self.model.dropout));
         }
-        if self.bias != d.bias {
-            parts.push(format!("bias={}", self.bias as u8));
+        if self.model.bias != d.model.bias {
+            parts.push(format!("bias={}", self.model.bias as u8));
         }
-        if self.affine != d.affine {
-            parts.push(format!("affine={}", self.affine as u8));
+        if self.model.affine != d.model.affine {
+            parts.push(format!("affine={}", self.model.affine as u8));
         }
-        if self.norm_momentum != d.norm_momentum {
-            parts.push(match self.norm_momentum {
+        if self.model.norm_momentum != d.model.norm_momentum {
+            parts.push(match self.model.norm_momentum {
                 Some(m) => format!("momentum={m}"),
                 None => "momentum=none".into(),
             });
         }
-        if self.norm_noise != d.norm_noise {
-            parts.push(format!("noise={}", self.norm_noise));
+        if self.model.norm_noise != d.model.norm_noise {
+            parts.push(format!("noise={}", self.model.norm_noise));
         }
-        if self.init_scale != d.init_scale {
-            parts.push(format!("init={}", self.init_scale));
+        if self.model.init_scale != d.model.init_scale {
+            parts.push(format!("init={}", self.model.init_scale));
         }
         parts.push(format!("opt={}", self.optimizer.name()));
         if let Optimizer::Sgd { momentum, .. } = self.optimizer {
@@ -150,40 +150,40 @@ impl ExperimentConfig {
                     _ => false,
                 },
                 "embed" => parse_count(value, (1, 256)).map(|v| embed = Some(v)).is_some(),
-                "init" => parse_in(value, 0.01, 100.0).map(|v| c.init_scale = v).is_some(),
+                "init" => parse_in(value, 0.01, 100.0).map(|v| c.model.init_scale = v).is_some(),
                 "drop" => parse_lr_drop(value).map(|v| c.lr_drop = Some(v)).is_some(),
                 "hidden" => parse_widths(value).map(|w| hidden = Some(w)).is_some(),
                 "channels" => parse_widths(value).filter(|w| !w.is_empty()).map(|w| channels = Some(w)).is_some(),
                 "norm" => {
                     let kinds: Option<Vec<NormKind>> = value.split(',').map(NormKind::parse).collect();
-                    kinds.filter(|k| k.len() <= MAX_LAYERS * 2).map(|k| c.norms = k).is_some()
+                    kinds.filter(|k| k.len() <= MAX_LAYERS * 2).map(|k| c.model.norms = k).is_some()
                 }
                 "place" => match value {
                     "before" => Some(Placement::Before),
                     "after" => Some(Placement::After),
                     _ => None,
                 }
-                .map(|p| c.placement = p)
+                .map(|p| c.model.placement = p)
                 .is_some(),
                 "act" => match value {
                     "relu" => Some(Activation::Relu),
                     "tanh" => Some(Activation::Tanh),
                     _ => None,
                 }
-                .map(|a| c.activation = a)
+                .map(|a| c.model.activation = a)
                 .is_some(),
-                "dropout" => parse_in(value, 0.0, 1.0).map(|v| c.dropout = v).is_some(),
-                "bias" => parse_flag(value).map(|v| c.bias = v).is_some(),
-                "affine" => parse_flag(value).map(|v| c.affine = v).is_some(),
+                "dropout" => parse_in(value, 0.0, 1.0).map(|v| c.model.dropout = v).is_some(),
+                "bias" => parse_flag(value).map(|v| c.model.bias = v).is_some(),
+                "affine" => parse_flag(value).map(|v| c.model.affine = v).is_some(),
                 "momentum" => {
                     if value == "none" {
-                        c.norm_momentum = None;
+                        c.model.norm_momentum = None;
                         true
                     } else {
-                        parse_in(value, 0.0, 1.0).map(|v| c.norm_momentum = Some(v)).is_some()
+                        parse_in(value, 0.0, 1.0).map(|v| c.model.norm_momentum = Some(v)).is_some()
                     }
                 }
-                "noise" => parse_in(value, 0.0, 10.0).map(|v| c.norm_noise = v).is_some(),
+                "noise" => parse_in(value, 0.0, 10.0).map(|v| c.model.norm_noise = v).is_some(),
                 "opt" => match value {
                     "sgd" => Some(Optimizer::sgd_momentum()),
                     "adam" => Some(Optimizer::adam()),
@@ -217,7 +217,7 @@ impl ExperimentConfig {
                     .push(crate::words!("ignored {key}={value} (allowed: {en})", "已忽略 {key}={value}（允许：{zh}）"));
             }
         }
-        c.architecture = match arch {
+        c.model.architecture = match arch {
             "cnn" => Architecture::Cnn {
                 channels: channels.unwrap_or_else(|| vec![32, 64]),
                 hidden: hidden.unwrap_or_else(|| vec![128]),
@@ -368,6 +368,7 @@ fn parse_clip(value: &str) -> Option<GradClip> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::nn::ModelChoices;
 
     #[test]
     fn every_clip_kind_reads_from_a_link_and_writes_back() {
@@ -392,16 +393,18 @@ mod tests {
             dataset: DatasetId::Mnist,
             train_subset: Some(1000),
             test_subset: Some(500),
-            architecture: Architecture::Cnn { channels: vec![8, 16], hidden: vec![32] },
-            norms: vec![NormKind::Group { groups: 4 }, NormKind::None, NormKind::Layer],
-            placement: Placement::After,
-            activation: Activation::Tanh,
-            dropout: 0.25,
-            bias: false,
-            affine: false,
-            norm_momentum: None,
-            norm_noise: 0.5,
-            init_scale: 0.25,
+            model: ModelChoices {
+                architecture: Architecture::Cnn { channels: vec![8, 16], hidden: vec![32] },
+                norms: vec![NormKind::Group { groups: 4 }, NormKind::None, NormKind::Layer],
+                placement: Placement::After,
+                activation: Activation::Tanh,
+                dropout: 0.25,
+                bias: false,
+                affine: false,
+                norm_momentum: None,
+                norm_noise: 0.5,
+                init_scale: 0.25,
+            },
             optimizer: Optimizer::Sgd { momentum: 0.9, weight_decay: 0.0005 },
             learning_rate: 0.05,
             batch_size: 8,
@@ -438,7 +441,7 @@ mod tests {
         let config = ExperimentConfig { seed: 9, batch_size: 16, ..ExperimentConfig::default() };
         let (changed, problems) = config.with_query("hidden=64-32&test=200");
         assert!(problems.is_empty(), "{problems:?}");
-        assert_eq!(changed.architecture, Architecture::Mlp { hidden: vec![64, 32] });
+        assert_eq!(changed.model.architecture, Architecture::Mlp { hidden: vec![64, 32] });
         assert_eq!((changed.seed, changed.batch_size, changed.test_subset), (9, 16, Some(200)));
         let (kept, problems) = config.with_query("hidden=banana");
         assert_eq!(kept, config);
@@ -449,7 +452,10 @@ mod tests {
     fn character_model_round_trips() {
         let config = ExperimentConfig {
             dataset: DatasetId::Names,
-            architecture: Architecture::CharMlp { embed: 10, hidden: vec![200] },
+            model: ModelChoices {
+                architecture: Architecture::CharMlp { embed: 10, hidden: vec![200] },
+                ..ModelChoices::default()
+            },
             ..ExperimentConfig::default()
         };
         let (parsed, problems) = ExperimentConfig::from_query(&config.to_query());

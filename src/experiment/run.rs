@@ -99,7 +99,7 @@ impl<B: Backend> Run<B> {
                 "学习率 {lr} 必须为正数"
             )));
         }
-        match (config.architecture.takes_tokens(), dataset.vocab) {
+        match (config.model.architecture.takes_tokens(), dataset.vocab) {
             (true, None) => {
                 return Err(NormlabError::InvalidConfig(words!(
                     "the character-level model needs a text data set (first names), not images",
@@ -122,7 +122,7 @@ impl<B: Backend> Run<B> {
             },
             _ => dataset.test.clone(),
         };
-        if let Architecture::Cnn { channels, .. } = &config.architecture {
+        if let Architecture::Cnn { channels, .. } = &config.model.architecture {
             // Each conv block halves the image with its 2×2 pooling.
             let smallest = 1usize << channels.len();
             if dataset.height < smallest || dataset.width < smallest {
@@ -141,7 +141,7 @@ impl<B: Backend> Run<B> {
         let max_batch = config.batch_size.max(EVAL_BATCH.min(test_split.len.max(train_split.len)));
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
         let input = (dataset.channels, dataset.height, dataset.width);
-        let model = Model::build(&mut backend, &config.model(input, classes), max_batch, &mut rng)?;
+        let model = Model::build(&mut backend, &config.model_config(input, classes), max_batch, &mut rng)?;
         // Training needs batch statistics from every batch it will see.
         model.check_training_batch(config.batch_size)?;
         let train = DeviceSplit::upload(&mut backend, train_split, "train")?;

@@ -99,13 +99,12 @@ pub enum Placement {
     After,
 }
 
-/// Everything that determines a model's layers and initial weights (with the seed).
+/// The choices that make a network, apart from the shape of its data: what an experiment
+/// says about its model ([`crate::experiment::ExperimentConfig::model`]), and with the
+/// data's shape a [`ModelConfig`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ModelConfig {
+pub struct ModelChoices {
     pub architecture: Architecture,
-    /// Input `(channels, height, width)`; an MLP flattens it.
-    pub input: (usize, usize, usize),
-    pub classes: usize,
     /// The normalization of each block, in block order; a block beyond the list uses the
     /// last entry, and an empty list means none.
     pub norms: Vec<NormKind>,
@@ -128,9 +127,49 @@ pub struct ModelConfig {
     pub init_scale: f32,
 }
 
-impl ModelConfig {
+impl Default for ModelChoices {
+    /// The lab's default network: the MLP 256-256 with BatchNorm before each ReLU, at
+    /// PyTorch's defaults (bias, γ and β, momentum 0.1, its initialisation).
+    fn default() -> Self {
+        ModelChoices {
+            architecture: Architecture::Mlp { hidden: vec![256, 256] },
+            norms: vec![NormKind::Batch],
+            placement: Placement::Before,
+            activation: Activation::Relu,
+            dropout: 0.0,
+            bias: true,
+            affine: true,
+            norm_momentum: Some(0.1),
+            norm_noise: 0.0,
+            init_scale: 1.0,
+        }
+    }
+}
+
+impl ModelChoices {
     pub fn norm_of_block(&self, block: usize) -> NormKind {
         self.norms.get(block).or(self.norms.last()).copied().unwrap_or(NormKind::None)
+    }
+}
+
+/// Everything that determines a model's layers and initial weights (with the seed): the
+/// choices, and the shape of the data they are made for.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelConfig {
+    #[serde(flatten)]
+    pub choices: ModelChoices,
+    /// Input `(channels, height, width)`; an MLP flattens it.
+    pub input: (usize, usize, usize),
+    pub classes: usize,
+}
+
+/// The layers read the choices as the model's own (`config.norms`, `config.bias`): a
+/// model configuration is its choices for one shape of data.
+impl std::ops::Deref for ModelConfig {
+    type Target = ModelChoices;
+
+    fn deref(&self) -> &ModelChoices {
+        &self.choices
     }
 }
 
@@ -149,18 +188,16 @@ pub struct MlpConfig {
 impl From<&MlpConfig> for ModelConfig {
     fn from(c: &MlpConfig) -> Self {
         ModelConfig {
-            architecture: Architecture::Mlp { hidden: c.hidden.clone() },
+            choices: ModelChoices {
+                architecture: Architecture::Mlp { hidden: c.hidden.clone() },
+                norms: vec![c.norm],
+                activation: c.activation,
+                bias: c.bias,
+                norm_momentum: c.norm_momentum,
+                ..ModelChoices::default()
+            },
             input: (c.inputs, 1, 1),
             classes: c.classes,
-            norms: vec![c.norm],
-            placement: Placement::Before,
-            activation: c.activation,
-            dropout: 0.0,
-            bias: c.bias,
-            affine: true,
-            norm_momentum: c.norm_momentum,
-            norm_noise: 0.0,
-            init_scale: 1.0,
         }
     }
 }

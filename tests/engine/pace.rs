@@ -13,7 +13,7 @@ use normlab::backend::engine::Engine;
 use normlab::data::Dataset;
 use normlab::experiment::pace::{measure_cost, JobClock, RunWork, StepCost};
 use normlab::experiment::{Event, ExperimentConfig, Observer, Outcome, Run};
-use normlab::nn::Architecture;
+use normlab::nn::{Architecture, ModelChoices};
 use normlab::platform::now_millis;
 use serde::{Deserialize, Serialize};
 
@@ -109,7 +109,7 @@ impl Observer for Marker {
 /// model, not measured).
 fn job() -> Vec<ExperimentConfig> {
     let base = ExperimentConfig {
-        architecture: Architecture::notes_cnn(),
+        model: ModelChoices { architecture: Architecture::notes_cnn(), ..ModelChoices::default() },
         train_subset: Some(1280),
         test_subset: Some(1000),
         epochs: 3,

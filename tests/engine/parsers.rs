@@ -85,9 +85,9 @@ fn assert_in_ranges(c: &ExperimentConfig) {
         "lr {}",
         c.learning_rate
     );
-    assert!((0.0..=1.0).contains(&c.dropout), "dropout {}", c.dropout);
-    assert!(c.init_scale.is_finite() && c.init_scale > 0.0, "init {}", c.init_scale);
-    assert!(c.norm_noise.is_finite() && c.norm_noise >= 0.0);
+    assert!((0.0..=1.0).contains(&c.model.dropout), "dropout {}", c.model.dropout);
+    assert!(c.model.init_scale.is_finite() && c.model.init_scale > 0.0, "init {}", c.model.init_scale);
+    assert!(c.model.norm_noise.is_finite() && c.model.norm_noise >= 0.0);
 }
 
 /// A tiny image set in the shipped format (4×4 grey images, 3 classes).

@@ -10,7 +10,7 @@ use normlab::backend::Backend;
 use normlab::data::Dataset;
 use normlab::experiment::benchmark::{time_training_steps, BenchModel, BenchSchedule};
 use normlab::experiment::{Event, ExperimentConfig, Outcome, Recorder, Run};
-use normlab::nn::{Architecture, NormKind, Optimizer};
+use normlab::nn::{Architecture, ModelChoices, NormKind, Optimizer};
 use normlab::NormlabError;
 
 use crate::fixtures::assert_close;
@@ -71,7 +71,7 @@ fn one_epoch_reaches_80_percent_on_cpu() {
     // MLP 784-256-256-10 with BatchNorm, Adam lr 1e-3, batch 64, one epoch.
     let config = ExperimentConfig::default();
     assert_eq!(
-        (&config.architecture, config.norms.as_slice(), config.batch_size, config.epochs),
+        (&config.model.architecture, config.model.norms.as_slice(), config.batch_size, config.epochs),
         (&Architecture::Mlp { hidden: vec![256, 256] }, &[NormKind::Batch][..], 64, 1)
     );
     let (outcome, recorder) = train(Engine::cpu().backend(), &config);
@@ -150,7 +150,7 @@ fn absurd_learning_rate_is_reported_as_divergence() {
     let (_, problems) = ExperimentConfig::from_query("lr=10000");
     assert_eq!(problems.len(), 1, "the URL parser refuses lr=1e4");
     let config = ExperimentConfig {
-        norms: vec![NormKind::None],
+        model: ModelChoices { norms: vec![NormKind::None], ..ModelChoices::default() },
         optimizer: Optimizer::sgd_momentum(),
         learning_rate: 1e4,
         max_batches_per_epoch: Some(50),
@@ -262,7 +262,7 @@ fn landscape_and_covariate_shift_probes_match_a_direct_computation() {
     use normlab::experiment::ProbeSpec;
     use normlab::nn::Phase;
     let config = ExperimentConfig {
-        architecture: Architecture::Mlp { hidden: vec![16, 16] },
+        model: ModelChoices { architecture: Architecture::Mlp { hidden: vec![16, 16] }, ..ModelChoices::default() },
         optimizer: Optimizer::Sgd { momentum: 0.0, weight_decay: 0.0 },
         learning_rate: 0.1,
         max_batches_per_epoch: Some(16),
@@ -397,7 +397,7 @@ fn cpu_backend_on_three_threads_trains_like_one_thread() {
     // sums), so with SGD the losses agree to rounding, and a thread count gives the same
     // losses on every run.
     let config = ExperimentConfig {
-        architecture: Architecture::notes_cnn(),
+        model: ModelChoices { architecture: Architecture::notes_cnn(), ..ModelChoices::default() },
         optimizer: Optimizer::sgd_momentum(),
         learning_rate: 0.05,
         max_batches_per_epoch: Some(6),
@@ -423,7 +423,11 @@ fn read_tensor<B: Backend>(run: &mut Run<B>, tensor: normlab::backend::TensorId)
 fn the_optimizer_over_the_arena_moves_the_learnable_parameters_only() {
     // Without `affine`, a norm's γ = 1 and β = 0 get gradients but no updates (they live
     // outside the parameter arena the optimizer steps); the learnable ones all move.
-    let config = ExperimentConfig { affine: false, max_batches_per_epoch: Some(5), ..ExperimentConfig::default() };
+    let config = ExperimentConfig {
+        model: ModelChoices { affine: false, ..ModelChoices::default() },
+        max_batches_per_epoch: Some(5),
+        ..ExperimentConfig::default()
+    };
     let mut run = Run::new(Engine::cpu().backend(), &config, fashion_mnist()).expect("a valid configuration");
     let norm = run.model.norms().next().expect("a BatchNorm layer");
     let (gamma, beta) = (norm.gamma, norm.beta);
@@ -449,7 +453,11 @@ fn the_optimizer_over_the_arena_moves_the_learnable_parameters_only() {
 fn dropout_of_one_trains_to_the_end_without_nan() {
     // nn.Dropout(1.0) zeroes every hidden activation: the output layer learns the class
     // frequencies from its bias alone, and nothing becomes NaN.
-    let config = ExperimentConfig { dropout: 1.0, max_batches_per_epoch: Some(10), ..ExperimentConfig::default() };
+    let config = ExperimentConfig {
+        model: ModelChoices { dropout: 1.0, ..ModelChoices::default() },
+        max_batches_per_epoch: Some(10),
+        ..ExperimentConfig::default()
+    };
     let (outcome, recorder) = train(Engine::cpu().backend(), &config);
     assert!(matches!(outcome, Outcome::Finished { .. }), "{outcome:?}");
     assert!(recorder.losses().iter().all(|l| l.is_finite()), "{:?}", recorder.losses());

@@ -111,10 +111,7 @@ fn l5_at_batch_size_2_batchnorm_shows_no_extra_loss_noise() {
 
 #[test]
 fn l6_dropout_narrows_the_generalization_gap_and_batchnorm_alone_does_not() {
-    let runs: Vec<Trained> = Regularizer::ALL
-        .iter()
-        .map(|&r| train(&presets::regularizers(r, Preset::Quick), Some(presets::regularizer_probes())))
-        .collect();
+    let runs = train_named("regularizers-quick");
     let gap = |t: &Trained| {
         let last = t.last_epoch();
         last.train_eval_accuracy.expect("the probes measure the training accuracy") - last.test_accuracy

@@ -151,8 +151,9 @@ fn l9_batchnorm_before_or_after_the_relu_ends_within_a_few_points() {
 
 #[test]
 fn l9_the_bias_before_batchnorm_gets_a_rounding_size_gradient_and_changes_nothing() {
-    let with = train(&presets::redundant_bias(true, Preset::Quick), Some(presets::bias_probes()));
-    let without = train(&presets::redundant_bias(false, Preset::Quick), None);
+    // As the page's piece trains them: the run with the bias, probed, then the one without.
+    let runs = train_variants(LivePiece::RedundantBias.variants(Preset::Quick));
+    let (with, without) = (&runs[0], &runs[1]);
     // "More than five orders of magnitude below the output bias's."
     let mut largest_ratio = 0.0f32;
     for p in with.probes() {
@@ -177,7 +178,7 @@ fn l9_the_bias_before_batchnorm_gets_a_rounding_size_gradient_and_changes_nothin
 
 #[test]
 fn l9_without_clipping_the_run_fails_in_the_first_epoch_and_both_clipped_runs_learn() {
-    let runs: Vec<Trained> = CLIPS.iter().map(|&c| train(&presets::clipping(c, Preset::Quick), None)).collect();
+    let runs = train_named("clipping-quick");
     let failed = match runs[0].outcome {
         Outcome::Diverged { epoch, .. } => epoch == 1,
         Outcome::Finished { final_test_accuracy, .. } => final_test_accuracy < 0.15,

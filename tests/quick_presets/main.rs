@@ -1,7 +1,8 @@
 //! What each lesson tells the student to look for, checked at the lesson's quick preset:
 //! the preset the page starts with and the one a student runs. Every configuration comes
-//! from `experiment::presets` (as the page, `normlab-run --preset` and `tests/acceptance.rs`
-//! take it), so a test cannot drift from what the page trains.
+//! from `experiment::presets`, and the runs of an experiment from its one definition in
+//! `experiment::catalog` (as the page's pieces, `normlab-run --preset` and
+//! `tests/acceptance.rs` take them), so a test cannot drift from what the page trains.
 //!
 //! The lessons' claims were measured on seeds 1–4, on one and two CPU threads and, for the
 //! MLPs and lesson 5's batch size 2, on the native GPU backend (lavapipe): the page's other
@@ -14,7 +15,8 @@ use std::sync::OnceLock;
 
 use normlab::backend::engine::Engine;
 use normlab::data::{Dataset, DatasetId, Source};
-use normlab::experiment::presets::{self, Preset, Regularizer, CLIPS, SWEEP_NORMS};
+use normlab::experiment::catalog::{LivePiece, Variant};
+use normlab::experiment::presets::{self, Preset, SWEEP_NORMS};
 use normlab::experiment::stats::loss_noise;
 use normlab::experiment::{
     EpochSummary, Event, ExperimentConfig, Landscape, Outcome, ProbeReport, ProbeSpec, Recorder, Run, Shift,
@@ -106,6 +108,11 @@ pub(crate) fn train_named(name: &str) -> Vec<Trained> {
         .iter()
         .map(|(c, p)| train(c, p.clone()))
         .collect()
+}
+
+/// Every run of a list of an experiment's runs (a live piece's, say), in its order.
+pub(crate) fn train_variants(variants: Vec<Variant>) -> Vec<Trained> {
+    variants.into_iter().map(|v| train(&v.config, v.probes)).collect()
 }
 
 pub(crate) fn median(mut values: Vec<f32>) -> f32 {

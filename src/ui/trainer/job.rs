@@ -1,6 +1,7 @@
 //! What a job is made of and what it shows: the runs a live piece asks for, the events it
 //! hears back, and the job's phase and progress.
 
+use crate::experiment::catalog::Variant;
 use crate::experiment::{ExperimentConfig, ProbeReport, ProbeSpec};
 use crate::platform;
 use crate::ui::device::EngineKind;
@@ -21,6 +22,11 @@ pub struct RunRequest {
 impl RunRequest {
     pub fn new(config: ExperimentConfig, label: String) -> Self {
         RunRequest { config, label, probes: None, sample_names: 0, boundary: false }
+    }
+
+    /// One run of a lesson's experiment, with what it probes.
+    pub fn of_variant(variant: Variant, label: String) -> Self {
+        RunRequest { probes: variant.probes, ..Self::new(variant.config, label) }
     }
 }
 

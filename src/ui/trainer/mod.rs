@@ -433,7 +433,7 @@ impl Trainer {
 /// The model of a configuration in words, in both languages, for the device panel.
 fn model_words(config: &ExperimentConfig) -> (String, String) {
     use crate::nn::Architecture;
-    match &config.architecture {
+    match &config.model.architecture {
         Architecture::Mlp { .. } => ("the MLP".into(), " MLP ".into()),
         Architecture::Cnn { .. } => ("the CNN".into(), " CNN ".into()),
         Architecture::CharMlp { .. } => ("the character model".into(), "字符模型".into()),

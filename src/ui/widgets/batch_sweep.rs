@@ -4,8 +4,9 @@
 
 use leptos::prelude::*;
 
-use super::{PresetChoice, TrainButton};
+use super::{labelled_runs, PresetChoice, TrainButton};
 use crate::chart::{draw_line_plot, Line, LinePlot, LineStyle, Scale};
+use crate::experiment::catalog::{LivePiece, VariantKey};
 use crate::experiment::presets::{self, Preset, SWEEP_NORMS};
 use crate::nn::NormKind;
 use crate::records::RunRecord;
@@ -13,7 +14,7 @@ use crate::ui::chart_canvas::{CanvasArea, ChartCanvas, Drawn};
 use crate::ui::i18n::*;
 use crate::ui::run_panel::RunPanel;
 use crate::ui::runs::RunStore;
-use crate::ui::trainer::{RunRequest, Trainer};
+use crate::ui::trainer::Trainer;
 use crate::ui::widgets::empty_chart_message;
 
 const GROUP: &str = "l5/batch-sweep";
@@ -41,7 +42,7 @@ fn latest(records: &[RunRecord], norm: NormKind, batch: usize) -> Option<&RunRec
         .iter()
         .rev()
         .filter(|r| r.outcome().is_some())
-        .find(|r| r.config.norms.first() == Some(&norm) && r.config.batch_size == batch)
+        .find(|r| r.config.model.norms.first() == Some(&norm) && r.config.batch_size == batch)
 }
 
 fn accuracy(r: &RunRecord) -> Option<f64> {
@@ -57,17 +58,12 @@ pub fn BatchSweep() -> impl IntoView {
 
     let plan = move |p: Preset| {
         let l = lang.get_untracked();
-        SWEEP_NORMS
-            .iter()
-            .flat_map(|&norm| {
-                presets::sweep_batch_sizes(p).into_iter().map(move |b| {
-                    RunRequest::new(
-                        presets::batch_sweep(norm, b, p),
-                        format!("{} · {} {b}", norm_title(norm, l), BATCH_SIZE.get(l)),
-                    )
-                })
-            })
-            .collect::<Vec<_>>()
+        labelled_runs(LivePiece::BatchSweep.variants(p), l, |v| match v.key {
+            VariantKey::NormAtBatch { norm, batch_size } => {
+                Some(format!("{} · {} {batch_size}", norm_title(norm, l), BATCH_SIZE.get(l)))
+            }
+            _ => None,
+        })
     };
     let train = move |_| {
         let runs = plan(preset.get_untracked());

@@ -3,15 +3,16 @@
 
 use leptos::prelude::*;
 
-use super::{PresetChoice, TrainButton, TrainingChart};
+use super::{labelled_runs, PresetChoice, TrainButton, TrainingChart};
 use crate::chart::{draw_histogram_grid, draw_line_plot, histograms::HistogramCell, Line, LinePlot, LineStyle, Scale};
-use crate::experiment::presets::{self, BadInit, Preset};
+use crate::experiment::catalog::{LivePiece, VariantKey};
+use crate::experiment::presets::{BadInit, Preset};
 use crate::experiment::ProbeReport;
 use crate::ui::chart_canvas::{CanvasArea, ChartCanvas, Drawn};
 use crate::ui::i18n::*;
 use crate::ui::run_panel::RunPanel;
 use crate::ui::runs::RunStore;
-use crate::ui::trainer::{JobEvent, RunRequest, Trainer};
+use crate::ui::trainer::{JobEvent, Trainer};
 use crate::ui::widgets::empty_chart_message;
 
 const GROUP: &str = "l1/deep-mlp";
@@ -50,20 +51,13 @@ pub fn DeepMlp() -> impl IntoView {
     let plan = move |p: Preset| {
         let l = lang.get_untracked();
         let bad = init.get();
-        [false, true]
-            .map(|bn| {
-                let mut request = RunRequest::new(
-                    presets::deep_mlp(bad, bn, p),
-                    format!(
-                        "{} · {}",
-                        if bn { WITH_BN.get(l) } else { WITHOUT_BN.get(l) },
-                        if bad == BadInit::TooSmall { TOO_SMALL.get(l) } else { TOO_LARGE.get(l) }
-                    ),
-                );
-                request.probes = Some(presets::deep_mlp_probes());
-                request
-            })
-            .to_vec()
+        let init_words = if bad == BadInit::TooSmall { TOO_SMALL } else { TOO_LARGE }.get(l);
+        labelled_runs(LivePiece::DeepMlp(bad).variants(p), l, |v| match v.key {
+            VariantKey::BatchNorm(bn) => {
+                Some(format!("{} · {init_words}", if bn { WITH_BN } else { WITHOUT_BN }.get(l)))
+            }
+            _ => None,
+        })
     };
     let train = move |_| {
         let runs = untrack(|| plan(preset.get_untracked()));

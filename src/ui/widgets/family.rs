@@ -5,14 +5,15 @@
 
 use leptos::prelude::*;
 
-use super::{PresetChoice, TrainButton};
-use crate::experiment::presets::{self, Preset, FAMILY};
+use super::{labelled_runs, PresetChoice, TrainButton};
+use crate::experiment::catalog::{LivePiece, VariantKey};
+use crate::experiment::presets::{Preset, FAMILY, FAMILY_BATCH_SIZES};
 use crate::nn::NormKind;
 use crate::records::RunRecord;
 use crate::ui::i18n::*;
 use crate::ui::run_panel::RunPanel;
 use crate::ui::runs::RunStore;
-use crate::ui::trainer::{RunRequest, Trainer};
+use crate::ui::trainer::Trainer;
 
 /// The block drawn: N samples × C channels × H × W.
 const N: usize = 4;
@@ -187,7 +188,7 @@ fn latest(records: &[RunRecord], kind: NormKind, batch: usize) -> Option<f32> {
         .iter()
         .rev()
         .filter(|r| r.outcome().is_some())
-        .find(|r| r.config.norms.first() == Some(&kind) && r.config.batch_size == batch)
+        .find(|r| r.config.model.norms.first() == Some(&kind) && r.config.batch_size == batch)
         .and_then(|r| r.series.epochs.last().map(|e| e.test_accuracy * 100.0))
 }
 
@@ -199,17 +200,13 @@ pub fn FamilyTable() -> impl IntoView {
     let preset = RwSignal::new(Preset::Quick);
     const GROUP: &str = "l8/family";
     let plan = move |p: Preset| {
-        FAMILY
-            .iter()
-            .flat_map(|&k| {
-                [2usize, 128].map(move |b| {
-                    RunRequest::new(
-                        presets::family(k, b, p),
-                        format!("{} · {} {b}", kind_name(k), BATCH_SIZE.get(lang.get_untracked())),
-                    )
-                })
-            })
-            .collect::<Vec<_>>()
+        let l = lang.get_untracked();
+        labelled_runs(LivePiece::FamilyTable.variants(p), l, |v| match v.key {
+            VariantKey::NormAtBatch { norm, batch_size } => {
+                Some(format!("{} · {} {batch_size}", kind_name(norm), BATCH_SIZE.get(l)))
+            }
+            _ => None,
+        })
     };
     let train = move |_| {
         let runs = plan(preset.get_untracked());
@@ -218,6 +215,8 @@ pub fn FamilyTable() -> impl IntoView {
     let table = move || {
         let l = lang.get();
         let records = store.group(GROUP);
+        // The table's two columns of accuracy: the experiment's two batch sizes.
+        let [small, large] = FAMILY_BATCH_SIZES;
         let rows = FAMILY
             .iter()
             .map(|&k| {
@@ -225,7 +224,7 @@ pub fn FamilyTable() -> impl IntoView {
                 let cell = |b| latest(&records, k, b).map_or("–".to_string(), |a| format!("{a:.1}"));
                 view! { <tr>
                     <th scope="row">{kind_name(k)}</th>
-                    <td>{cell(2)}</td><td>{cell(128)}</td>
+                    <td>{cell(small)}</td><td>{cell(large)}</td>
                     <td class="text">{batch_dependent}</td><td class="text">{same}</td><td class="text">{usage}</td>
                 </tr> }
             })
@@ -234,8 +233,8 @@ pub fn FamilyTable() -> impl IntoView {
             <table class="numbers family" id="l8-table">
                 <thead><tr>
                     <td></td>
-                    <th>{pick(l, "accuracy at batch 2 (%)".into(), "批大小 2 的准确率（%）".into())}</th>
-                    <th>{pick(l, "accuracy at batch 128 (%)".into(), "批大小 128 的准确率（%）".into())}</th>
+                    <th>{pick(l, format!("accuracy at batch {small} (%)"), format!("批大小 {small} 的准确率（%）"))}</th>
+                    <th>{pick(l, format!("accuracy at batch {large} (%)"), format!("批大小 {large} 的准确率（%）"))}</th>
                     <th>{pick(l, "depends on the batch?".into(), "依赖批？".into())}</th>
                     <th>{pick(l, "same in training and inference?".into(), "训练与推理相同？".into())}</th>
                     <th>{pick(l, "typical use".into(), "典型用途".into())}</th>

@@ -3,13 +3,16 @@
 
 use leptos::prelude::*;
 
-use super::{BatchSizeSlider, EpochsInput, LearningRateSlider, PresetChoice, TrainButton, TrainingChart};
+use super::{
+    labelled_runs, BatchSizeSlider, EpochsInput, LearningRateSlider, PresetChoice, TrainButton, TrainingChart,
+};
 use crate::data::DatasetId;
+use crate::experiment::catalog::{LivePiece, Variant, VariantKey};
 use crate::experiment::presets::{self, Preset};
 use crate::experiment::ExperimentConfig;
 use crate::ui::i18n::*;
 use crate::ui::run_panel::RunPanel;
-use crate::ui::trainer::{RunRequest, Trainer};
+use crate::ui::trainer::Trainer;
 use crate::ui::Page;
 
 const GROUP: &str = "l4/high-lr";
@@ -36,28 +39,34 @@ pub fn HighLr(lesson: &'static str) -> impl IntoView {
     let dataset = RwSignal::new(opened.dataset);
     let seed = RwSignal::new(opened.seed);
 
-    let configs = move || {
-        [false, true].map(|bn| ExperimentConfig {
-            learning_rate: lr.get(),
-            batch_size: batch.get(),
-            epochs: epochs.get(),
-            dataset: dataset.get(),
-            seed: seed.get(),
-            ..presets::high_lr(bn, preset.get())
-        })
+    // The runs of preset `p` as the student set them: the data set and seed for every
+    // preset, the sliders for the chosen one.
+    let runs = move |p: Preset| {
+        let chosen = p == preset.get();
+        let mut variants = LivePiece::HighLr.variants(p);
+        for variant in &mut variants {
+            let config = &mut variant.config;
+            if chosen {
+                (config.learning_rate, config.batch_size, config.epochs) = (lr.get(), batch.get(), epochs.get());
+            }
+            (config.dataset, config.seed) = (dataset.get(), seed.get());
+        }
+        variants
     };
     // The address bar follows the settings.
     Effect::new(move |_| {
-        let c = &configs()[0];
-        page.set_settings_query(&format!(
-            "preset={}&data={}&lr={}&batch={}&epochs={}&seed={}",
-            preset.get().name(),
-            c.dataset.name(),
-            c.learning_rate,
-            c.batch_size,
-            c.epochs,
-            c.seed
-        ));
+        let p = preset.get();
+        if let Some(Variant { config: c, .. }) = runs(p).first() {
+            page.set_settings_query(&format!(
+                "preset={}&data={}&lr={}&batch={}&epochs={}&seed={}",
+                p.name(),
+                c.dataset.name(),
+                c.learning_rate,
+                c.batch_size,
+                c.epochs,
+                c.seed
+            ));
+        }
     });
     let choose_preset = RwSignal::new(preset.get_untracked());
     Effect::new(move |previous: Option<Preset>| {
@@ -76,29 +85,16 @@ pub fn HighLr(lesson: &'static str) -> impl IntoView {
     // they come (for their descriptions and times).
     let plan = move |p: Preset| {
         let l = lang.get_untracked();
-        let chosen = if p == preset.get() {
-            configs()
-        } else {
-            [false, true].map(|bn| ExperimentConfig {
-                dataset: dataset.get(),
-                seed: seed.get(),
-                ..presets::high_lr(bn, p)
-            })
-        };
-        chosen
-            .into_iter()
-            .map(|c| {
-                let bn = if c.norms.iter().any(|n| n.has_running_stats()) { WITH_BN } else { WITHOUT_BN };
-                let label = format!(
-                    "{} · {} {} · {}",
-                    bn.get(l),
-                    pick(l, "lr".into(), "学习率".into()),
-                    crate::experiment::config::format_lr(c.learning_rate),
-                    if l == Lang::Zh { c.dataset.title_zh() } else { c.dataset.title() }
-                );
-                RunRequest::new(c, label)
-            })
-            .collect::<Vec<_>>()
+        labelled_runs(runs(p), l, |v| match v.key {
+            VariantKey::BatchNorm(bn) => Some(format!(
+                "{} · {} {} · {}",
+                if bn { WITH_BN } else { WITHOUT_BN }.get(l),
+                pick(l, "lr".into(), "学习率".into()),
+                crate::experiment::config::format_lr(v.config.learning_rate),
+                if l == Lang::Zh { v.config.dataset.title_zh() } else { v.config.dataset.title() }
+            )),
+            _ => None,
+        })
     };
     let train = move |_| {
         let runs = untrack(|| plan(preset.get_untracked()));

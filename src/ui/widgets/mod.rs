@@ -21,8 +21,10 @@ use leptos::prelude::*;
 use super::chart_canvas::{CanvasArea, ChartCanvas, Drawn};
 use super::i18n::*;
 use super::runs::RunStore;
+use super::trainer::RunRequest;
 use crate::chart::training::{draw_training_chart_with, LossAxis, TrainingKey};
 use crate::chart::{RunSeries, TrainingChartText};
+use crate::experiment::catalog::Variant;
 use crate::experiment::config::{format_lr, BATCH_SIZE_RANGE, EPOCHS_RANGE};
 use crate::experiment::Outcome;
 pub use preset::PresetChoice;
@@ -64,6 +66,24 @@ pub fn chart_series(store: &RunStore, group: &str, lang: Lang) -> Vec<RunSeries>
             let mut s = r.series;
             s.note = (not_learning && !r.trial).then(|| NOT_LEARNING.get(lang).to_string());
             s
+        })
+        .collect()
+}
+
+/// The runs a live piece asks for, each labelled by `label`, mostly from its key (what sets
+/// it apart). A key the piece has no words for (its experiment gained a kind of run the
+/// piece does not know yet) gives None, and the run is named by its own one-line
+/// description instead.
+pub fn labelled_runs(
+    variants: Vec<Variant>,
+    lang: Lang,
+    label: impl Fn(&Variant) -> Option<String>,
+) -> Vec<RunRequest> {
+    variants
+        .into_iter()
+        .map(|v| {
+            let label = label(&v).unwrap_or_else(|| words(&v.config.label_words(), lang).to_string());
+            RunRequest::of_variant(v, label)
         })
         .collect()
 }

@@ -4,19 +4,19 @@
 
 use leptos::prelude::*;
 
-use super::{PresetChoice, TrainButton, TrainingChart};
+use super::{labelled_runs, PresetChoice, TrainButton, TrainingChart};
 use crate::chart::{draw_line_plot, Line, LinePlot, LineStyle, Scale};
-use crate::experiment::presets::{self, Preset};
+use crate::experiment::catalog::{LivePiece, VariantKey};
+use crate::experiment::presets::{Preset, NAMES_MOMENTA};
 use crate::experiment::ProbeReport;
 use crate::ui::chart_canvas::{CanvasArea, ChartCanvas, Drawn};
 use crate::ui::i18n::*;
 use crate::ui::run_panel::RunPanel;
 use crate::ui::runs::RunStore;
-use crate::ui::trainer::{JobEvent, RunRequest, Trainer};
+use crate::ui::trainer::{JobEvent, Trainer};
 use crate::ui::widgets::empty_chart_message;
 
 const GROUP: &str = "l3/names";
-const MOMENTA: [f32; 2] = [0.1, 0.001];
 const TITLE: Msg = Msg {
     en: "Name model: training loss and next-character accuracy",
     zh: "名字模型：训练损失与下一字符准确率",
@@ -40,8 +40,13 @@ const BATCH: Msg = Msg { en: "batch", zh: "批" };
 const EVAL: Msg = Msg { en: "eval mode", zh: "评估模式" };
 const TRAIN_MODE: Msg = Msg { en: "train mode", zh: "训练模式" };
 
+fn momentum_words(momentum: f32, lang: Lang) -> String {
+    pick(lang, format!("momentum {momentum}"), format!("动量 {momentum}"))
+}
+
+/// The momentum of run `i` of the piece, in words.
 fn momentum_label(i: usize, lang: Lang) -> String {
-    pick(lang, format!("momentum {}", MOMENTA[i]), format!("动量 {}", MOMENTA[i]))
+    momentum_words(NAMES_MOMENTA[i], lang)
 }
 
 #[component]
@@ -56,16 +61,15 @@ pub fn NamesModel() -> impl IntoView {
     let colours = RwSignal::new([0usize, 1usize]);
 
     let plan = move |p: Preset| {
-        (0..2)
-            .map(|i| {
-                let config = presets::names_model(MOMENTA[i], p);
-                let mut request =
-                    RunRequest::new(config, format!("BatchNorm · {}", momentum_label(i, lang.get_untracked())));
-                request.probes = Some(presets::names_probes(p));
-                request.sample_names = 12;
-                request
-            })
-            .collect::<Vec<_>>()
+        let l = lang.get_untracked();
+        let mut runs = labelled_runs(LivePiece::NamesModel.variants(p), l, |v| match v.key {
+            VariantKey::Momentum(m) => Some(format!("BatchNorm · {}", momentum_words(m, l))),
+            _ => None,
+        });
+        for run in &mut runs {
+            run.sample_names = 12;
+        }
+        runs
     };
     let train = move |_| {
         let runs = plan(preset.get_untracked());

@@ -146,7 +146,7 @@ pub fn Playground(lesson: &'static str) -> impl IntoView {
     Effect::new(move |_| page.set_settings_query(&config.with(|c| c.to_query())));
 
     let set = move |f: Box<dyn Fn(&mut ExperimentConfig)>| config.update(|c| f(c));
-    let norm_name = move || config.with(|c| c.norms.first().copied().unwrap_or_default().name());
+    let norm_name = move || config.with(|c| c.model.norms.first().copied().unwrap_or_default().name());
     let clip_kind = move || clip_kind_code(config.with(|c| c.clip));
     let clip_amount = move || clip_amount(config.with(|c| c.clip));
 
@@ -265,16 +265,16 @@ pub fn Playground(lesson: &'static str) -> impl IntoView {
                 <div class="control">
                     <label for="pg-model">{tr(MODEL)}</label>
                     <select id="pg-model"
-                        prop:value=move || config.with(|c| match c.architecture { Architecture::Cnn { .. } => "cnn", _ => "mlp" })
+                        prop:value=move || config.with(|c| match c.model.architecture { Architecture::Cnn { .. } => "cnn", _ => "mlp" })
                         on:change=move |ev| {
                             let cnn = event_target_value(&ev) == "cnn";
-                            set(Box::new(move |c| c.architecture = if cnn { Architecture::notes_cnn() } else { Architecture::Mlp { hidden: vec![256, 256] } }));
+                            set(Box::new(move |c| c.model.architecture = if cnn { Architecture::notes_cnn() } else { Architecture::Mlp { hidden: vec![256, 256] } }));
                         }>
                         <option value="mlp">"MLP"</option>
                         <option value="cnn">"CNN"</option>
                     </select>
                 </div>
-                <Show when=move || config.with(|c| matches!(c.architecture, Architecture::Cnn { .. }))>
+                <Show when=move || config.with(|c| matches!(c.model.architecture, Architecture::Cnn { .. }))>
                     <QuerySetting id="pg-channels" key="channels" label=CHANNELS config=config problem=setting_problem />
                 </Show>
                 <QuerySetting id="pg-hidden" key="hidden" label=HIDDEN config=config problem=setting_problem />
@@ -286,7 +286,7 @@ pub fn Playground(lesson: &'static str) -> impl IntoView {
                                 // InstanceNorm needs positions: in the CNN it goes on the conv
                                 // blocks only, as nn.InstanceNorm2d would.
                                 set(Box::new(move |c| {
-                                    c.norms = match (&c.architecture, kind) {
+                                    c.model.norms = match (&c.model.architecture, kind) {
                                         (Architecture::Cnn { channels, .. }, NormKind::Instance) => {
                                             let mut norms = vec![kind; channels.len()];
                                             norms.push(NormKind::None);
@@ -303,10 +303,10 @@ pub fn Playground(lesson: &'static str) -> impl IntoView {
                 <div class="control">
                     <label for="pg-place">{tr(PLACEMENT)}</label>
                     <select id="pg-place"
-                        prop:value=move || if config.with(|c| c.placement) == Placement::After { "after" } else { "before" }
+                        prop:value=move || if config.with(|c| c.model.placement) == Placement::After { "after" } else { "before" }
                         on:change=move |ev| {
                             let after = event_target_value(&ev) == "after";
-                            set(Box::new(move |c| c.placement = if after { Placement::After } else { Placement::Before }));
+                            set(Box::new(move |c| c.model.placement = if after { Placement::After } else { Placement::Before }));
                         }>
                         <option value="before">{tr(BEFORE)}</option>
                         <option value="after">{tr(AFTER)}</option>
@@ -315,13 +315,13 @@ pub fn Playground(lesson: &'static str) -> impl IntoView {
                 <div class="control">
                     <label for="pg-dropout">{tr(DROPOUT)}</label>
                     <input id="pg-dropout" type="range" min="0" max="1" step="0.05"
-                        prop:value=move || config.with(|c| c.dropout).to_string()
+                        prop:value=move || config.with(|c| c.model.dropout).to_string()
                         on:input=move |ev| {
                             if let Ok(p) = event_target_value(&ev).parse::<f32>() {
-                                set(Box::new(move |c| c.dropout = p));
+                                set(Box::new(move |c| c.model.dropout = p));
                             }
                         } />
-                    <output for="pg-dropout">{move || format!("{:.2}", config.with(|c| c.dropout))}</output>
+                    <output for="pg-dropout">{move || format!("{:.2}", config.with(|c| c.model.dropout))}</output>
                 </div>
                 <div class="control">
                     <label for="pg-opt">{tr(OPTIMIZER)}</label>

@@ -5,16 +5,17 @@
 use leptos::prelude::*;
 
 use super::comparison::Comparison;
-use super::{PresetChoice, TrainButton, TrainingChart};
+use super::{labelled_runs, PresetChoice, TrainButton, TrainingChart};
 use crate::backend::GradClip;
 use crate::chart::{draw_line_plot, Line, LinePlot, LineStyle, Scale};
-use crate::experiment::presets::{self, Preset, CLIPS};
+use crate::experiment::catalog::{LivePiece, VariantKey};
+use crate::experiment::presets::{Preset, CLIPS};
 use crate::experiment::ProbeReport;
 use crate::ui::chart_canvas::{CanvasArea, ChartCanvas, Drawn};
 use crate::ui::i18n::*;
 use crate::ui::run_panel::RunPanel;
 use crate::ui::runs::RunStore;
-use crate::ui::trainer::{JobEvent, RunRequest, Trainer};
+use crate::ui::trainer::{JobEvent, Trainer};
 use crate::ui::widgets::empty_chart_message;
 
 const PLACEMENT_TITLE: Msg =
@@ -47,14 +48,11 @@ const OUTPUT: Msg = Msg { en: "output layer", zh: "输出层" };
 #[component]
 pub fn Placement() -> impl IntoView {
     let make = move |preset: Preset, l: Lang| {
-        [false, true]
-            .map(|after| {
-                RunRequest::new(
-                    presets::placement(after, preset),
-                    if after { AFTER } else { BEFORE }.get(l).to_string(),
-                )
-            })
-            .to_vec()
+        labelled_runs(LivePiece::Placement.variants(preset), l, |v| match v.key {
+            VariantKey::Placement(crate::nn::Placement::Before) => Some(BEFORE.get(l).to_string()),
+            VariantKey::Placement(crate::nn::Placement::After) => Some(AFTER.get(l).to_string()),
+            _ => None,
+        })
     };
     view! {
         <Comparison group="l9/placement" ids=["l9-place-preset", "l9-place-train", "l9-place-chart"] title=PLACEMENT_TITLE button=TRAIN_TWO make=make />
@@ -83,7 +81,10 @@ pub fn Clipping() -> impl IntoView {
     let preset = RwSignal::new(Preset::Quick);
     let plan = move |p: Preset| {
         let l = lang.get_untracked();
-        CLIPS.iter().map(|&c| RunRequest::new(presets::clipping(c, p), clip_name(c, l))).collect::<Vec<_>>()
+        labelled_runs(LivePiece::Clipping.variants(p), l, |v| match v.key {
+            VariantKey::Clip(clip) => Some(clip_name(clip, l)),
+            _ => None,
+        })
     };
     let train = move |_| {
         let runs = plan(preset.get_untracked());
@@ -147,18 +148,10 @@ pub fn RedundantBias() -> impl IntoView {
     let reports: RwSignal<Vec<ProbeReport>> = RwSignal::new(Vec::new());
     let plan = move |p: Preset| {
         let l = lang.get_untracked();
-        [true, false]
-            .map(|bias| {
-                let mut request = RunRequest::new(
-                    presets::redundant_bias(bias, p),
-                    if bias { BIAS_ON } else { BIAS_OFF }.get(l).to_string(),
-                );
-                if bias {
-                    request.probes = Some(presets::bias_probes());
-                }
-                request
-            })
-            .to_vec()
+        labelled_runs(LivePiece::RedundantBias.variants(p), l, |v| match v.key {
+            VariantKey::Bias(bias) => Some(if bias { BIAS_ON } else { BIAS_OFF }.get(l).to_string()),
+            _ => None,
+        })
     };
     let train = move |_| {
         let p = preset.get_untracked();

@@ -135,7 +135,7 @@ where
                     list.push(PlannedRun {
                         family,
                         work: RunWork::of(&config, data.train.len, data.test.len, probes.as_ref()),
-                        architecture: config.architecture.clone(),
+                        architecture: config.model.architecture.clone(),
                         train_examples: config.train_subset.map_or(data.train.len, |n| n.min(data.train.len)),
                         epochs: config.epochs,
                     });

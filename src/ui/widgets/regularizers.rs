@@ -4,15 +4,16 @@
 
 use leptos::prelude::*;
 
-use super::{BatchSizeSlider, PresetChoice, TrainButton};
+use super::{labelled_runs, BatchSizeSlider, PresetChoice, TrainButton};
 use crate::chart::{draw_line_plot, Line, LinePlot, LineStyle, Scale};
+use crate::experiment::catalog::{LivePiece, VariantKey};
 use crate::experiment::presets::{self, Preset, Regularizer};
 use crate::records::RunRecord;
 use crate::ui::chart_canvas::{CanvasArea, ChartCanvas, Drawn};
 use crate::ui::i18n::*;
 use crate::ui::run_panel::RunPanel;
 use crate::ui::runs::RunStore;
-use crate::ui::trainer::{RunRequest, Trainer};
+use crate::ui::trainer::Trainer;
 use crate::ui::widgets::empty_chart_message;
 
 const GROUP: &str = "l6/regularizers";
@@ -40,7 +41,10 @@ pub fn regularizer_name(r: Regularizer, lang: Lang) -> &'static str {
 /// The latest run of each regularizer (by its configuration).
 fn latest(records: &[RunRecord], r: Regularizer) -> Option<&RunRecord> {
     let want = presets::regularizers(r, Preset::Quick);
-    records.iter().rev().find(|x| x.config.norms == want.norms && x.config.dropout == want.dropout)
+    records
+        .iter()
+        .rev()
+        .find(|x| x.config.model.norms == want.model.norms && x.config.model.dropout == want.model.dropout)
 }
 
 #[component]
@@ -53,16 +57,14 @@ pub fn Regularizers() -> impl IntoView {
 
     let plan = move |p: Preset| {
         let l = lang.get_untracked();
-        Regularizer::ALL
-            .iter()
-            .map(|&r| {
-                let config =
-                    crate::experiment::ExperimentConfig { batch_size: batch.get(), ..presets::regularizers(r, p) };
-                let mut request = RunRequest::new(config, regularizer_name(r, l).to_string());
-                request.probes = Some(presets::regularizer_probes());
-                request
-            })
-            .collect::<Vec<_>>()
+        let mut variants = LivePiece::Regularizers.variants(p);
+        for v in &mut variants {
+            v.config.batch_size = batch.get();
+        }
+        labelled_runs(variants, l, |v| match v.key {
+            VariantKey::Regularizer(r) => Some(regularizer_name(r, l).to_string()),
+            _ => None,
+        })
     };
     let train = move |_| {
         let runs = untrack(|| plan(preset.get_untracked()));

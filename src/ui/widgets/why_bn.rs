@@ -5,9 +5,10 @@
 use leptos::prelude::*;
 
 use super::comparison::Comparison;
-use super::{PresetChoice, TrainButton};
+use super::{labelled_runs, PresetChoice, TrainButton};
 use crate::chart::{draw_line_plot, Line, LinePlot, LineStyle, Scale};
-use crate::experiment::presets::{self, Preset, NOISY_BN_STRENGTH};
+use crate::experiment::catalog::{LivePiece, VariantKey};
+use crate::experiment::presets::{Preset, NOISY_BN_STRENGTH};
 use crate::experiment::ProbeReport;
 use crate::nn::{LpOrder, NormKind};
 use crate::ui::chart_canvas::{CanvasArea, ChartCanvas, Drawn};
@@ -62,14 +63,21 @@ pub fn NoisyBn() -> impl IntoView {
     let strength = RwSignal::new(NOISY_BN_STRENGTH);
     let make = move |preset: Preset, l: Lang| {
         let s = strength.get_untracked();
-        vec![
-            RunRequest::new(presets::why_batchnorm(NormKind::Batch, 0.0, preset), "BatchNorm".into()),
-            RunRequest::new(
-                presets::why_batchnorm(NormKind::Batch, s, preset),
-                pick(l, format!("noisy BatchNorm, strength {s}"), format!("带噪声的 BatchNorm，强度 {s}")),
-            ),
-            RunRequest::new(presets::why_batchnorm(NormKind::None, 0.0, preset), NONE.get(l).to_string()),
-        ]
+        let mut variants = LivePiece::NoisyBn.variants(preset);
+        // The noisy run at the strength the slider sets.
+        for v in &mut variants {
+            if let VariantKey::NoisyBatchNorm { .. } = v.key {
+                v.config.model.norm_noise = s;
+            }
+        }
+        labelled_runs(variants, l, |v| match v.key {
+            VariantKey::BatchNorm(true) => Some("BatchNorm".into()),
+            VariantKey::BatchNorm(false) => Some(NONE.get(l).to_string()),
+            VariantKey::NoisyBatchNorm { .. } => {
+                Some(pick(l, format!("noisy BatchNorm, strength {s}"), format!("带噪声的 BatchNorm，强度 {s}")))
+            }
+            _ => None,
+        })
     };
     view! {
         <Comparison group="l7/noisy-bn" ids=["l7-noisy-preset", "l7-noisy-train", "l7-noisy-chart"] title=NOISY_TITLE button=TRAIN_THREE make=make>
@@ -91,15 +99,13 @@ pub fn NoisyBn() -> impl IntoView {
 #[component]
 pub fn LpNorm() -> impl IntoView {
     let make = move |preset: Preset, l: Lang| {
-        [
-            (NormKind::Lp { order: LpOrder::L1 }, "L1"),
-            (NormKind::Batch, "L2 (BatchNorm)"),
-            (NormKind::Lp { order: LpOrder::Linf }, "L∞"),
-            (NormKind::None, NONE.get(l)),
-        ]
-        .iter()
-        .map(|&(n, name)| RunRequest::new(presets::why_batchnorm(n, 0.0, preset), name.to_string()))
-        .collect()
+        labelled_runs(LivePiece::LpNorm.variants(preset), l, |v| match v.key {
+            VariantKey::Norm(NormKind::Lp { order: LpOrder::L1 }) => Some("L1".into()),
+            VariantKey::Norm(NormKind::Batch) => Some("L2 (BatchNorm)".into()),
+            VariantKey::Norm(NormKind::Lp { order: LpOrder::Linf }) => Some("L∞".into()),
+            VariantKey::Norm(NormKind::None) => Some(NONE.get(l).to_string()),
+            _ => None,
+        })
     };
     view! {
         <Comparison group="l7/lp-norm" ids=["l7-lp-preset", "l7-lp-train", "l7-lp-chart"] title=LP_TITLE button=TRAIN_FOUR make=make />
@@ -113,22 +119,19 @@ struct Measured {
     colours: [usize; 2],
 }
 
-/// The runs of the BN-against-none measurements at preset `p`, each with `probes`.
-fn measured_runs(p: Preset, probes: fn(Preset) -> crate::experiment::ProbeSpec, l: Lang) -> Vec<RunRequest> {
-    [false, true]
-        .map(|bn| {
-            let norm = if bn { NormKind::Batch } else { NormKind::None };
-            let mut request = RunRequest::new(presets::why_batchnorm(norm, 0.0, p), bn_label(bn, l));
-            request.probes = Some(probes(p));
-            request
-        })
-        .to_vec()
+/// The runs of a BN-against-none measuring piece at preset `p`, the plain network first.
+fn measured_runs(piece: LivePiece, p: Preset, l: Lang) -> Vec<RunRequest> {
+    labelled_runs(piece.variants(p), l, |v| match v.key {
+        VariantKey::BatchNorm(bn) => Some(bn_label(bn, l)),
+        _ => None,
+    })
 }
 
-/// Trains the network with and without BatchNorm, with `probes`, keeping their reports.
+/// Trains the network without and with BatchNorm as `piece` does, keeping the probes'
+/// reports.
 fn measuring_widget_state(
     group: &'static str,
-    probes: fn(Preset) -> crate::experiment::ProbeSpec,
+    piece: LivePiece,
 ) -> (RwSignal<Measured>, RwSignal<Preset>, impl Fn(leptos::ev::MouseEvent) + Copy) {
     let trainer = expect_context::<Trainer>();
     let store = expect_context::<RunStore>();
@@ -137,7 +140,7 @@ fn measuring_widget_state(
     let preset = RwSignal::new(Preset::Quick);
     let train = move |_| {
         let p = preset.get_untracked();
-        let runs = measured_runs(p, probes, lang.get_untracked());
+        let runs = measured_runs(piece, p, lang.get_untracked());
         measured.set(Measured::default());
         trainer.start(group, Some(p), runs, move |event| match event {
             JobEvent::Started { run, record } => {
@@ -204,7 +207,7 @@ fn measurement_plot(root: &CanvasArea, measured: &Measured, lang: Lang, m: Measu
 #[component]
 pub fn Smoothness() -> impl IntoView {
     let lang = lang();
-    let (measured, preset, train) = measuring_widget_state("l7/smoothness", presets::landscape_probes);
+    let (measured, preset, train) = measuring_widget_state("l7/smoothness", LivePiece::Smoothness);
     let draw = move |root: &CanvasArea, which: u8| {
         let l = lang.get();
         let m = measured.get();
@@ -253,7 +256,7 @@ pub fn Smoothness() -> impl IntoView {
         <div class="widget smoothness">
             <div class="controls">
                 <PresetChoice name="l7-smooth-preset" value=preset
-                    plan=move |p| measured_runs(p, presets::landscape_probes, lang.get_untracked()) />
+                    plan=move |p| measured_runs(LivePiece::Smoothness, p, lang.get_untracked()) />
                 <TrainButton id="l7-smooth-train" label=MEASURE on_click=train />
             </div>
             <ChartCanvas id="l7-range" empty_message=empty_chart_message() draw=move |r: &CanvasArea| draw(r, 0) height=320 label=Signal::derive(move || RANGE.get(lang.get()).to_string()) />
@@ -267,7 +270,7 @@ pub fn Smoothness() -> impl IntoView {
 #[component]
 pub fn CovariateShift() -> impl IntoView {
     let lang = lang();
-    let (measured, preset, train) = measuring_widget_state("l7/ics", presets::shift_probes);
+    let (measured, preset, train) = measuring_widget_state("l7/ics", LivePiece::CovariateShift);
     // Layer 1 has no earlier layer (its G′ is G); the default shows the second.
     let layer = RwSignal::new(1usize);
     let draw = move |root: &CanvasArea, cosine: bool| {
@@ -306,7 +309,7 @@ pub fn CovariateShift() -> impl IntoView {
         <div class="widget ics">
             <div class="controls">
                 <PresetChoice name="l7-ics-preset" value=preset
-                    plan=move |p| measured_runs(p, presets::shift_probes, lang.get_untracked()) />
+                    plan=move |p| measured_runs(LivePiece::CovariateShift, p, lang.get_untracked()) />
                 <div class="control">
                     <label for="l7-layer">{tr(LAYER)}</label>
                     <select id="l7-layer" prop:value=move || layer.get().to_string()

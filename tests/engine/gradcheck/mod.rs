@@ -11,7 +11,7 @@
 
 use normlab::backend::cpu::CpuBackend;
 use normlab::backend::{Activation, Backend, ConvShape, PoolKind, PoolShape, StepScalars, TensorId, METRICS_PER_SLOT};
-use normlab::nn::{Architecture, LpOrder, MlpConfig, Model, ModelConfig, NormKind, Phase, Placement};
+use normlab::nn::{Architecture, LpOrder, MlpConfig, Model, ModelChoices, ModelConfig, NormKind, Phase, Placement};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -59,18 +59,15 @@ impl Net {
     fn char_model(seed: u64) -> Net {
         let (context, vocab, batch) = (3, 6, 7);
         let config = ModelConfig {
-            architecture: Architecture::CharMlp { embed: 4, hidden: vec![5] },
+            choices: ModelChoices {
+                architecture: Architecture::CharMlp { embed: 4, hidden: vec![5] },
+                norms: vec![NormKind::Batch],
+                placement: Placement::Before,
+                activation: Activation::Tanh,
+                ..ModelChoices::default()
+            },
             input: (context, 1, 1),
             classes: vocab,
-            norms: vec![NormKind::Batch],
-            placement: Placement::Before,
-            activation: Activation::Tanh,
-            dropout: 0.0,
-            bias: true,
-            affine: true,
-            norm_momentum: Some(0.1),
-            norm_noise: 0.0,
-            init_scale: 1.0,
         };
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut b = CpuBackend::new();
