@@ -4,7 +4,7 @@
 
 use rand_chacha::ChaCha8Rng;
 
-use super::config::{Architecture, ModelConfig, Placement};
+use super::config::{Architecture, ModelChoices, ModelConfig, Placement};
 use super::layers::{ActivationLayer, ChannelNoise, Conv, Dropout, Embedding, Flatten, Layer, Linear, Norm, Pool};
 use super::norm::NormKind;
 use super::param::{Param, ParamArena, ParamRole};
@@ -112,8 +112,9 @@ impl<'a> Builder<'a> {
         self.rng
     }
 
-    pub fn config(&self) -> &ModelConfig {
-        self.config
+    /// The model's choices (norms, activation, bias, initialisation scale, …).
+    pub fn choices(&self) -> &ModelChoices {
+        &self.config.choices
     }
 
     pub fn max_batch(&self) -> usize {
@@ -160,8 +161,8 @@ impl<'a> Builder<'a> {
         }
         let layer = Norm::new(self, kind, None)?;
         self.push(layer);
-        if self.config.norm_noise > 0.0 {
-            let noise = ChannelNoise::new(self, self.config.norm_noise)?;
+        if self.config.choices.norm_noise > 0.0 {
+            let noise = ChannelNoise::new(self, self.config.choices.norm_noise)?;
             self.push(noise);
         }
         Ok(())
@@ -176,10 +177,10 @@ impl<'a> Builder<'a> {
     /// A block's normalization and activation, in the configured order. A norm directly
     /// before its activation computes it in the same pass (one layer, the same math).
     fn norm_and_activation(&mut self, kind: NormKind) -> Result<(), NormlabError> {
-        let fused = kind != NormKind::None && self.config.norm_noise == 0.0;
-        match self.config.placement {
+        let fused = kind != NormKind::None && self.config.choices.norm_noise == 0.0;
+        match self.config.choices.placement {
             Placement::Before if fused => {
-                let layer = Norm::new(self, kind, Some(self.config.activation))?;
+                let layer = Norm::new(self, kind, Some(self.config.choices.activation))?;
                 self.push(layer);
                 Ok(())
             }
@@ -209,7 +210,7 @@ impl<'a> Builder<'a> {
 
     fn add_layers(&mut self) -> Result<(), NormlabError> {
         let config = self.config;
-        let hidden = match &config.architecture {
+        let hidden = match &config.choices.architecture {
             Architecture::Mlp { hidden } => hidden.clone(),
             Architecture::CharMlp { embed, hidden } => {
                 let layer = Embedding::new(self, config.classes, *embed)?;
@@ -220,7 +221,7 @@ impl<'a> Builder<'a> {
                 for (block, &c) in channels.iter().enumerate() {
                     let conv = Conv::new_3x3(self, c)?;
                     self.push(conv);
-                    self.norm_and_activation(config.norm_of_block(block))?;
+                    self.norm_and_activation(config.choices.norm_of_block(block))?;
                     let pool = Pool::max_2x2(self)?;
                     self.push(pool);
                 }
@@ -229,13 +230,13 @@ impl<'a> Builder<'a> {
                 hidden.clone()
             }
         };
-        let first_linear_block = config.architecture.blocks() - hidden.len();
+        let first_linear_block = config.choices.architecture.blocks() - hidden.len();
         for (i, &width) in hidden.iter().enumerate() {
-            let linear = Linear::new(self, width, config.bias)?;
+            let linear = Linear::new(self, width, config.choices.bias)?;
             self.push(linear);
-            self.norm_and_activation(config.norm_of_block(first_linear_block + i))?;
-            if config.dropout > 0.0 {
-                let dropout = Dropout::new(self, config.dropout)?;
+            self.norm_and_activation(config.choices.norm_of_block(first_linear_block + i))?;
+            if config.choices.dropout > 0.0 {
+                let dropout = Dropout::new(self, config.choices.dropout)?;
                 self.push(dropout);
             }
         }

@@ -163,16 +163,6 @@ pub struct ModelConfig {
     pub classes: usize,
 }
 
-/// The layers read the choices as the model's own (`config.norms`, `config.bias`): a
-/// model configuration is its choices for one shape of data.
-impl std::ops::Deref for ModelConfig {
-    type Target = ModelChoices;
-
-    fn deref(&self) -> &ModelChoices {
-        &self.choices
-    }
-}
-
 /// A multi-layer perceptron configuration, kept for tests and small experiments.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MlpConfig {

@@ -33,15 +33,15 @@ impl Model {
         rng: &mut ChaCha8Rng,
     ) -> Result<Self, NormlabError> {
         // p = 1 drops everything, as nn.Dropout(1.0) does.
-        if !(0.0..=1.0).contains(&config.dropout) {
-            let p = config.dropout;
+        if !(0.0..=1.0).contains(&config.choices.dropout) {
+            let p = config.choices.dropout;
             return Err(NormlabError::InvalidConfig(words!(
                 "dropout {p} must be in [0, 1]",
                 "dropout 概率 {p} 必须在 [0, 1] 之内"
             )));
         }
-        if !(config.init_scale.is_finite() && config.init_scale > 0.0) {
-            let scale = config.init_scale;
+        if !(config.choices.init_scale.is_finite() && config.choices.init_scale > 0.0) {
+            let scale = config.choices.init_scale;
             return Err(NormlabError::InvalidConfig(words!(
                 "the initialisation scale {scale} must be positive",
                 "初始化倍数 {scale} 必须为正数"

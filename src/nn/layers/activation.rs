@@ -20,7 +20,7 @@ impl ActivationLayer {
     pub fn new(b: &mut Builder) -> Result<Self, NormlabError> {
         let features = b.per_sample();
         let i = b.index();
-        let kind = b.config().activation;
+        let kind = b.choices().activation;
         let y = b.buffer(features, &format!("layer{i}.y"))?;
         let dx = b.buffer(features, &format!("layer{i}.dx"))?;
         Ok(ActivationLayer { kind, features, x: None, y, dx })

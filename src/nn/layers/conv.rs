@@ -34,11 +34,11 @@ impl Conv {
         };
         let i = b.index();
         let fan_in = c * 9;
-        let scale = b.config().init_scale;
+        let scale = b.choices().init_scale;
         let weight_init = scaled(uniform_init(b.rng(), fan_in, shape.weight_len()), scale);
         let bias_init = uniform_init(b.rng(), fan_in, out_channels);
         let weight = b.param(&weight_init, ParamRole::Weight);
-        let bias = if b.config().bias { Some(b.param(&bias_init, ParamRole::Bias)) } else { None };
+        let bias = if b.choices().bias { Some(b.param(&bias_init, ParamRole::Bias)) } else { None };
         let dx = if b.is_first() { None } else { Some(b.buffer(c * h * w, &format!("layer{i}.dx"))?) };
         let (oh, ow) = (shape.out_height(), shape.out_width());
         let y = b.buffer(out_channels * oh * ow, &format!("layer{i}.y"))?;

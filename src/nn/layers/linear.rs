@@ -26,7 +26,7 @@ impl Linear {
     pub fn new(b: &mut Builder, outputs: usize, with_bias: bool) -> Result<Self, NormlabError> {
         let inputs = b.per_sample();
         let i = b.index();
-        let scale = b.config().init_scale;
+        let scale = b.choices().init_scale;
         let weight_init = scaled(uniform_init(b.rng(), inputs, outputs * inputs), scale);
         let bias_init = uniform_init(b.rng(), inputs, outputs);
         let weight = b.param(&weight_init, ParamRole::Weight);

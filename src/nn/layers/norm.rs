@@ -71,7 +71,7 @@ impl Norm {
         } else {
             None
         };
-        let (affine, momentum) = (b.config().affine, b.config().norm_momentum);
+        let (affine, momentum) = (b.choices().affine, b.choices().norm_momentum);
         // Without `affine`, γ = 1 and β = 0 stay fixed: outside the arenas the optimizer steps.
         let (gamma, beta) = if affine {
             (b.param(&vec![1.0; affine_len], ParamRole::Gamma), b.param(&vec![0.0; affine_len], ParamRole::Beta))
