@@ -1,8 +1,11 @@
 // matmul.wgsl — out[m, n] = op(a)[m, k] · op(b)[k, n]
 //
-// One kernel serves a linear layer's forward product (y = x·Wᵀ + b, trans_b, with the
-// bias added as each value is stored: the epilogue) and both backward products
-// (dx = dy·W, plain; dW = dyᵀ·x, trans_a).
+// One kernel serves a linear layer's forward product (y = x·Wᵀ + b, trans_b) and both
+// backward products (dx = dy·W, plain; dW = dyᵀ·x, trans_a). What a layer adds to the
+// product is added as each value is stored (the epilogue):
+//   out[m, n] = Σ_k op(a)[m, k]·op(b)[k, n]  + bias[(m mod bias_rows)·n_cols + n]  (has_bias)
+//                                            + residual[m, n]                       (has_residual)
+// bias_rows = 1 is a linear layer's bias; T, a position embedding over [N·T] token rows.
 //
 // Tiling in registers: each thread computes a 4×4 block of `out`, so every value it loads
 // from op(a) and op(b) serves four multiply-adds; a workgroup of 8×8 threads covers a
@@ -16,7 +19,8 @@
 // Rows and columns past the matrix are read clamped to its last row or column and never
 // written, so any m, k, n work without a branch in the inner loop.
 //
-// Bindings: 0 params (uniform), 1 a, 2 b, 3 out, 4 bias (read only when has_bias = 1).
+// Bindings: 0 params (uniform), 1 a, 2 b, 3 out, 4 bias, 5 residual (each read only when
+// its flag is 1).
 // Keep in sync with `MatmulParams` in src/backend/gpu/matmul.rs.
 
 struct Params {
@@ -25,9 +29,9 @@ struct Params {
     n: u32,
     trans_a: u32, // 1: a is stored [k, m]
     trans_b: u32, // 1: b is stored [n, k]
-    has_bias: u32, // 1: out[m, n] += bias[n]
-    _pad1: u32,
-    _pad2: u32,
+    has_bias: u32,
+    bias_rows: u32,
+    has_residual: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -35,6 +39,7 @@ struct Params {
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
+@group(0) @binding(5) var<storage, read> residual: array<f32>;
 
 @compute @workgroup_size(8, 8, 1)
 fn matmul_tiled(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -83,7 +88,10 @@ fn matmul_tiled(@builtin(global_invocation_id) gid: vec3<u32>) {
             if (row < p.m && col < p.n) {
                 var value = acc[i][j];
                 if (p.has_bias == 1u) {
-                    value += bias[col];
+                    value += bias[(row % p.bias_rows) * p.n + col];
+                }
+                if (p.has_residual == 1u) {
+                    value += residual[row * p.n + col];
                 }
                 out[row * p.n + col] = value;
             }

@@ -21,6 +21,8 @@
 //              act_out, and every backward entry point first takes it through the
 //              activation: dz = dy·[act_out > 0] (ReLU) or dy·(1 − act_out²) (tanh),
 //              and uses dz as the gradient of y below.
+//   residual (has_residual = 1): norm_backward_apply adds residual[i] to dx[i] as it writes
+//              it (the gradient along a residual connection that skips the norm).
 //   backward:  g = dy·γ.  rstd depends on x through s; with u_i = rstd·s·∂s/∂d_i
 //              (u = x̂/M for the standard spread; rstd·s·sign(d)/M for L1; for L∞
 //              rstd·s·sign(d)/ties at the elements where |d| = s, else 0):
@@ -44,7 +46,7 @@
 // Bindings: 0 params, 1 x, 2 mean, 3 rstd, 4 running_mean, 5 running_var, 6 gamma,
 //           7 beta, 8 y, 9 dy, 10 stat_grad, 11 dx, 12 dgamma, 13 dbeta,
 //           14 mean (read-only view), 15 rstd (read-only view), 16 num_batches_tracked,
-//           17 act_out (the fused activation's output).
+//           17 act_out (the fused activation's output), 18 residual.
 // Keep in sync with `NormParams` in src/backend/gpu/norm.rs.
 
 struct Params {
@@ -63,7 +65,7 @@ struct Params {
     spread: u32,
     activation: u32, // 0 none, 1 ReLU, 2 tanh
     affine_grads_in_stats: u32,
-    _pad0: u32,
+    has_residual: u32,
 }
 
 const SPREAD_STD: u32 = 0u;
@@ -94,6 +96,7 @@ const ACTIVATION_TANH: u32 = 2u;
 // One element, shared by every statistic of the layer.
 @group(0) @binding(16) var<storage, read_write> batches_tracked: array<f32>;
 @group(0) @binding(17) var<storage, read_write> act_out: array<f32>;
+@group(0) @binding(18) var<storage, read> residual: array<f32>;
 
 // Element-wise entry points use 256-thread workgroups. The reductions use 64 threads and
 // finish in two short serial steps (8 threads sum 8 partials each, then one thread sums
@@ -394,8 +397,12 @@ fn norm_backward_apply(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(n
     }
     let s = stat_of(i);
     let g = dz(i) * gamma[affine_of(i)];
+    var skipped = 0.0;
+    if (p.has_residual == 1u) {
+        skipped = residual[i];
+    }
     if (p.training == 0u) {
-        dx[i] = g * rstd_in[s];
+        dx[i] = g * rstd_in[s] + skipped;
         return;
     }
     let count = f32(elements_per_stat());
@@ -419,7 +426,7 @@ fn norm_backward_apply(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(n
     if (p.subtract_mean == 1u) {
         centred -= stat_grad[base] / count;
     }
-    dx[i] = rstd_in[s] * centred;
+    dx[i] = rstd_in[s] * centred + skipped;
 }
 
 @compute @workgroup_size(64, 1, 1)

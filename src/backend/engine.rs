@@ -8,8 +8,8 @@ use super::cpu::CpuBackend;
 pub use super::gpu::{AdapterDescription, KernelTime};
 use super::gpu::{GpuBackend, GpuContext};
 use super::{
-    Activation, AdamHyper, Backend, ConvShape, GradClip, MatmulShape, NormGeometry, NormGrads, NormMode, NormTensors,
-    PoolShape, ReadFuture, SgdHyper, StepScalars, TensorId,
+    Activation, AdamHyper, AttentionShape, Backend, ConvShape, Epilogue, GradClip, MatmulShape, NormGeometry,
+    NormGrads, NormMode, NormTensors, PoolShape, ReadFuture, SgdHyper, StepScalars, TensorId,
 };
 use crate::error::NormlabError;
 
@@ -198,8 +198,22 @@ impl Backend for AnyBackend {
     ) {
         delegate!(self, b => b.gather_batch(inputs, labels, indices, batch_inputs, batch_labels, rows, row_len))
     }
-    fn matmul(&mut self, a: TensorId, b_: TensorId, out: TensorId, shape: MatmulShape, bias: Option<TensorId>) {
-        delegate!(self, b => b.matmul(a, b_, out, shape, bias))
+    fn matmul(&mut self, a: TensorId, b_: TensorId, out: TensorId, shape: MatmulShape, epilogue: Epilogue) {
+        delegate!(self, b => b.matmul(a, b_, out, shape, epilogue))
+    }
+    fn attention_forward(&mut self, qkv: TensorId, att: TensorId, out: TensorId, shape: AttentionShape) {
+        delegate!(self, b => b.attention_forward(qkv, att, out, shape))
+    }
+    fn attention_backward(
+        &mut self,
+        qkv: TensorId,
+        att: TensorId,
+        dout: TensorId,
+        dpre: TensorId,
+        dqkv: TensorId,
+        shape: AttentionShape,
+    ) {
+        delegate!(self, b => b.attention_backward(qkv, att, dout, dpre, dqkv, shape))
     }
     fn conv2d_forward(&mut self, x: TensorId, weight: TensorId, y: TensorId, shape: ConvShape, bias: Option<TensorId>) {
         delegate!(self, b => b.conv2d_forward(x, weight, y, shape, bias))

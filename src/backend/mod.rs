@@ -83,9 +83,23 @@ pub trait Backend {
         rows: usize,
         row_len: usize,
     );
-    /// `out = op(a)·op(b)`, and with a `bias` `out[m, n] += bias[n]` in the same pass (a
-    /// linear layer's bias, added in the product's epilogue). Overwrites `out`.
-    fn matmul(&mut self, a: TensorId, b: TensorId, out: TensorId, shape: MatmulShape, bias: Option<TensorId>);
+    /// `out = op(a)·op(b)` plus what the [`Epilogue`] adds (a bias, position embeddings, a
+    /// residual), in the same pass. Overwrites `out`, which is none of the inputs.
+    fn matmul(&mut self, a: TensorId, b: TensorId, out: TensorId, shape: MatmulShape, epilogue: Epilogue);
+    /// Causal self-attention: writes `att` (the softmax of the masked, scaled scores) and
+    /// `out = att · v` from `qkv` (see [`AttentionShape`]).
+    fn attention_forward(&mut self, qkv: TensorId, att: TensorId, out: TensorId, shape: AttentionShape);
+    /// Writes `dqkv` from `dout` and the forward pass's `att`; `dpre` (as long as `att`)
+    /// ends holding the gradient of the scores.
+    fn attention_backward(
+        &mut self,
+        qkv: TensorId,
+        att: TensorId,
+        dout: TensorId,
+        dpre: TensorId,
+        dqkv: TensorId,
+        shape: AttentionShape,
+    );
     /// y[n, co, oh, ow] = Σ x[n, ci, oh·s − p + kh, ow·s − p + kw] · w[co, ci, kh, kw]
     /// over ci, kh, kw, with x = 0 outside the image, plus `bias[co]` when given (added in
     /// the product's epilogue). Overwrites `y`.
@@ -117,9 +131,11 @@ pub trait Backend {
         dx: TensorId,
         len: usize,
     );
-    /// Softmax cross-entropy averaged over `rows`. Writes the mean loss to `metrics[4·slot]`
-    /// and the number of rows whose arg-max equals the label to `metrics[4·slot + 1]`;
-    /// when `dlogits` is given, also the gradient of the mean loss.
+    /// Softmax cross-entropy averaged over the rows whose label is not negative (a negative
+    /// label is PyTorch's `ignore_index`: a padding position of a sequence). Writes the mean
+    /// loss to `metrics[4·slot]` and the number of counted rows whose arg-max equals the
+    /// label to `metrics[4·slot + 1]`; when `dlogits` is given, also the gradient of the
+    /// mean loss (0 on ignored rows).
     #[allow(clippy::too_many_arguments)]
     fn cross_entropy(
         &mut self,

@@ -206,4 +206,7 @@ pub struct NormGrads {
     pub dbeta: TensorId,
     /// Scratch of length [`NormGeometry::stat_grad_len`], see [`NORM_STAT_GRAD_WIDTH`].
     pub stat_grad: TensorId,
+    /// Added to `dx` as it is written: the gradient arriving along a residual connection
+    /// that skips this norm (a pre-norm transformer block's input gets both).
+    pub residual: Option<TensorId>,
 }

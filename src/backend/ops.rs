@@ -1,6 +1,8 @@
 //! The shapes of the element-wise, matrix, convolution and pooling ops: what a caller
 //! tells a backend about the tensors it names.
 
+use super::TensorId;
+
 /// Element-wise nonlinearities.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -134,5 +136,81 @@ impl PoolShape {
     /// Length of `y`, `dy` and `argmax`.
     pub fn output_len(&self) -> usize {
         self.batch * self.channels * self.out_height() * self.out_width()
+    }
+}
+
+/// What a matrix product adds to each value as it stores it (its epilogue), so that a
+/// layer's bias, a learned position embedding or a residual connection costs no pass of
+/// its own: `out[m, n] = Σ_k op(a)[m, k]·op(b)[k, n] + bias[m mod bias_rows, n] + residual[m, n]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Epilogue {
+    /// `[bias_rows, n]`: one row for a linear layer's bias; T rows for a position
+    /// embedding added to `[N·T, n]` token rows.
+    pub bias: Option<TensorId>,
+    pub bias_rows: usize,
+    /// `[m, n]`: the skip path of a residual connection (forward), or the gradient that
+    /// arrives along it (backward).
+    pub residual: Option<TensorId>,
+}
+
+impl Epilogue {
+    /// Nothing added.
+    pub const NONE: Epilogue = Epilogue { bias: None, bias_rows: 1, residual: None };
+
+    /// A linear layer's bias, `bias[n]`.
+    pub fn bias(bias: TensorId) -> Epilogue {
+        Epilogue { bias: Some(bias), ..Epilogue::NONE }
+    }
+
+    /// `bias` when given, else nothing.
+    pub fn maybe_bias(bias: Option<TensorId>) -> Epilogue {
+        Epilogue { bias, ..Epilogue::NONE }
+    }
+
+    /// A table of `rows` rows added to row m as row `m mod rows` (position embeddings).
+    pub fn positions(table: TensorId, rows: usize) -> Epilogue {
+        Epilogue { bias: Some(table), bias_rows: rows, residual: None }
+    }
+
+    /// The same, plus `residual`.
+    pub fn plus(self, residual: Option<TensorId>) -> Epilogue {
+        Epilogue { residual, ..self }
+    }
+}
+
+/// Multi-head causal self-attention on `[N, T, ·]` token rows (the part of
+/// `nn.MultiheadAttention` between its input and output projections, with a causal mask).
+///
+/// `qkv` is `[N, T, 3·d]`: each token's query, key and value, each `d = heads · head_dim`
+/// values with head h at `h·head_dim ..`; the attention `att` (and its gradient's scratch)
+/// is `[N, heads, T, T]`, 0 above the diagonal; `out` is `[N, T, d]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct AttentionShape {
+    pub batch: usize,
+    pub seq_len: usize,
+    pub heads: usize,
+    pub head_dim: usize,
+}
+
+impl AttentionShape {
+    /// d = heads · head_dim.
+    pub fn model_dim(&self) -> usize {
+        self.heads * self.head_dim
+    }
+    /// 1/√head_dim, the scores' scale.
+    pub fn scale(&self) -> f32 {
+        1.0 / (self.head_dim as f32).sqrt()
+    }
+    /// Length of `qkv` (and `dqkv`).
+    pub fn qkv_len(&self) -> usize {
+        self.batch * self.seq_len * 3 * self.model_dim()
+    }
+    /// Length of `att` (and the backward scratch).
+    pub fn att_len(&self) -> usize {
+        self.batch * self.heads * self.seq_len * self.seq_len
+    }
+    /// Length of `out` (and `dout`).
+    pub fn out_len(&self) -> usize {
+        self.batch * self.seq_len * self.model_dim()
     }
 }

@@ -78,6 +78,7 @@ pub async fn batch_norm_step<B: Backend>(
         dgamma: tensor(c, None, "dgamma")?,
         dbeta: tensor(c, None, "dbeta")?,
         stat_grad: tensor(geometry.stat_grad_len(), None, "stat_grad")?,
+        residual: None,
     };
     let mode = NormMode::training(Some(0.1));
     b.norm_forward(&geometry, mode, &tensors);

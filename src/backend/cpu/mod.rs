@@ -7,6 +7,7 @@
 //! single piece of work holds a browser tab for long.
 
 pub mod activation;
+pub mod attention;
 pub mod bias;
 pub mod clip;
 pub mod conv;
@@ -27,9 +28,9 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 
 use super::{
-    Activation, AdamHyper, Backend, ConvShape, GradClip, MatmulShape, NormFamily, NormGeometry, NormGrads, NormMode,
-    NormTensors, PoolKind, PoolShape, ReadFuture, SgdHyper, Spread, StepScalars, TensorId, METRICS_PER_SLOT,
-    VIEW_ALIGN,
+    Activation, AdamHyper, AttentionShape, Backend, ConvShape, Epilogue, GradClip, MatmulShape, NormFamily,
+    NormGeometry, NormGrads, NormMode, NormTensors, PoolKind, PoolShape, ReadFuture, SgdHyper, Spread, StepScalars,
+    TensorId, METRICS_PER_SLOT, VIEW_ALIGN,
 };
 use crate::error::NormlabError;
 use crate::platform;
@@ -214,7 +215,7 @@ impl Backend for CpuBackend {
         self.gather_rows(labels, indices, batch_labels, rows, 1);
     }
 
-    fn matmul(&mut self, a: TensorId, b: TensorId, out: TensorId, shape: MatmulShape, bias: Option<TensorId>) {
+    fn matmul(&mut self, a: TensorId, b: TensorId, out: TensorId, shape: MatmulShape, epilogue: Epilogue) {
         let macs_per_row = (shape.k * shape.n).max(1);
         let block = (MATMUL_BLOCK_MACS / macs_per_row).clamp(1, shape.m.max(1));
         let mut start = 0;
@@ -223,11 +224,41 @@ impl Backend for CpuBackend {
             start = rows.end;
             self.record(move |t| with_output(t, out.0, |t, o| matmul::matmul_rows(&t[a.0], &t[b.0], o, shape, rows)));
         }
-        // The same sums as the GPU's epilogue, one after the product.
-        if let Some(bias) = bias {
-            let shape = (shape.m, shape.n, 1);
+        // The same sums as the GPU's epilogue, one after the product. A bias of R rows
+        // repeats every R rows: [m/R, R·n] rows of one channel per (row mod R, column).
+        if let Some(bias) = epilogue.bias {
+            let period = epilogue.bias_rows.max(1);
+            let shape = (shape.m / period, period * shape.n, 1);
             self.record(move |t| with_output(t, out.0, |t, o| bias::bias_add(o, &t[bias.0], shape)));
         }
+        if let Some(residual) = epilogue.residual {
+            let len = shape.m * shape.n;
+            self.record(move |t| {
+                with_output(t, out.0, |t, o| o[..len].iter_mut().zip(&t[residual.0]).for_each(|(o, r)| *o += r))
+            });
+        }
+    }
+
+    fn attention_forward(&mut self, qkv: TensorId, att: TensorId, out: TensorId, shape: AttentionShape) {
+        self.record(move |t| {
+            with_outputs(t, [att.0, out.0], |t, [att, out]| attention::attention_forward(&t[qkv.0], att, out, shape))
+        });
+    }
+
+    fn attention_backward(
+        &mut self,
+        qkv: TensorId,
+        att: TensorId,
+        dout: TensorId,
+        dpre: TensorId,
+        dqkv: TensorId,
+        shape: AttentionShape,
+    ) {
+        self.record(move |t| {
+            with_outputs(t, [dpre.0, dqkv.0], |t, [dpre, dqkv]| {
+                attention::attention_backward(&t[qkv.0], &t[att.0], &t[dout.0], dpre, dqkv, shape)
+            })
+        });
     }
 
     fn conv2d_forward(&mut self, x: TensorId, weight: TensorId, y: TensorId, shape: ConvShape, bias: Option<TensorId>) {
@@ -414,6 +445,12 @@ impl Backend for CpuBackend {
                 }
             })
         });
+        if let Some(residual) = gr.residual {
+            let len = g.elements();
+            self.record(move |t| {
+                with_output(t, gr.dx.0, |t, dx| dx[..len].iter_mut().zip(&t[residual.0]).for_each(|(d, r)| *d += r))
+            });
+        }
     }
 
     fn sgd_step(&mut self, param: TensorId, grad: TensorId, velocity: TensorId, len: usize, hyper: SgdHyper) {

@@ -5,6 +5,7 @@
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Shader {
     Matmul,
+    Attention,
     Bias,
     Activation,
     Gather,
@@ -18,8 +19,9 @@ pub enum Shader {
 }
 
 impl Shader {
-    pub const ALL: [Shader; 11] = [
+    pub const ALL: [Shader; 12] = [
         Shader::Matmul,
+        Shader::Attention,
         Shader::Bias,
         Shader::Activation,
         Shader::Gather,
@@ -35,6 +37,7 @@ impl Shader {
     pub fn file_name(self) -> &'static str {
         match self {
             Shader::Matmul => "matmul.wgsl",
+            Shader::Attention => "attention.wgsl",
             Shader::Bias => "bias.wgsl",
             Shader::Activation => "activation.wgsl",
             Shader::Gather => "gather.wgsl",
@@ -51,6 +54,7 @@ impl Shader {
     pub fn source(self) -> &'static str {
         match self {
             Shader::Matmul => include_str!("../../../shaders/matmul.wgsl"),
+            Shader::Attention => include_str!("../../../shaders/attention.wgsl"),
             Shader::Bias => include_str!("../../../shaders/bias.wgsl"),
             Shader::Activation => include_str!("../../../shaders/activation.wgsl"),
             Shader::Gather => include_str!("../../../shaders/gather.wgsl"),
@@ -69,6 +73,9 @@ impl Shader {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Kernel {
     MatmulTiled,
+    AttentionForward,
+    AttentionBackwardQuery,
+    AttentionBackwardKey,
     BiasGrad,
     ActivationForward,
     ActivationBackward,
@@ -97,8 +104,11 @@ pub enum Kernel {
 }
 
 impl Kernel {
-    pub const ALL: [Kernel; 26] = [
+    pub const ALL: [Kernel; 29] = [
         Kernel::MatmulTiled,
+        Kernel::AttentionForward,
+        Kernel::AttentionBackwardQuery,
+        Kernel::AttentionBackwardKey,
         Kernel::BiasGrad,
         Kernel::ActivationForward,
         Kernel::ActivationBackward,
@@ -129,6 +139,9 @@ impl Kernel {
     pub fn shader(self) -> Shader {
         match self {
             Kernel::MatmulTiled => Shader::Matmul,
+            Kernel::AttentionForward | Kernel::AttentionBackwardQuery | Kernel::AttentionBackwardKey => {
+                Shader::Attention
+            }
             Kernel::BiasGrad => Shader::Bias,
             Kernel::ActivationForward | Kernel::ActivationBackward => Shader::Activation,
             Kernel::GatherRows | Kernel::GatherBatch => Shader::Gather,
@@ -152,6 +165,9 @@ impl Kernel {
     pub fn entry_point(self) -> &'static str {
         match self {
             Kernel::MatmulTiled => "matmul_tiled",
+            Kernel::AttentionForward => "attention_forward",
+            Kernel::AttentionBackwardQuery => "attention_backward_query",
+            Kernel::AttentionBackwardKey => "attention_backward_key",
             Kernel::BiasGrad => "bias_grad",
             Kernel::ActivationForward => "activation_forward",
             Kernel::ActivationBackward => "activation_backward",

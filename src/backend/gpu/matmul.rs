@@ -2,7 +2,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use crate::backend::MatmulShape;
+use crate::backend::{Epilogue, MatmulShape};
 
 /// Keep in sync with `Params` in shaders/matmul.wgsl.
 #[repr(C)]
@@ -14,19 +14,21 @@ pub(super) struct MatmulParams {
     trans_a: u32,
     trans_b: u32,
     has_bias: u32,
-    _pad: [u32; 2],
+    bias_rows: u32,
+    has_residual: u32,
 }
 
 impl MatmulParams {
-    pub(super) fn new(shape: MatmulShape, has_bias: bool) -> Self {
+    pub(super) fn new(shape: MatmulShape, epilogue: Epilogue) -> Self {
         MatmulParams {
             m: shape.m as u32,
             k: shape.k as u32,
             n: shape.n as u32,
             trans_a: shape.trans_a as u32,
             trans_b: shape.trans_b as u32,
-            has_bias: has_bias as u32,
-            _pad: [0; 2],
+            has_bias: epilogue.bias.is_some() as u32,
+            bias_rows: epilogue.bias_rows.max(1) as u32,
+            has_residual: epilogue.residual.is_some() as u32,
         }
     }
 }

@@ -8,6 +8,7 @@
 //! tensors). A training step therefore only records dispatches.
 
 mod activation;
+mod attention;
 mod bias;
 mod clip;
 pub mod context;
@@ -28,15 +29,14 @@ use std::collections::HashMap;
 
 use bytemuck::Pod;
 
+use super::{
+    Activation, AdamHyper, AttentionShape, Backend, ConvShape, Epilogue, GradClip, MatmulShape, NormGeometry,
+    NormGrads, NormMode, NormTensors, PoolShape, ReadFuture, SgdHyper, StepScalars, TensorId,
+};
+use crate::error::NormlabError;
 pub use context::{AdapterDescription, GpuContext};
 use kernels::{Kernel, Pipelines};
 pub use profile::KernelTime;
-
-use super::{
-    Activation, AdamHyper, Backend, ConvShape, GradClip, MatmulShape, NormGeometry, NormGrads, NormMode, NormTensors,
-    PoolShape, ReadFuture, SgdHyper, StepScalars, TensorId,
-};
-use crate::error::NormlabError;
 use tensor::GpuTensor;
 
 /// Threads per workgroup of the one-dimensional kernels.
@@ -348,12 +348,29 @@ impl Backend for GpuBackend {
         );
     }
 
-    fn matmul(&mut self, a: TensorId, b: TensorId, out: TensorId, shape: MatmulShape, bias: Option<TensorId>) {
-        let params = matmul::MatmulParams::new(shape, bias.is_some());
-        // Without a bias the kernel never reads binding 4.
-        let bias = bias.unwrap_or(self.spare[0]);
-        let bindings = [(1, t(a)), (2, t(b)), (3, t(out)), (4, t(bias))];
+    fn matmul(&mut self, a: TensorId, b: TensorId, out: TensorId, shape: MatmulShape, epilogue: Epilogue) {
+        let params = matmul::MatmulParams::new(shape, epilogue);
+        // The kernel never reads a binding whose flag is off: spares stand in.
+        let bias = epilogue.bias.unwrap_or(self.spare[0]);
+        let residual = epilogue.residual.unwrap_or(self.spare[1]);
+        let bindings = [(1, t(a)), (2, t(b)), (3, t(out)), (4, t(bias)), (5, t(residual))];
         self.dispatch(Kernel::MatmulTiled, &params, &bindings, matmul::grid(shape));
+    }
+
+    fn attention_forward(&mut self, qkv: TensorId, att: TensorId, out: TensorId, shape: AttentionShape) {
+        attention::forward(self, qkv, att, out, shape);
+    }
+
+    fn attention_backward(
+        &mut self,
+        qkv: TensorId,
+        att: TensorId,
+        dout: TensorId,
+        dpre: TensorId,
+        dqkv: TensorId,
+        shape: AttentionShape,
+    ) {
+        attention::backward(self, qkv, att, dout, dpre, dqkv, shape);
     }
 
     fn conv2d_forward(&mut self, x: TensorId, weight: TensorId, y: TensorId, shape: ConvShape, bias: Option<TensorId>) {

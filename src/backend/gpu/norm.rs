@@ -31,11 +31,12 @@ pub(super) struct NormParams {
     activation: u32,
     /// 1: one statistic per affine index, so the backward statistics are dγ and dβ.
     affine_grads_in_stats: u32,
-    _pad: u32,
+    /// 1: the input gradient adds the residual's.
+    has_residual: u32,
 }
 
 impl NormParams {
-    fn new(g: &NormGeometry, mode: NormMode, ts: &NormTensors) -> Self {
+    fn new(g: &NormGeometry, mode: NormMode, ts: &NormTensors, residual: Option<TensorId>) -> Self {
         let (momentum, cumulative) = match mode.running {
             RunningUpdate::Keep => (0.0, false),
             RunningUpdate::Momentum(m) => (m, false),
@@ -65,7 +66,7 @@ impl NormParams {
                 Some(Activation::Tanh) => 2,
             },
             affine_grads_in_stats: affine_grads_in_stats(g) as u32,
-            _pad: 0,
+            has_residual: residual.is_some() as u32,
         }
     }
 }
@@ -82,7 +83,7 @@ fn act_out(gpu: &GpuBackend, ts: &NormTensors) -> TensorId {
 }
 
 pub(super) fn forward(gpu: &mut GpuBackend, g: &NormGeometry, mode: NormMode, ts: &NormTensors) {
-    let params = NormParams::new(g, mode, ts);
+    let params = NormParams::new(g, mode, ts, None);
     // Without running estimates the kernel never touches bindings 4, 5 and 16.
     let (running_mean, running_var, batches_tracked) = match ts.running {
         Some(r) => (r.mean, r.var, r.batches_tracked),
@@ -119,8 +120,9 @@ pub(super) fn forward(gpu: &mut GpuBackend, g: &NormGeometry, mode: NormMode, ts
 }
 
 pub(super) fn backward(gpu: &mut GpuBackend, g: &NormGeometry, mode: NormMode, ts: &NormTensors, gr: &NormGrads) {
-    let params = NormParams::new(g, mode, ts);
+    let params = NormParams::new(g, mode, ts, gr.residual);
     let act_out = act_out(gpu, ts);
+    let residual = gr.residual.unwrap_or(gpu.spare[1]);
     gpu.dispatch(
         Kernel::NormBackwardStats,
         &params,
@@ -149,6 +151,7 @@ pub(super) fn backward(gpu: &mut GpuBackend, g: &NormGeometry, mode: NormMode, t
             (14, t(ts.mean)),
             (15, t(ts.rstd)),
             (17, t(act_out)),
+            (18, t(residual)),
         ],
         GpuBackend::grid_1d(g.elements()),
     );

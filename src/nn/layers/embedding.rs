@@ -6,7 +6,7 @@
 //! product too: no scatter-add (which WGSL cannot do on floats without atomics).
 
 use super::Layer;
-use crate::backend::{Backend, MatmulShape, TensorId};
+use crate::backend::{Backend, Epilogue, MatmulShape, TensorId};
 use crate::error::NormlabError;
 use crate::nn::builder::Builder;
 use crate::nn::config::Phase;
@@ -51,7 +51,7 @@ impl Layer for Embedding {
         let rows = batch * self.context;
         backend.gather_rows(self.identity, x, self.onehot, rows, self.vocab);
         let shape = MatmulShape { m: rows, k: self.vocab, n: self.dim, trans_a: false, trans_b: false };
-        backend.matmul(self.onehot, self.table.value, self.y, shape, None);
+        backend.matmul(self.onehot, self.table.value, self.y, shape, Epilogue::NONE);
         self.y
     }
 
@@ -59,7 +59,7 @@ impl Layer for Embedding {
         // dtable[vocab, dim] = onehotᵀ[vocab, N·context] · dy[N·context, dim]
         let rows = batch * self.context;
         let shape = MatmulShape { m: self.vocab, k: rows, n: self.dim, trans_a: true, trans_b: false };
-        backend.matmul(self.onehot, dy, self.table.grad, shape, None);
+        backend.matmul(self.onehot, dy, self.table.grad, shape, Epilogue::NONE);
         dy
     }
 

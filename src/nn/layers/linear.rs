@@ -1,7 +1,7 @@
 //! `nn.Linear`: `y = x Wᵀ + b`, with W stored `[out, in]` as in PyTorch.
 
 use super::Layer;
-use crate::backend::{Backend, MatmulShape, TensorId};
+use crate::backend::{Backend, Epilogue, MatmulShape, TensorId};
 use crate::error::NormlabError;
 use crate::nn::builder::Builder;
 use crate::nn::config::Phase;
@@ -48,7 +48,7 @@ impl Layer for Linear {
     fn forward(&mut self, backend: &mut dyn Backend, x: TensorId, batch: usize, _phase: Phase) -> TensorId {
         self.x = Some(x);
         let shape = MatmulShape { m: batch, k: self.inputs, n: self.outputs, trans_a: false, trans_b: true };
-        backend.matmul(x, self.weight.value, self.y, shape, self.bias.map(|b| b.value));
+        backend.matmul(x, self.weight.value, self.y, shape, Epilogue::maybe_bias(self.bias.map(|b| b.value)));
         self.y
     }
 
@@ -56,7 +56,7 @@ impl Layer for Linear {
         let x = self.x.expect("forward before backward");
         // dW[out, in] = dyᵀ[out, N] · x[N, in]
         let dw = MatmulShape { m: self.outputs, k: batch, n: self.inputs, trans_a: true, trans_b: false };
-        backend.matmul(dy, x, self.weight.grad, dw, None);
+        backend.matmul(dy, x, self.weight.grad, dw, Epilogue::NONE);
         if let Some(b) = &self.bias {
             backend.bias_grad(dy, b.grad, (batch, self.outputs, 1));
         }
@@ -64,7 +64,7 @@ impl Layer for Linear {
             Some(dx) => {
                 // dx[N, in] = dy[N, out] · W[out, in]
                 let shape = MatmulShape { m: batch, k: self.outputs, n: self.inputs, trans_a: false, trans_b: false };
-                backend.matmul(dy, self.weight.value, dx, shape, None);
+                backend.matmul(dy, self.weight.value, dx, shape, Epilogue::NONE);
                 dx
             }
             None => dy,

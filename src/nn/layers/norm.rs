@@ -158,8 +158,14 @@ impl Layer for Norm {
     fn backward(&mut self, backend: &mut dyn Backend, dy: TensorId, _batch: usize) -> TensorId {
         let x = self.x.expect("forward before backward");
         let geometry = NormGeometry { batch: self.batch, ..self.geometry };
-        let grads =
-            NormGrads { dy, dx: self.dx, dgamma: self.gamma.grad, dbeta: self.beta.grad, stat_grad: self.stat_grad };
+        let grads = NormGrads {
+            dy,
+            dx: self.dx,
+            dgamma: self.gamma.grad,
+            dbeta: self.beta.grad,
+            stat_grad: self.stat_grad,
+            residual: None,
+        };
         backend.norm_backward(&geometry, self.mode, &self.tensors(x), &grads);
         self.dx
     }

@@ -13,8 +13,9 @@
 use normlab::backend::cpu::CpuBackend;
 use normlab::backend::gpu::{GpuBackend, GpuContext};
 use normlab::backend::{
-    Activation, AdamHyper, Backend, ClipNorm, ConvShape, FusedActivation, GradClip, MatmulShape, NormGrads, NormMode,
-    NormTensors, PoolKind, PoolShape, RunningStats, SgdHyper, StepScalars, TensorId, METRICS_PER_SLOT,
+    Activation, AdamHyper, AttentionShape, Backend, ClipNorm, ConvShape, Epilogue, FusedActivation, GradClip,
+    MatmulShape, NormGrads, NormMode, NormTensors, PoolKind, PoolShape, RunningStats, SgdHyper, StepScalars, TensorId,
+    METRICS_PER_SLOT,
 };
 use normlab::nn::{LpOrder, NormKind};
 
@@ -137,9 +138,16 @@ pub async fn run_all_logged(ctx: &GpuContext, log: &mut dyn FnMut(&str)) -> Resu
     }
     gather(&mut p, 50, 37, 13).await?;
     gather(&mut p, 50, 37, 1).await?;
-    cross_entropy(&mut p, 37, 10, Some(3)).await?;
-    cross_entropy(&mut p, 300, 7, None).await?;
-    cross_entropy(&mut p, 1, 3, Some(0)).await?;
+    cross_entropy(&mut p, 37, 10, Some(3), false).await?;
+    cross_entropy(&mut p, 300, 7, None, false).await?;
+    cross_entropy(&mut p, 1, 3, Some(0), false).await?;
+    cross_entropy(&mut p, 300, 27, Some(2), true).await?;
+    // Sequences' token rows: a position embedding and a residual in the product's epilogue.
+    matmul_epilogue(&mut p, 7 * 11, 29, 24, 11).await?;
+    matmul_epilogue(&mut p, 37, 13, 5, 1).await?;
+    for (batch, seq_len, heads, head_dim) in [(3, 7, 2, 5), (5, 16, 4, 16), (1, 1, 1, 3)] {
+        attention(&mut p, AttentionShape { batch, seq_len, heads, head_dim }).await?;
+    }
     let train = NormMode::training(Some(0.1));
     norm(&mut p, "BatchNorm train", NormKind::Batch, (3, 6, 7), train).await?;
     norm(&mut p, "BatchNorm train, cumulative average", NormKind::Batch, (3, 6, 7), NormMode::training(None)).await?;
@@ -158,19 +166,26 @@ pub async fn run_all_logged(ctx: &GpuContext, log: &mut dyn FnMut(&str)) -> Resu
         ("BatchNorm fc, 300 rows, inputs near 1e3", NormKind::Batch, (300, 5, 1)),
         ("GroupNorm(2), inputs near 1e3", NormKind::Group { groups: 2 }, (3, 6, 7)),
     ] {
-        norm_at(&mut p, label, kind, shape, train, 1e3, None).await?;
+        norm_at(&mut p, label, kind, shape, train, 1e3, Joined::default()).await?;
     }
     // The block's activation fused after the norm: one layer in the model, the same math.
     for activation in [Activation::Relu, Activation::Tanh] {
-        norm_then(&mut p, "BatchNorm train", NormKind::Batch, (3, 6, 7), train, activation).await?;
-        norm_then(&mut p, "BatchNorm fc, 300 rows", NormKind::Batch, (300, 5, 1), train, activation).await?;
-        norm_then(&mut p, "BatchNorm eval", NormKind::Batch, (3, 6, 7), NormMode::RUNNING_STATISTICS, activation)
-            .await?;
-        norm_then(&mut p, "LayerNorm", NormKind::Layer, (3, 6, 7), train, activation).await?;
-        norm_then(&mut p, "GroupNorm(2)", NormKind::Group { groups: 2 }, (3, 6, 7), train, activation).await?;
+        let then = Joined { activation: Some(activation), residual: false };
+        norm_joined(&mut p, "BatchNorm train", NormKind::Batch, (3, 6, 7), train, then).await?;
+        norm_joined(&mut p, "BatchNorm fc, 300 rows", NormKind::Batch, (300, 5, 1), train, then).await?;
+        let eval = NormMode::RUNNING_STATISTICS;
+        norm_joined(&mut p, "BatchNorm eval", NormKind::Batch, (3, 6, 7), eval, then).await?;
+        norm_joined(&mut p, "LayerNorm", NormKind::Layer, (3, 6, 7), train, then).await?;
+        norm_joined(&mut p, "GroupNorm(2)", NormKind::Group { groups: 2 }, (3, 6, 7), train, then).await?;
     }
     let linf = NormKind::Lp { order: LpOrder::Linf };
-    norm_then(&mut p, "Linf norm", linf, (3, 6, 7), train, Activation::Relu).await?;
+    let relu = Joined { activation: Some(Activation::Relu), residual: false };
+    norm_joined(&mut p, "Linf norm", linf, (3, 6, 7), train, relu).await?;
+    // A transformer block's norms: over each token's features, a residual gradient added.
+    let skip = Joined { activation: None, residual: true };
+    norm_joined(&mut p, "LayerNorm over tokens", NormKind::Layer, (37, 24, 1), train, skip).await?;
+    norm_joined(&mut p, "RMSNorm over tokens", NormKind::Rms, (37, 24, 1), train, skip).await?;
+    norm_joined(&mut p, "BatchNorm eval", NormKind::Batch, (3, 6, 7), NormMode::RUNNING_STATISTICS, skip).await?;
     norm(&mut p, "LayerNorm eval", NormKind::Layer, (3, 6, 7), NormMode::BATCH_STATISTICS).await?;
     norm(&mut p, "RMSNorm", NormKind::Rms, (3, 6, 7), train).await?;
     for order in LpOrder::ALL {

@@ -10,23 +10,32 @@ pub(super) async fn norm(
     shape: (usize, usize, usize),
     mode: NormMode,
 ) -> Result<(), String> {
-    norm_at(p, label, kind, shape, mode, 0.0, None).await
+    norm_at(p, label, kind, shape, mode, 0.0, Joined::default()).await
 }
 
-/// A norm followed by `activation` in the same pass.
-pub(super) async fn norm_then(
+/// What a norm case joins to the norm itself.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Joined {
+    /// An activation fused after the norm (then `dy` is the activation's output gradient).
+    pub activation: Option<Activation>,
+    /// A residual gradient added to `dx`.
+    pub residual: bool,
+}
+
+/// A norm with what `joined` adds.
+pub(super) async fn norm_joined(
     p: &mut Pair<'_>,
     label: &str,
     kind: NormKind,
     shape: (usize, usize, usize),
     mode: NormMode,
-    activation: Activation,
+    joined: Joined,
 ) -> Result<(), String> {
-    norm_at(p, label, kind, shape, mode, 0.0, Some(activation)).await
+    norm_at(p, label, kind, shape, mode, 0.0, joined).await
 }
 
 /// A norm's forward and backward on inputs spread over [offset − 2, offset + 2.5], with
-/// `activation` fused after it when given (then `dy` is the activation's output gradient).
+/// what `joined` adds.
 pub(super) async fn norm_at(
     p: &mut Pair<'_>,
     label: &str,
@@ -34,10 +43,12 @@ pub(super) async fn norm_at(
     (n, c, s): (usize, usize, usize),
     mode: NormMode,
     offset: f32,
-    activation: Option<Activation>,
+    joined: Joined,
 ) -> Result<(), String> {
+    let activation = joined.activation;
     let fused = activation.map_or(String::new(), |a| format!(" → {a:?}"));
-    let name = format!("norm {label}{fused} [N={n}, C={c}, S={s}] {mode:?}");
+    let skip = if joined.residual { ", + residual" } else { "" };
+    let name = format!("norm {label}{fused}{skip} [N={n}, C={c}, S={s}] {mode:?}");
     let training = mode.batch_statistics;
     let g = kind
         .geometry(n, c, s, training)
@@ -69,6 +80,7 @@ pub(super) async fn norm_at(
         Some(kind) => Some((kind, p.output(elements, "activation out")?)),
         None => None,
     };
+    let residual = if joined.residual { Some(p.random(elements, -1.0, 1.0, "residual")?) } else { None };
     p.both(|be, side| {
         let tensors = NormTensors {
             x: x.on(side),
@@ -90,6 +102,7 @@ pub(super) async fn norm_at(
             dgamma: dgamma.on(side),
             dbeta: dbeta.on(side),
             stat_grad: stat_grad.on(side),
+            residual: residual.map(|r| r.on(side)),
         };
         be.norm_forward(&g, mode, &tensors);
         be.norm_backward(&g, mode, &tensors, &grads);

@@ -11,11 +11,54 @@ pub(super) async fn matmul(p: &mut Pair<'_>, shape: MatmulShape) -> Result<(), S
     let out = p.output(shape.m * shape.n, "out")?;
     let out_with_bias = p.output(shape.m * shape.n, "out with bias")?;
     p.both(|be, s| {
-        be.matmul(a.on(s), b.on(s), out.on(s), shape, None);
-        be.matmul(a.on(s), b.on(s), out_with_bias.on(s), shape, Some(bias.on(s)));
+        be.matmul(a.on(s), b.on(s), out.on(s), shape, Epilogue::NONE);
+        be.matmul(a.on(s), b.on(s), out_with_bias.on(s), shape, Epilogue::bias(bias.on(s)));
     });
     p.compare(&name, out, RTOL, ATOL).await?;
     p.compare(&format!("{name}, bias in the epilogue"), out_with_bias, RTOL, ATOL).await?;
+    p.done(&name)
+}
+
+/// A product over token rows with `bias_rows` rows of position embeddings and a residual
+/// added as it is stored.
+pub(super) async fn matmul_epilogue(
+    p: &mut Pair<'_>,
+    m: usize,
+    k: usize,
+    n: usize,
+    bias_rows: usize,
+) -> Result<(), String> {
+    let name = format!("matmul epilogue m={m} k={k} n={n}: bias of {bias_rows} rows, residual");
+    let shape = MatmulShape { m, k, n, trans_a: false, trans_b: true };
+    let a = p.random(m * k, -1.0, 1.0, "a")?;
+    let b = p.random(n * k, -1.0, 1.0, "b")?;
+    let table = p.random(bias_rows * n, -1.0, 1.0, "positions")?;
+    let residual = p.random(m * n, -1.0, 1.0, "residual")?;
+    let out = p.output(m * n, "out")?;
+    p.both(|be, s| {
+        let epilogue = Epilogue::positions(table.on(s), bias_rows).plus(Some(residual.on(s)));
+        be.matmul(a.on(s), b.on(s), out.on(s), shape, epilogue);
+    });
+    p.compare(&name, out, RTOL, ATOL).await?;
+    p.done(&name)
+}
+
+pub(super) async fn attention(p: &mut Pair<'_>, shape: AttentionShape) -> Result<(), String> {
+    let AttentionShape { batch, seq_len, heads, head_dim } = shape;
+    let name = format!("causal attention N={batch} T={seq_len} H={heads} Dh={head_dim}");
+    let qkv = p.random(shape.qkv_len(), -2.0, 2.0, "qkv")?;
+    let dout = p.random(shape.out_len(), -1.0, 1.0, "dout")?;
+    let att = p.output(shape.att_len(), "att")?;
+    let out = p.output(shape.out_len(), "out")?;
+    let dpre = p.output(shape.att_len(), "dpre")?;
+    let dqkv = p.output(shape.qkv_len(), "dqkv")?;
+    p.both(|be, s| {
+        be.attention_forward(qkv.on(s), att.on(s), out.on(s), shape);
+        be.attention_backward(qkv.on(s), att.on(s), dout.on(s), dpre.on(s), dqkv.on(s), shape);
+    });
+    for (what, t) in [("att", att), ("out", out), ("dpre", dpre), ("dqkv", dqkv)] {
+        p.compare(&format!("{name}: {what}"), t, RTOL_TRANSCENDENTAL, ATOL).await?;
+    }
     p.done(&name)
 }
 
@@ -138,9 +181,13 @@ pub(super) async fn cross_entropy(
     rows: usize,
     classes: usize,
     grad_slot: Option<usize>,
+    padded: bool,
 ) -> Result<(), String> {
     let slot = grad_slot.unwrap_or(1);
-    let name = format!("cross_entropy {rows}×{classes}, slot {slot}, gradient {}", grad_slot.is_some());
+    let name = format!(
+        "cross_entropy {rows}×{classes}, slot {slot}, gradient {}, every third row ignored {padded}",
+        grad_slot.is_some()
+    );
     let mut logits = p.rng.vec(rows * classes, -4.0, 4.0);
     // Logits near 80 overflow a naive exp-sum; a wide row stresses the log-sum-exp.
     if rows > 2 {
@@ -149,7 +196,8 @@ pub(super) async fn cross_entropy(
             logits[2 * classes + c] *= 20.0;
         }
     }
-    let labels: Vec<f32> = (0..rows).map(|_| p.rng.below(classes) as f32).collect();
+    let labels: Vec<f32> =
+        (0..rows).map(|r| if padded && r % 3 == 1 { -1.0 } else { p.rng.below(classes) as f32 }).collect();
     let logits = p.input(&logits, "logits")?;
     let labels = p.input(&labels, "labels")?;
     let metrics = p.output(METRICS_PER_SLOT * (slot + 2), "metrics")?;

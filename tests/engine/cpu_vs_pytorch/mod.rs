@@ -6,8 +6,9 @@
 
 use normlab::backend::cpu::CpuBackend;
 use normlab::backend::{
-    Activation, AdamHyper, Backend, ClipNorm, ConvShape, GradClip, MatmulShape, NormGeometry, NormGrads, NormMode,
-    NormTensors, PoolKind, PoolShape, RunningStats, SgdHyper, StepScalars, TensorId, METRICS_PER_SLOT,
+    Activation, AdamHyper, AttentionShape, Backend, ClipNorm, ConvShape, Epilogue, GradClip, MatmulShape, NormGeometry,
+    NormGrads, NormMode, NormTensors, PoolKind, PoolShape, RunningStats, SgdHyper, StepScalars, TensorId,
+    METRICS_PER_SLOT,
 };
 use normlab::nn::{LpOrder, MlpConfig, Model, NormKind, Phase};
 use rand::{RngExt, SeedableRng};

@@ -49,6 +49,7 @@ fn run_norm(
         dgamma: nan_tensor(&mut b, g.affine_len(), "dgamma"),
         dbeta: nan_tensor(&mut b, g.affine_len(), "dbeta"),
         stat_grad: nan_tensor(&mut b, g.stat_grad_len(), "stat_grad"),
+        residual: None,
     };
     b.norm_forward(g, mode, &ts);
     let running = ts.running.map(|r| {
@@ -194,6 +195,7 @@ fn batch_norm_momentum_none_is_a_cumulative_average() {
             dgamma: nan_tensor(&mut b, c, "dgamma"),
             dbeta: nan_tensor(&mut b, c, "dbeta"),
             stat_grad: nan_tensor(&mut b, g.stat_grad_len(), "stat_grad"),
+            residual: None,
         };
         b.norm_forward(&g, mode, &ts);
         b.norm_backward(&g, mode, &ts, &grads);

@@ -18,12 +18,12 @@ fn check_linear(name: &str) {
 
     // y = x Wᵀ + b
     let y = nan_tensor(&mut b, n * outputs, "y");
-    b.matmul(x, w, y, MatmulShape { m: n, k: inputs, n: outputs, trans_a: false, trans_b: true }, Some(bias));
+    b.matmul(x, w, y, MatmulShape { m: n, k: inputs, n: outputs, trans_a: false, trans_b: true }, Epilogue::bias(bias));
     // dx = dy W,  dW = dyᵀ x,  db = Σ_rows dy
     let dx = nan_tensor(&mut b, n * inputs, "dx");
-    b.matmul(dy, w, dx, MatmulShape { m: n, k: outputs, n: inputs, trans_a: false, trans_b: false }, None);
+    b.matmul(dy, w, dx, MatmulShape { m: n, k: outputs, n: inputs, trans_a: false, trans_b: false }, Epilogue::NONE);
     let dw = nan_tensor(&mut b, outputs * inputs, "dweight");
-    b.matmul(dy, x, dw, MatmulShape { m: outputs, k: n, n: inputs, trans_a: true, trans_b: false }, None);
+    b.matmul(dy, x, dw, MatmulShape { m: outputs, k: n, n: inputs, trans_a: true, trans_b: false }, Epilogue::NONE);
     let db = nan_tensor(&mut b, outputs, "dbias");
     b.bias_grad(dy, db, (n, outputs, 1));
 
@@ -221,4 +221,57 @@ fn cross_entropy_basic() {
         .count();
     assert_eq!(m[1], expected_correct as f32, "correct count");
     assert_close("cross_entropy dlogits", &read(&mut b, dlogits, rows * classes), &f.t("dlogits"), RTOL, ATOL);
+}
+
+#[test]
+fn cross_entropy_ignores_padding_rows() {
+    let f = Fixture::load("cross_entropy__ignore_padding");
+    let (rows, classes) = (f.shape("logits")[0], f.shape("logits")[1]);
+    let mut b = CpuBackend::new();
+    let logits = tensor_from(&mut b, &f.t("logits"), "logits");
+    let labels = tensor_from(&mut b, &f.t("labels"), "labels");
+    let dlogits = nan_tensor(&mut b, rows * classes, "dlogits");
+    let metrics = nan_tensor(&mut b, METRICS_PER_SLOT, "metrics");
+    b.cross_entropy(logits, labels, Some(dlogits), metrics, 0, rows, classes);
+    let m = read(&mut b, metrics, METRICS_PER_SLOT);
+    assert_close("cross_entropy ignore_index loss", &[m[0]], &[f.scalar("loss")], RTOL, ATOL);
+    let d = read(&mut b, dlogits, rows * classes);
+    assert_close("cross_entropy ignore_index dlogits", &d, &f.t("dlogits"), RTOL, ATOL);
+}
+
+// ---------------------------------------------------------------------------------------
+// Causal self-attention
+// ---------------------------------------------------------------------------------------
+
+fn check_causal_attention(name: &str) {
+    let f = Fixture::load(name);
+    let attr = |k: &str| f.attr(k).as_u64().expect("a size") as usize;
+    let shape = AttentionShape {
+        batch: attr("batch"),
+        seq_len: attr("seq_len"),
+        heads: attr("heads"),
+        head_dim: attr("head_dim"),
+    };
+    let mut b = CpuBackend::new();
+    let qkv = tensor_from(&mut b, &f.t("qkv"), "qkv");
+    let dout = tensor_from(&mut b, &f.t("dout"), "dout");
+    let att = nan_tensor(&mut b, shape.att_len(), "att");
+    let out = nan_tensor(&mut b, shape.out_len(), "out");
+    let dpre = nan_tensor(&mut b, shape.att_len(), "dpre");
+    let dqkv = nan_tensor(&mut b, shape.qkv_len(), "dqkv");
+    b.attention_forward(qkv, att, out, shape);
+    b.attention_backward(qkv, att, dout, dpre, dqkv, shape);
+    assert_close(&format!("{name} att"), &read(&mut b, att, shape.att_len()), &f.t("att"), RTOL, ATOL);
+    assert_close(&format!("{name} out"), &read(&mut b, out, shape.out_len()), &f.t("out"), RTOL, ATOL);
+    assert_close(&format!("{name} dqkv"), &read(&mut b, dqkv, shape.qkv_len()), &f.t("dqkv"), RTOL, ATOL);
+}
+
+#[test]
+fn causal_attention_basic() {
+    check_causal_attention("causal_attention__basic");
+}
+
+#[test]
+fn causal_attention_four_heads() {
+    check_causal_attention("causal_attention__four_heads");
 }

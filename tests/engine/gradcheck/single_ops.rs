@@ -1,4 +1,4 @@
-//! Finite-difference checks of single ops: convolution and pooling, each input and weight.
+//! Finite-difference checks of single ops: convolution, pooling and causal attention, each input and weight.
 
 use super::*;
 
@@ -165,4 +165,34 @@ fn pool_gradients_match_finite_differences() {
         check_pool(PoolShape { kind, batch: 2, channels: 2, height: 5, width: 5, kernel: 2, stride: 2 });
         check_pool(PoolShape { kind, batch: 2, channels: 2, height: 7, width: 6, kernel: 3, stride: 2 });
     }
+}
+
+/// dqkv of causal self-attention, every coordinate of q, k and v.
+#[test]
+fn causal_attention_gradients_match_finite_differences() {
+    let shape = normlab::backend::AttentionShape { batch: 2, seq_len: 5, heads: 2, head_dim: 3 };
+    let mut rng = ChaCha8Rng::seed_from_u64(64);
+    let qkv: Vec<f32> = (0..shape.qkv_len()).map(|_| rng.random_range(-1.5..1.5)).collect();
+    let mut b = CpuBackend::new();
+    let qkv_id = tensor_from(&mut b, &qkv, "qkv");
+    let att = b.alloc(shape.att_len(), "att").unwrap();
+    let out = b.alloc(shape.out_len(), "out").unwrap();
+    let dout = b.alloc(shape.out_len(), "dout").unwrap();
+    let dpre = b.alloc(shape.att_len(), "dpre").unwrap();
+    let dqkv = b.alloc(shape.qkv_len(), "dqkv").unwrap();
+    check_op_input(
+        "causal attention N=2 T=5 H=2 Dh=3: dqkv",
+        &mut b,
+        &qkv,
+        |b, v| {
+            b.upload(qkv_id, v);
+            b.attention_forward(qkv_id, att, out, shape);
+            read(b, out, shape.out_len())
+        },
+        |b, g| {
+            b.upload(dout, g);
+            b.attention_backward(qkv_id, att, dout, dpre, dqkv, shape);
+            read(b, dqkv, shape.qkv_len())
+        },
+    );
 }
