@@ -2,7 +2,9 @@
 //
 // Assembles a mini-batch from a dataset that lives on the GPU, so a training step
 // uploads only its row indices. gather_batch gathers the labels in the same dispatch:
-// labels_out[r] = labels[indices[r]], written by the thread of each row's first value.
+// labels_out[r, j] = labels[indices[r], j] for the labels_per_row labels of a row (one
+// class, or a target per position of a sequence; at most row_len), written by the threads
+// of the row's first labels_per_row values.
 //
 // Bindings: 0 params, 1 src, 2 indices (whole numbers stored as f32), 3 out,
 //           4 labels, 5 labels_out (gather_batch only).
@@ -11,8 +13,8 @@
 struct Params {
     rows: u32,
     row_len: u32,
+    labels_per_row: u32, // gather_batch
     _pad0: u32,
-    _pad1: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -43,8 +45,9 @@ fn gather_batch(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
     let i = gid.x + gid.y * groups.x * 256u;
     if (i < p.rows * p.row_len) {
         let row = gather_element(i);
-        if (i % p.row_len == 0u) {
-            labels_out[i / p.row_len] = labels[row];
+        let j = i % p.row_len;
+        if (j < p.labels_per_row) {
+            labels_out[(i / p.row_len) * p.labels_per_row + j] = labels[row * p.labels_per_row + j];
         }
     }
 }

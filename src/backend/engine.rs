@@ -194,9 +194,9 @@ impl Backend for AnyBackend {
         batch_inputs: TensorId,
         batch_labels: TensorId,
         rows: usize,
-        row_len: usize,
+        (row_len, labels_per_row): (usize, usize),
     ) {
-        delegate!(self, b => b.gather_batch(inputs, labels, indices, batch_inputs, batch_labels, rows, row_len))
+        delegate!(self, b => b.gather_batch(inputs, labels, indices, batch_inputs, batch_labels, rows, (row_len, labels_per_row)))
     }
     fn matmul(&mut self, a: TensorId, b_: TensorId, out: TensorId, shape: MatmulShape, epilogue: Epilogue) {
         delegate!(self, b => b.matmul(a, b_, out, shape, epilogue))

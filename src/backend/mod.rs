@@ -70,8 +70,9 @@ pub trait Backend {
 
     /// `out[r, :] = src[indices[r], :]` for `rows` rows of `row_len` (indices stored as f32).
     fn gather_rows(&mut self, src: TensorId, indices: TensorId, out: TensorId, rows: usize, row_len: usize);
-    /// A mini-batch in one op: `gather_rows` of the inputs (rows of `row_len`) and of the
-    /// labels (one value per row) with the same indices.
+    /// A mini-batch in one op: `gather_rows` of the inputs and of the labels with the same
+    /// indices; `widths` is (input values per row, labels per row): one class, or a target
+    /// per position of a sequence; no more labels than inputs per row.
     #[allow(clippy::too_many_arguments)]
     fn gather_batch(
         &mut self,
@@ -81,7 +82,7 @@ pub trait Backend {
         batch_inputs: TensorId,
         batch_labels: TensorId,
         rows: usize,
-        row_len: usize,
+        widths: (usize, usize),
     );
     /// `out = op(a)·op(b)` plus what the [`Epilogue`] adds (a bias, position embeddings, a
     /// residual), in the same pass. Overwrites `out`, which is none of the inputs.

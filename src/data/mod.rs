@@ -31,6 +31,9 @@ pub enum DatasetId {
     Mnist,
     /// US first names as (3-character context → next character) examples.
     Names,
+    /// The same names as whole sequences (one example per name, a target per position),
+    /// for the transformer.
+    NameSequences,
     /// Toy 2-D sets, generated on the spot.
     Moons,
     Circles,
@@ -51,10 +54,11 @@ pub enum Source {
 }
 
 impl DatasetId {
-    pub const ALL: [DatasetId; 7] = [
+    pub const ALL: [DatasetId; 8] = [
         DatasetId::FashionMnist,
         DatasetId::Mnist,
         DatasetId::Names,
+        DatasetId::NameSequences,
         DatasetId::Moons,
         DatasetId::Circles,
         DatasetId::Spirals,
@@ -66,6 +70,7 @@ impl DatasetId {
             DatasetId::FashionMnist => "fashion-mnist",
             DatasetId::Mnist => "mnist",
             DatasetId::Names => "names",
+            DatasetId::NameSequences => "name-sequences",
             DatasetId::Moons => "moons",
             DatasetId::Circles => "circles",
             DatasetId::Spirals => "spirals",
@@ -77,7 +82,7 @@ impl DatasetId {
         match self {
             DatasetId::FashionMnist => Source::Shipped("fashion-mnist.nlds.gz"),
             DatasetId::Mnist => Source::Shipped("mnist.nlds.gz"),
-            DatasetId::Names => Source::Shipped("names.txt"),
+            DatasetId::Names | DatasetId::NameSequences => Source::Shipped("names.txt"),
             DatasetId::Moons => Source::Generated(toy::Shape::Moons),
             DatasetId::Circles => Source::Generated(toy::Shape::Circles),
             DatasetId::Spirals => Source::Generated(toy::Shape::Spirals),
@@ -99,6 +104,7 @@ impl DatasetId {
             DatasetId::FashionMnist => "Fashion-MNIST",
             DatasetId::Mnist => "MNIST",
             DatasetId::Names => "first names",
+            DatasetId::NameSequences => "first names, whole",
             DatasetId::Moons => "two moons",
             DatasetId::Circles => "circles",
             DatasetId::Spirals => "spirals",
@@ -110,6 +116,7 @@ impl DatasetId {
     pub fn title_zh(self) -> &'static str {
         match self {
             DatasetId::Names => "名字",
+            DatasetId::NameSequences => "名字（整个序列）",
             DatasetId::Moons => "双月",
             DatasetId::Circles => "同心圆",
             DatasetId::Spirals => "螺旋",
@@ -150,18 +157,26 @@ impl Dataset {
         self.channels * self.height * self.width
     }
 
+    /// Targets per example: one class label, or one per position of a sequence.
+    pub fn targets_per_example(&self) -> usize {
+        self.train.labels.len() / self.train.len.max(1)
+    }
+
     /// Parses the shipped file of `id` (see [`DatasetId::file_name`]). Image files may
     /// arrive already un-gzipped (a server may have undone the gzip layer).
     pub fn from_file_bytes(id: DatasetId, bytes: &[u8]) -> Result<Self, NormlabError> {
         match id {
-            DatasetId::Names => {
+            DatasetId::Names | DatasetId::NameSequences => {
                 let text = std::str::from_utf8(bytes).map_err(|e| {
                     NormlabError::BadData(crate::words!(
                         "the names file is not UTF-8 text ({e})",
                         "名字文件不是 UTF-8 文本（{e}）"
                     ))
                 })?;
-                names::names_dataset(text)
+                match id {
+                    DatasetId::Names => names::names_dataset(text),
+                    _ => names::name_sequences(text, names::SEQUENCE_LEN),
+                }
             }
             DatasetId::Cifar10 => cifar::parse(bytes),
             _ if bytes.starts_with(&[0x1f, 0x8b]) => Self::from_nlds_gz(bytes),

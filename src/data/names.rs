@@ -4,6 +4,10 @@
 //! `CONTEXT` characters (padded with the end marker `.` at the start) predict the next
 //! one, as in Bengio et al. (2003) and Karpathy's makemore. Token 0 is `.`, tokens 1–26
 //! are `a`–`z`.
+//!
+//! For a sequence model every name is instead one example: `.` and its letters as input,
+//! its letters and `.` as the targets, one per position, padded to a fixed length with
+//! targets of −1 that the loss ignores (see [`name_sequences`]).
 
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -14,6 +18,9 @@ use crate::error::NormlabError;
 
 /// Characters of context per example.
 pub const CONTEXT: usize = 3;
+/// Positions per sequence: the start marker and up to 15 letters (the shipped names have
+/// at most 11, plus their end).
+pub const SEQUENCE_LEN: usize = 16;
 /// `.` and `a`–`z`.
 pub const VOCAB: usize = 27;
 /// The share of names held out for the validation split.
@@ -43,6 +50,65 @@ pub fn character(token: usize) -> char {
 /// rows are `CONTEXT` token ids and whose labels are the next token. 90 % of the names
 /// (a fixed shuffle) train, the rest validate.
 pub fn names_dataset(text: &str) -> Result<Dataset, NormlabError> {
+    let (train, test) = split_names(text)?;
+    Ok(token_dataset(examples(&train), examples(&test), CONTEXT))
+}
+
+/// A data set of `width` token ids per example over the names' vocabulary.
+fn token_dataset(train: Split, test: Split, width: usize) -> Dataset {
+    Dataset {
+        train,
+        test,
+        channels: width,
+        height: 1,
+        width: 1,
+        classes: VOCAB,
+        pixel_mean: 0.0,
+        pixel_std: 1.0,
+        vocab: Some(VOCAB),
+    }
+}
+
+/// The target of a padding position: ignored by the loss (PyTorch's `ignore_index`).
+pub const PADDING_TARGET: f32 = -1.0;
+
+/// Parses the names (as [`names_dataset`], the same split) into whole sequences of
+/// `seq_len` positions: the input `. n a m e . . …` and the targets `n a m e . −1 −1 …`, so
+/// that position t predicts the character after the first t + 1. Names longer than
+/// `seq_len − 1` letters do not fit and are left out.
+pub fn name_sequences(text: &str, seq_len: usize) -> Result<Dataset, NormlabError> {
+    let (train, test) = split_names(text)?;
+    let (mut train, mut test) = (train, test);
+    train.retain(|n| n.len() < seq_len);
+    test.retain(|n| n.len() < seq_len);
+    if train.len() < 2 || test.is_empty() {
+        let most = seq_len.saturating_sub(1);
+        return Err(NormlabError::BadData(crate::words!(
+            "too few names of at most {most} letters for sequences of {seq_len}",
+            "最多 {most} 个字母的名字太少，不够组成长度为 {seq_len} 的序列"
+        )));
+    }
+    Ok(token_dataset(sequences(&train, seq_len), sequences(&test, seq_len), seq_len))
+}
+
+fn sequences(names: &[&str], seq_len: usize) -> Split {
+    let mut images = Vec::with_capacity(names.len() * seq_len);
+    let mut labels = Vec::with_capacity(names.len() * seq_len);
+    for name in names {
+        let tokens: Vec<f32> = name.chars().map(|c| token(c).expect("checked when parsed") as f32).collect();
+        images.push(0.0);
+        images.extend(&tokens);
+        labels.extend(&tokens);
+        labels.push(0.0);
+        let pad = seq_len - tokens.len() - 1;
+        images.extend(std::iter::repeat_n(0.0, pad));
+        labels.extend(std::iter::repeat_n(PADDING_TARGET, pad));
+    }
+    Split { images, labels, len: names.len() }
+}
+
+/// The names of `text`, checked, shuffled with the fixed seed and split: (train, held out).
+fn split_names(text: &str) -> Result<(Vec<&str>, Vec<&str>), NormlabError> {
     let mut names = Vec::new();
     for (number, line) in text.lines().enumerate() {
         let name = line.trim();
@@ -68,17 +134,7 @@ pub fn names_dataset(text: &str) -> Result<Dataset, NormlabError> {
     names.shuffle(&mut ChaCha8Rng::seed_from_u64(SPLIT_SEED));
     let held_out = ((names.len() as f64 * HELD_OUT).round() as usize).max(1);
     let (test, train) = names.split_at(held_out);
-    Ok(Dataset {
-        train: examples(train),
-        test: examples(test),
-        channels: CONTEXT,
-        height: 1,
-        width: 1,
-        classes: VOCAB,
-        pixel_mean: 0.0,
-        pixel_std: 1.0,
-        vocab: Some(VOCAB),
-    })
+    Ok((train.to_vec(), test.to_vec()))
 }
 
 fn examples(names: &[&str]) -> Split {

@@ -135,6 +135,13 @@ impl ExperimentConfig {
             Architecture::Mlp { hidden } => format!("MLP {}", join(hidden)),
             Architecture::Cnn { channels, hidden } => format!("CNN {} / {}", join(channels), join(hidden)),
             Architecture::CharMlp { embed, hidden } => format!("char-MLP {embed} / {}", join(hidden)),
+            Architecture::Transformer { dim, heads, blocks, norm_position, .. } => {
+                let ln = match norm_position {
+                    crate::nn::NormPosition::Pre => "pre",
+                    crate::nn::NormPosition::Post => "post",
+                };
+                format!("transformer {blocks}×{dim} ({heads} heads, {ln}-norm)")
+            }
         };
         let (opt, lr, batch) = (self.optimizer.name(), format_lr(self.learning_rate), self.batch_size);
         let mut en = vec![

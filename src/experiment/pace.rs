@@ -60,6 +60,9 @@ pub fn family_key(config: &ExperimentConfig, dataset: &Dataset) -> String {
         Architecture::Mlp { hidden } => format!("mlp:{}", join(hidden)),
         Architecture::Cnn { channels, hidden } => format!("cnn:{}/{}", join(channels), join(hidden)),
         Architecture::CharMlp { embed, hidden } => format!("char:{embed}/{}", join(hidden)),
+        Architecture::Transformer { dim, heads, blocks, context, .. } => {
+            format!("transformer:{dim}/{heads}/{blocks}/{context}")
+        }
     };
     format!("{shape}@{}x{}x{}", dataset.channels, dataset.height, dataset.width)
 }

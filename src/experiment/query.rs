@@ -8,10 +8,12 @@
 //! | `data` | `fashion-mnist`, `mnist`, `names`, `moons`, `circles`, `spirals`, `cifar10` (your file) | data set |
 //! | `train` | integer | use only this many training examples (a fixed, seed-independent subset) |
 //! | `test` | integer | evaluate on only the first this-many test examples |
-//! | `arch` | `mlp`, `cnn`, `char` | architecture (`char`: the character-level MLP of lesson 3) |
+//! | `arch` | `mlp`, `cnn`, `char`, `transformer` | architecture (`char`: the character-level MLP of lesson 3; `transformer`: the causal transformer over whole names) |
 //! | `hidden` | `256-256` | hidden linear widths |
 //! | `channels` | `32-64` | conv channels (CNN) |
 //! | `embed` | integer | embedding size per character (`char`) |
+//! | `dim`, `heads`, `blocks`, `context` | integers | the transformer's width, attention heads, blocks and sequence length |
+//! | `ln` | `pre`, `post` | where the transformer's norms sit: before each branch or after each residual addition |
 //! | `init` | 0.01 – 100 | multiplier on PyTorch's default weight initialisation |
 //! | `norm` | `batch`, `layer`, `instance`, `group4`, `rms`, `none`; comma list per block | normalization |
 //! | `place` | `before`, `after` | norm before or after the activation |
@@ -30,7 +32,7 @@
 use crate::backend::{Activation, ClipNorm, GradClip};
 use crate::data::DatasetId;
 use crate::error::Words;
-use crate::nn::{Architecture, NormKind, Optimizer, Placement};
+use crate::nn::{Architecture, NormKind, NormPosition, Optimizer, Placement};
 
 use super::config::{ExperimentConfig, LrDrop, BATCH_SIZE_RANGE, EPOCHS_RANGE, LEARNING_RATE_RANGE};
 
@@ -59,6 +61,14 @@ impl ExperimentConfig {
             }
             Architecture::CharMlp { embed, hidden } => {
                 parts.push(format!("arch=char&embed={embed}&hidden={}", join(hidden)))
+            }
+            &Architecture::Transformer { dim, heads, blocks, context, norm_position } => {
+                let ln = match norm_position {
+                    NormPosition::Pre => "pre",
+                    NormPosition::Post => "post",
+                };
+                parts
+                    .push(format!("arch=transformer&dim={dim}&heads={heads}&blocks={blocks}&context={context}&ln={ln}"))
             }
         }
         let norms: Vec<String> = self.model.norms.iter().map(|n| n.name()).collect();
@@ -130,6 +140,7 @@ impl ExperimentConfig {
         let mut channels: Option<Vec<usize>> = None;
         let mut arch = "mlp";
         let mut embed: Option<usize> = None;
+        let mut transformer = TransformerKeys::default();
         let mut weight_decay = 0.0;
         let mut sgd_momentum: Option<f32> = None;
         for pair in query.trim_start_matches('?').split('&').filter(|p| !p.is_empty()) {
@@ -139,10 +150,11 @@ impl ExperimentConfig {
                 "train" => parse_count(value, (2, 10_000_000)).map(|v| c.train_subset = Some(v)).is_some(),
                 "test" => parse_count(value, (1, 10_000_000)).map(|v| c.test_subset = Some(v)).is_some(),
                 "arch" => match value {
-                    "mlp" | "cnn" | "char" => {
+                    "mlp" | "cnn" | "char" | "transformer" => {
                         arch = match value {
                             "cnn" => "cnn",
                             "char" => "char",
+                            "transformer" => "transformer",
                             _ => "mlp",
                         };
                         true
@@ -150,6 +162,17 @@ impl ExperimentConfig {
                     _ => false,
                 },
                 "embed" => parse_count(value, (1, 256)).map(|v| embed = Some(v)).is_some(),
+                "dim" => parse_count(value, (4, 512)).map(|v| transformer.dim = v).is_some(),
+                "heads" => parse_count(value, (1, 16)).map(|v| transformer.heads = v).is_some(),
+                "blocks" => parse_count(value, (1, 12)).map(|v| transformer.blocks = v).is_some(),
+                "context" => parse_count(value, (2, 64)).map(|v| transformer.context = v).is_some(),
+                "ln" => match value {
+                    "pre" => Some(NormPosition::Pre),
+                    "post" => Some(NormPosition::Post),
+                    _ => None,
+                }
+                .map(|v| transformer.norm_position = v)
+                .is_some(),
                 "init" => parse_in(value, 0.01, 100.0).map(|v| c.model.init_scale = v).is_some(),
                 "drop" => parse_lr_drop(value).map(|v| c.lr_drop = Some(v)).is_some(),
                 "hidden" => parse_widths(value).map(|w| hidden = Some(w)).is_some(),
@@ -223,6 +246,7 @@ impl ExperimentConfig {
                 hidden: hidden.unwrap_or_else(|| vec![128]),
             },
             "char" => Architecture::CharMlp { embed: embed.unwrap_or(10), hidden: hidden.unwrap_or_else(|| vec![200]) },
+            "transformer" => transformer.architecture(),
             _ => Architecture::Mlp { hidden: hidden.unwrap_or_else(|| vec![256, 256]) },
         };
         match &mut c.optimizer {
@@ -257,8 +281,13 @@ fn allowed(key: &str) -> (&'static str, &'static str) {
         ),
         "train" => ("a whole number of training examples, at least 2", "训练样本数，至少为 2 的整数"),
         "test" => ("a whole number of test examples, at least 1", "测试样本数，至少为 1 的整数"),
-        "arch" => ("mlp, cnn, char", "mlp、cnn、char"),
+        "arch" => ("mlp, cnn, char, transformer", "mlp、cnn、char、transformer"),
         "embed" => ("1 to 256", "1 到 256"),
+        "dim" => ("4 to 512", "4 到 512"),
+        "heads" => ("1 to 16", "1 到 16"),
+        "blocks" => ("1 to 12", "1 到 12"),
+        "context" => ("2 to 64", "2 到 64"),
+        "ln" => ("pre, post", "pre、post"),
         "init" => ("0.01 to 100", "0.01 到 100"),
         "drop" => ("share:factor, e.g. 0.5:0.1", "比例:倍数，例如 0.5:0.1"),
         "hidden" | "channels" => (
@@ -285,6 +314,28 @@ fn allowed(key: &str) -> (&'static str, &'static str) {
         "batches" => ("1 to 1 000 000", "1 到 1 000 000"),
         "clip" => ("none, norm:N, value:N", "none、norm:N、value:N"),
         _ => ("see the list of settings", "见设置列表"),
+    }
+}
+
+/// The transformer's keys as read so far; what is not given takes lesson 11's model.
+struct TransformerKeys {
+    dim: usize,
+    heads: usize,
+    blocks: usize,
+    context: usize,
+    norm_position: NormPosition,
+}
+
+impl Default for TransformerKeys {
+    fn default() -> Self {
+        TransformerKeys { dim: 64, heads: 4, blocks: 2, context: 16, norm_position: NormPosition::Pre }
+    }
+}
+
+impl TransformerKeys {
+    fn architecture(&self) -> Architecture {
+        let TransformerKeys { dim, heads, blocks, context, norm_position } = *self;
+        Architecture::Transformer { dim, heads, blocks, context, norm_position }
     }
 }
 

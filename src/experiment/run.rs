@@ -40,17 +40,24 @@ impl DeviceSplit {
     }
 }
 
+/// How many targets of each example the loss counts (a sequence's padding positions are
+/// not counted), kept on the host to weigh each batch's mean.
+fn counted_targets(split: &Split) -> Vec<u32> {
+    let per_example = split.labels.len() / split.len.max(1);
+    split.labels.chunks(per_example.max(1)).map(|t| t.iter().filter(|&&l| l >= 0.0).count() as u32).collect()
+}
+
 /// The first `n` rows of a fixed shuffle of `split`: the same subset whatever the run's seed.
 fn subset(split: &Split, n: usize) -> Split {
     let features = split.images.len() / split.len.max(1);
+    let targets = split.labels.len() / split.len.max(1);
     let mut order: Vec<usize> = (0..split.len).collect();
     order.shuffle(&mut ChaCha8Rng::seed_from_u64(0x5EED));
     order.truncate(n);
-    Split {
-        images: order.iter().flat_map(|&r| split.images[r * features..(r + 1) * features].iter().copied()).collect(),
-        labels: order.iter().map(|&r| split.labels[r]).collect(),
-        len: order.len(),
-    }
+    let rows = |values: &[f32], width: usize| -> Vec<f32> {
+        order.iter().flat_map(|&r| values[r * width..(r + 1) * width].iter().copied()).collect()
+    };
+    Split { images: rows(&split.images, features), labels: rows(&split.labels, targets), len: order.len() }
 }
 
 /// One experiment on one backend: the model, the data on the device, and its progress.
@@ -62,6 +69,11 @@ pub struct Run<B: Backend> {
     pub(super) test: DeviceSplit,
     pub(super) features: usize,
     pub(super) classes: usize,
+    /// Targets per example (one class, or one per position of a sequence), and how many of
+    /// each example's the loss counts, per split.
+    pub(super) targets: usize,
+    pub(super) train_counted: Vec<u32>,
+    pub(super) test_counted: Vec<u32>,
     /// Row indices of the current batch (f32), and the gathered inputs and labels.
     pub(super) batch_indices: TensorId,
     pub(super) batch_x: TensorId,
@@ -99,6 +111,22 @@ impl<B: Backend> Run<B> {
                 "学习率 {lr} 必须为正数"
             )));
         }
+        let targets = dataset.targets_per_example();
+        let outputs = config.model.architecture.outputs_per_example();
+        if dataset.vocab.is_some() && config.model.architecture.takes_tokens() && targets != outputs {
+            let title = config.dataset.title();
+            return Err(NormlabError::InvalidConfig(if outputs > 1 {
+                words!(
+                    "the transformer reads whole names (data=name-sequences), not {title}",
+                    "Transformer 读取整个名字（data=name-sequences），而不是 {title}"
+                )
+            } else {
+                words!(
+                    "the character-level MLP reads 3-letter contexts (data=names), not {title}",
+                    "字符级 MLP 读取 3 个字母的上下文（data=names），而不是 {title}"
+                )
+            }));
+        }
         match (config.model.architecture.takes_tokens(), dataset.vocab) {
             (true, None) => {
                 return Err(NormlabError::InvalidConfig(words!(
@@ -117,7 +145,7 @@ impl<B: Backend> Run<B> {
         let test_split = match config.test_subset {
             Some(n) if n < dataset.test.len => Split {
                 images: dataset.test.images[..n * dataset.features()].to_vec(),
-                labels: dataset.test.labels[..n].to_vec(),
+                labels: dataset.test.labels[..n * targets].to_vec(),
                 len: n,
             },
             _ => dataset.test.clone(),
@@ -148,7 +176,7 @@ impl<B: Backend> Run<B> {
         let test = DeviceSplit::upload(&mut backend, &test_split, "test")?;
         let batch_indices = backend.alloc(max_batch, "batch indices")?;
         let batch_x = backend.alloc(max_batch * features, "batch x")?;
-        let batch_y = backend.alloc(max_batch, "batch labels")?;
+        let batch_y = backend.alloc(max_batch * targets, "batch labels")?;
         // Enough slots for a chunk of steps and for evaluating either split in one go.
         let slots = MAX_CHUNK_STEPS.max(test_split.len.div_ceil(EVAL_BATCH)).max(train_split.len.div_ceil(EVAL_BATCH));
         let metrics_len = METRICS_PER_SLOT * slots;
@@ -161,6 +189,9 @@ impl<B: Backend> Run<B> {
             test,
             features,
             classes,
+            targets,
+            train_counted: counted_targets(train_split),
+            test_counted: counted_targets(&test_split),
             batch_indices,
             batch_x,
             batch_y,
@@ -203,7 +234,7 @@ impl<B: Backend> Run<B> {
             Some(self.model.dlogits),
             self.metrics,
             slot,
-            batch,
+            batch * self.targets,
             self.classes,
         );
         self.model.backward(&mut self.backend, batch);
@@ -224,7 +255,8 @@ impl<B: Backend> Run<B> {
             SplitName::Test => self.test,
         };
         self.backend.upload(self.batch_indices, indices);
-        self.backend.gather_batch(images, labels, self.batch_indices, self.batch_x, self.batch_y, rows, self.features);
+        let (x, y, indices) = (self.batch_x, self.batch_y, self.batch_indices);
+        self.backend.gather_batch(images, labels, indices, x, y, rows, (self.features, self.targets));
     }
 
     /// Waits for all recorded work and returns the metrics tensor (benchmarks use this to
@@ -267,19 +299,24 @@ impl<B: Backend> Run<B> {
             let indices: Vec<f32> = (start..start + rows).map(|r| r as f32).collect();
             self.gather_batch(which, &indices);
             let logits = self.model.forward(&mut self.backend, self.batch_x, rows, phase);
-            self.backend.cross_entropy(logits, self.batch_y, None, self.metrics, b, rows, self.classes);
+            let targets = rows * self.targets;
+            self.backend.cross_entropy(logits, self.batch_y, None, self.metrics, b, targets, self.classes);
         }
         self.backend.submit();
         let read = self.backend.read_later(self.metrics);
         let metrics = settle(read, stop).await?;
+        // Each batch's mean is over its counted targets: weigh it by them.
+        let counted = if train { &self.train_counted } else { &self.test_counted };
         let mut loss_sum = 0.0f64;
         let mut correct = 0.0f64;
         for b in 0..batches {
-            let rows = EVAL_BATCH.min(len - b * EVAL_BATCH);
-            loss_sum += metrics[METRICS_PER_SLOT * b] as f64 * rows as f64;
+            let start = b * EVAL_BATCH;
+            let targets: u32 = counted[start..(start + EVAL_BATCH).min(len)].iter().sum();
+            loss_sum += metrics[METRICS_PER_SLOT * b] as f64 * targets as f64;
             correct += metrics[METRICS_PER_SLOT * b + 1] as f64;
         }
-        Ok(((loss_sum / len as f64) as f32, (correct / len as f64) as f32))
+        let total: u64 = counted.iter().map(|&c| c as u64).sum();
+        Ok(((loss_sum / total as f64) as f32, (correct / total as f64) as f32))
     }
 
     /// The logits `[rows, classes]` of the model in eval mode for `rows` inputs given as
@@ -296,7 +333,7 @@ impl<B: Backend> Run<B> {
         let logits = self.model.forward(&mut self.backend, self.batch_x, rows, Phase::Eval);
         self.backend.submit();
         let all = self.backend.read_later(logits).await?;
-        Ok(all[..rows * self.classes].to_vec())
+        Ok(all[..rows * self.model.rows_per_example * self.classes].to_vec())
     }
 }
 

@@ -48,6 +48,8 @@ impl<B: Backend> Run<B> {
             let order = epoch_order(self.train.len, self.config.seed, epoch);
             let mut loss_sum = 0.0f64;
             let mut correct = 0.0f64;
+            // The targets the loss counted over the epoch (a sequence's padding is not).
+            let mut counted = 0.0f64;
             let mut norm_sums = (0.0f64, 0.0f64);
             let mut in_flight: Option<ChunkRead> = None;
             let mut step = 0;
@@ -67,6 +69,7 @@ impl<B: Backend> Run<B> {
                     }
                     for slot in 0..chunk {
                         let rows = &order[step * batch_size..(step + 1) * batch_size];
+                        counted += rows.iter().map(|&r| self.train_counted[r as usize] as f64).sum::<f64>();
                         self.record_train_step(rows, slot)?;
                         step += 1;
                     }
@@ -145,7 +148,7 @@ impl<B: Backend> Run<B> {
             observer.on_event(&Event::Epoch(EpochSummary {
                 epoch: epoch + 1,
                 train_loss: last_train_loss,
-                train_accuracy: (correct / (steps * batch_size as f64)) as f32,
+                train_accuracy: (correct / counted.max(1.0)) as f32,
                 test_loss,
                 test_accuracy,
                 grad_norm: (norm_sums.0 / steps) as f32,

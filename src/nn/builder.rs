@@ -4,8 +4,10 @@
 
 use rand_chacha::ChaCha8Rng;
 
-use super::config::{Architecture, ModelChoices, ModelConfig, Placement};
-use super::layers::{ActivationLayer, ChannelNoise, Conv, Dropout, Embedding, Flatten, Layer, Linear, Norm, Pool};
+use super::config::{Architecture, ModelChoices, ModelConfig, NormPosition, Placement};
+use super::layers::{
+    ActivationLayer, ChannelNoise, Conv, Dropout, Embedding, Flatten, Layer, Linear, Norm, Pool, TransformerBlock,
+};
 use super::norm::NormKind;
 use super::param::{Param, ParamArena, ParamRole};
 use crate::backend::{Backend, TensorId};
@@ -208,9 +210,43 @@ impl<'a> Builder<'a> {
         Ok(self.layers)
     }
 
+    /// The transformer: token and position embeddings, the blocks (each with the norm of
+    /// its block), a final norm after pre-norm blocks (GPT-2's `ln_f`; post-norm blocks
+    /// already end in one), and the head over the vocabulary. Every layer works on token
+    /// rows: the builder's batch is sequences × `context`.
+    fn add_transformer(
+        &mut self,
+        dim: usize,
+        heads: usize,
+        blocks: usize,
+        context: usize,
+        position: NormPosition,
+    ) -> Result<(), NormlabError> {
+        let vocab = self.config.classes;
+        self.set_shape((1, 1, 1));
+        let embedding = Embedding::with_positions(self, vocab, dim, context)?;
+        self.push(embedding);
+        for block in 0..blocks {
+            let kind = self.config.choices.norm_of_block(block);
+            let layer = TransformerBlock::new(self, kind, heads, context, position)?;
+            self.push(layer);
+        }
+        let last = self.config.choices.norm_of_block(blocks.saturating_sub(1));
+        if position == NormPosition::Pre && last != NormKind::None {
+            let norm = Norm::new(self, last, None)?;
+            self.push(norm);
+        }
+        let head = Linear::new(self, vocab, true)?;
+        self.push(head);
+        Ok(())
+    }
+
     fn add_layers(&mut self) -> Result<(), NormlabError> {
         let config = self.config;
         let hidden = match &config.choices.architecture {
+            &Architecture::Transformer { dim, heads, blocks, context, norm_position } => {
+                return self.add_transformer(dim, heads, blocks, context, norm_position);
+            }
             Architecture::Mlp { hidden } => hidden.clone(),
             Architecture::CharMlp { embed, hidden } => {
                 let layer = Embedding::new(self, config.classes, *embed)?;

@@ -57,6 +57,25 @@ pub enum Architecture {
     /// hidden linear blocks of an MLP and the output `Linear` over the vocabulary.
     #[serde(rename = "char")]
     CharMlp { embed: usize, hidden: Vec<usize> },
+    /// A character-level causal transformer over whole sequences of `context` tokens:
+    /// token and learned position embeddings of `dim` numbers, `blocks` blocks (causal
+    /// self-attention with `heads` heads, then an MLP of width 4·dim, each inside a
+    /// residual connection with the model's normalization placed as `norm_position`
+    /// says), a final normalization and a linear head over the vocabulary at every position.
+    Transformer { dim: usize, heads: usize, blocks: usize, context: usize, norm_position: NormPosition },
+}
+
+/// Where a transformer block's normalizations sit relative to its residual connections.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NormPosition {
+    /// Pre-norm (GPT-2): `h = x + attention(norm(x))`, `y = h + mlp(norm(h))`; the residual
+    /// path carries the input untouched from the embeddings to the head.
+    #[default]
+    Pre,
+    /// Post-norm (the original Transformer): `h = norm(x + attention(x))`,
+    /// `y = norm(h + mlp(h))`.
+    Post,
 }
 
 impl Architecture {
@@ -70,12 +89,22 @@ impl Architecture {
         match self {
             Architecture::Mlp { hidden } | Architecture::CharMlp { hidden, .. } => hidden.len(),
             Architecture::Cnn { channels, hidden } => channels.len() + hidden.len(),
+            Architecture::Transformer { blocks, .. } => *blocks,
         }
     }
 
     /// Whether the input holds token ids rather than pixel values.
     pub fn takes_tokens(&self) -> bool {
-        matches!(self, Architecture::CharMlp { .. })
+        matches!(self, Architecture::CharMlp { .. } | Architecture::Transformer { .. })
+    }
+
+    /// How many predictions the model makes per example: one per position for a
+    /// sequence model, else one.
+    pub fn outputs_per_example(&self) -> usize {
+        match self {
+            Architecture::Transformer { context, .. } => *context,
+            _ => 1,
+        }
     }
 
     /// The hidden linear widths.
@@ -84,6 +113,7 @@ impl Architecture {
             Architecture::Mlp { hidden } | Architecture::Cnn { hidden, .. } | Architecture::CharMlp { hidden, .. } => {
                 hidden
             }
+            Architecture::Transformer { .. } => &[],
         }
     }
 }

@@ -19,7 +19,7 @@ pub mod norm;
 pub mod param;
 pub mod probe;
 
-pub use config::{Architecture, MlpConfig, ModelChoices, ModelConfig, Optimizer, Phase, Placement};
+pub use config::{Architecture, MlpConfig, ModelChoices, ModelConfig, NormPosition, Optimizer, Phase, Placement};
 pub use layers::Layer;
 pub use model::Model;
 pub use norm::{LpOrder, NormKind};

@@ -17,6 +17,9 @@ pub struct Model {
     pub config: ModelConfig,
     pub classes: usize,
     pub max_batch: usize,
+    /// Rows the layers see per example: a sequence model's layers work on every token of
+    /// every sequence (`[N·T, d]`), the others on one row per example.
+    pub rows_per_example: usize,
     /// The gradient with respect to the logits, written by the loss.
     pub dlogits: TensorId,
     /// Every learnable parameter, its gradient and its optimizer state.
@@ -47,11 +50,14 @@ impl Model {
                 "初始化倍数 {scale} 必须为正数"
             )));
         }
-        let lens = Builder::plan(&mut rng.clone(), config, max_batch)?;
+        let rows_per_example = config.choices.architecture.outputs_per_example();
+        let max_rows = max_batch * rows_per_example;
+        let lens = Builder::plan(&mut rng.clone(), config, max_rows)?;
         let (arena, offsets) = ParamArena::alloc(backend, &lens)?;
-        let layers = Builder::new(backend, arena, offsets, rng, config, max_batch).build()?;
-        let dlogits = backend.alloc(max_batch * config.classes, "dlogits")?;
-        Ok(Model { layers, config: config.clone(), classes: config.classes, max_batch, dlogits, arena })
+        let layers = Builder::new(backend, arena, offsets, rng, config, max_rows).build()?;
+        let dlogits = backend.alloc(max_rows * config.classes, "dlogits")?;
+        let classes = config.classes;
+        Ok(Model { layers, config: config.clone(), classes, max_batch, rows_per_example, dlogits, arena })
     }
 
     /// An MLP (see [`MlpConfig`]).
@@ -77,7 +83,7 @@ impl Model {
 
     /// The normalization layers, in order.
     pub fn norms(&self) -> impl Iterator<Item = &Norm> {
-        self.layers.iter().filter_map(|l| l.as_norm())
+        self.layers.iter().flat_map(|l| l.norms())
     }
 
     /// The tensors a probe may read after a training step (see `experiment::ProbeSpec`),
@@ -94,16 +100,19 @@ impl Model {
         self.norms().try_for_each(|n| n.kind.check_batch(batch, n.spatial))
     }
 
-    /// Records the forward pass of `batch` samples of `x`; returns the logits tensor.
+    /// Records the forward pass of `batch` samples of `x`; returns the logits tensor
+    /// (`[batch · rows_per_example, classes]`).
     pub fn forward(&mut self, backend: &mut dyn Backend, x: TensorId, batch: usize, phase: Phase) -> TensorId {
         assert!(batch <= self.max_batch, "batch larger than the buffers were made for");
-        self.layers.iter_mut().fold(x, |h, layer| layer.forward(backend, h, batch, phase))
+        let rows = batch * self.rows_per_example;
+        self.layers.iter_mut().fold(x, |h, layer| layer.forward(backend, h, rows, phase))
     }
 
     /// Records the backward pass from `self.dlogits`, filling every parameter's gradient.
     pub fn backward(&mut self, backend: &mut dyn Backend, batch: usize) {
         let dlogits = self.dlogits;
-        self.layers.iter_mut().rev().fold(dlogits, |dy, layer| layer.backward(backend, dy, batch));
+        let rows = batch * self.rows_per_example;
+        self.layers.iter_mut().rev().fold(dlogits, |dy, layer| layer.backward(backend, dy, rows));
     }
 
     /// Records one optimizer update of every learnable parameter: one op over the arenas.

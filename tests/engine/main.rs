@@ -8,6 +8,7 @@
 //! | `gpu_vs_cpu` | every GPU kernel against the CPU reference (cases in `tests/common/gpu_cases/`) | a GPU adapter |
 //! | `parsers` | property tests: every parser of a student's input (URL, stored results, data files) returns a value in range or an error, never panics | nothing |
 //! | `training` | loss falls; one epoch reaches 80 %; GPU and CPU agree; a GPU step is one submission of at most 24 (MLP+BN) or 40 (CNN+BN) dispatches; divergence is reported | the shipped data |
+//! | `sequences` | the causal transformer on whole names: the data's padding, it learns, GPU and CPU agree, each character model refuses the other's data | the shipped names |
 //! | `curves` | the CPU backend's first 50 losses of eight lesson experiments, bit for bit as recorded | the shipped data, the recorded curves |
 //! | `pace` | Stop ends a run where it was; the time-left estimate replayed over a recorded job | the shipped data, a recorded job |
 //!
@@ -21,6 +22,7 @@ mod gpu_vs_cpu;
 mod gradcheck;
 mod pace;
 mod parsers;
+mod sequences;
 mod shaders;
 mod training;
 

@@ -209,10 +209,10 @@ impl Backend for CpuBackend {
         batch_inputs: TensorId,
         batch_labels: TensorId,
         rows: usize,
-        row_len: usize,
+        (row_len, labels_per_row): (usize, usize),
     ) {
         self.gather_rows(inputs, indices, batch_inputs, rows, row_len);
-        self.gather_rows(labels, indices, batch_labels, rows, 1);
+        self.gather_rows(labels, indices, batch_labels, rows, labels_per_row);
     }
 
     fn matmul(&mut self, a: TensorId, b: TensorId, out: TensorId, shape: MatmulShape, epilogue: Epilogue) {

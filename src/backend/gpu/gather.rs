@@ -8,12 +8,17 @@ use bytemuck::{Pod, Zeroable};
 pub(super) struct GatherParams {
     rows: u32,
     row_len: u32,
-    _pad: [u32; 2],
+    labels_per_row: u32,
+    _pad: u32,
 }
 
 impl GatherParams {
     pub(super) fn new(rows: usize, row_len: usize) -> Self {
-        GatherParams { rows: rows as u32, row_len: row_len as u32, _pad: [0; 2] }
+        Self::with_labels(rows, row_len, 0)
+    }
+
+    pub(super) fn with_labels(rows: usize, row_len: usize, labels_per_row: usize) -> Self {
+        GatherParams { rows: rows as u32, row_len: row_len as u32, labels_per_row: labels_per_row as u32, _pad: 0 }
     }
 }
 

@@ -337,9 +337,10 @@ impl Backend for GpuBackend {
         batch_inputs: TensorId,
         batch_labels: TensorId,
         rows: usize,
-        row_len: usize,
+        (row_len, labels_per_row): (usize, usize),
     ) {
-        let params = gather::GatherParams::new(rows, row_len);
+        assert!(labels_per_row <= row_len, "one thread per input value writes the labels");
+        let params = gather::GatherParams::with_labels(rows, row_len, labels_per_row);
         self.dispatch(
             Kernel::GatherBatch,
             &params,

@@ -46,13 +46,54 @@ impl Layer for Linear {
     }
 
     fn forward(&mut self, backend: &mut dyn Backend, x: TensorId, batch: usize, _phase: Phase) -> TensorId {
-        self.x = Some(x);
-        let shape = MatmulShape { m: batch, k: self.inputs, n: self.outputs, trans_a: false, trans_b: true };
-        backend.matmul(x, self.weight.value, self.y, shape, Epilogue::maybe_bias(self.bias.map(|b| b.value)));
-        self.y
+        self.forward_plus(backend, x, batch, None)
     }
 
     fn backward(&mut self, backend: &mut dyn Backend, dy: TensorId, batch: usize) -> TensorId {
+        self.backward_plus(backend, dy, batch, None)
+    }
+
+    fn params(&self) -> Vec<Param> {
+        std::iter::once(self.weight).chain(self.bias).collect()
+    }
+
+    fn probe(&self, points: &mut ProbePoints) {
+        points.weight_grads.push((self.weight.grad, self.weight.len));
+        points.bias_grads.push(self.bias.map(|b| (b.grad, b.len)));
+    }
+}
+
+impl Linear {
+    /// The output of the last forward pass.
+    pub fn output(&self) -> TensorId {
+        self.y
+    }
+
+    /// The forward pass of `rows` rows, with `residual` (`[rows, outputs]`) added to the
+    /// output in the product's epilogue: the skip path of a residual connection.
+    pub fn forward_plus(
+        &mut self,
+        backend: &mut dyn Backend,
+        x: TensorId,
+        rows: usize,
+        residual: Option<TensorId>,
+    ) -> TensorId {
+        self.x = Some(x);
+        let shape = MatmulShape { m: rows, k: self.inputs, n: self.outputs, trans_a: false, trans_b: true };
+        let epilogue = Epilogue::maybe_bias(self.bias.map(|b| b.value)).plus(residual);
+        backend.matmul(x, self.weight.value, self.y, shape, epilogue);
+        self.y
+    }
+
+    /// The backward pass, with `residual` (`[rows, inputs]`) added to the input gradient:
+    /// the gradient that reaches the input along a residual connection's skip path.
+    pub fn backward_plus(
+        &mut self,
+        backend: &mut dyn Backend,
+        dy: TensorId,
+        batch: usize,
+        residual: Option<TensorId>,
+    ) -> TensorId {
         let x = self.x.expect("forward before backward");
         // dW[out, in] = dyᵀ[out, N] · x[N, in]
         let dw = MatmulShape { m: self.outputs, k: batch, n: self.inputs, trans_a: true, trans_b: false };
@@ -64,19 +105,13 @@ impl Layer for Linear {
             Some(dx) => {
                 // dx[N, in] = dy[N, out] · W[out, in]
                 let shape = MatmulShape { m: batch, k: self.outputs, n: self.inputs, trans_a: false, trans_b: false };
-                backend.matmul(dy, self.weight.value, dx, shape, Epilogue::NONE);
+                backend.matmul(dy, self.weight.value, dx, shape, Epilogue::NONE.plus(residual));
                 dx
             }
-            None => dy,
+            None => {
+                assert!(residual.is_none(), "a first layer has no input gradient to add to");
+                dy
+            }
         }
-    }
-
-    fn params(&self) -> Vec<Param> {
-        std::iter::once(self.weight).chain(self.bias).collect()
-    }
-
-    fn probe(&self, points: &mut ProbePoints) {
-        points.weight_grads.push((self.weight.grad, self.weight.len));
-        points.bias_grads.push(self.bias.map(|b| (b.grad, b.len)));
     }
 }

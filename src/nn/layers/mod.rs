@@ -7,6 +7,8 @@
 //! Adding a layer is one new file here and one line in `nn::builder`.
 
 mod activation;
+mod attention;
+mod block;
 mod conv;
 mod dropout;
 mod embedding;
@@ -17,6 +19,8 @@ mod norm;
 mod pool;
 
 pub use activation::ActivationLayer;
+pub use attention::SelfAttention;
+pub use block::TransformerBlock;
 pub use conv::Conv;
 pub use dropout::Dropout;
 pub use embedding::Embedding;
@@ -56,5 +60,10 @@ pub trait Layer {
     /// The layer as a normalization, for tests and demos that reach its tensors.
     fn as_norm(&self) -> Option<&Norm> {
         None
+    }
+
+    /// The normalizations in the layer: itself, or those of the layers it is made of.
+    fn norms(&self) -> Vec<&Norm> {
+        self.as_norm().into_iter().collect()
     }
 }

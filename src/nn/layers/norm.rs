@@ -124,6 +124,17 @@ impl Norm {
         }
     }
 
+    /// The backward pass, with `residual` added to the input gradient (the gradient along a
+    /// residual connection that skips this norm).
+    pub fn backward_plus(&mut self, backend: &mut dyn Backend, dy: TensorId, residual: Option<TensorId>) -> TensorId {
+        let x = self.x.expect("forward before backward");
+        let geometry = NormGeometry { batch: self.batch, ..self.geometry };
+        let (dgamma, dbeta, stat_grad) = (self.gamma.grad, self.beta.grad, self.stat_grad);
+        let grads = NormGrads { dy, dx: self.dx, dgamma, dbeta, stat_grad, residual };
+        backend.norm_backward(&geometry, self.mode, &self.tensors(x), &grads);
+        self.dx
+    }
+
     fn tensors(&self, x: TensorId) -> NormTensors {
         NormTensors {
             x,
@@ -156,18 +167,7 @@ impl Layer for Norm {
     }
 
     fn backward(&mut self, backend: &mut dyn Backend, dy: TensorId, _batch: usize) -> TensorId {
-        let x = self.x.expect("forward before backward");
-        let geometry = NormGeometry { batch: self.batch, ..self.geometry };
-        let grads = NormGrads {
-            dy,
-            dx: self.dx,
-            dgamma: self.gamma.grad,
-            dbeta: self.beta.grad,
-            stat_grad: self.stat_grad,
-            residual: None,
-        };
-        backend.norm_backward(&geometry, self.mode, &self.tensors(x), &grads);
-        self.dx
+        self.backward_plus(backend, dy, None)
     }
 
     fn params(&self) -> Vec<Param> {

@@ -437,6 +437,7 @@ fn model_words(config: &ExperimentConfig) -> (String, String) {
         Architecture::Mlp { .. } => ("the MLP".into(), " MLP ".into()),
         Architecture::Cnn { .. } => ("the CNN".into(), " CNN ".into()),
         Architecture::CharMlp { .. } => ("the character model".into(), "字符模型".into()),
+        Architecture::Transformer { .. } => ("the transformer".into(), " Transformer ".into()),
     }
 }
 

@@ -32,6 +32,7 @@ fn model_name(architecture: &Architecture, lang: Lang) -> &'static str {
         (Architecture::Cnn { .. }, _) => "CNN",
         (Architecture::CharMlp { .. }, Lang::En) => "character model",
         (Architecture::CharMlp { .. }, Lang::Zh) => "字符模型",
+        (Architecture::Transformer { .. }, _) => "Transformer",
     }
 }
 

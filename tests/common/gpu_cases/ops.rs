@@ -166,7 +166,7 @@ pub(super) async fn gather(p: &mut Pair<'_>, src_rows: usize, rows: usize, row_l
     p.both(|be, s| {
         be.gather_rows(src.on(s), indices.on(s), out.on(s), rows, row_len);
         let (inputs, labels, indices) = (src.on(s), labels.on(s), indices.on(s));
-        be.gather_batch(inputs, labels, indices, batch_inputs.on(s), batch_labels.on(s), rows, row_len);
+        be.gather_batch(inputs, labels, indices, batch_inputs.on(s), batch_labels.on(s), rows, (row_len, 1));
     });
     // Copies: exact.
     p.compare(&name, out, 0.0, 0.0).await?;

@@ -11,7 +11,9 @@
 
 use normlab::backend::cpu::CpuBackend;
 use normlab::backend::{Activation, Backend, ConvShape, PoolKind, PoolShape, StepScalars, TensorId, METRICS_PER_SLOT};
-use normlab::nn::{Architecture, LpOrder, MlpConfig, Model, ModelChoices, ModelConfig, NormKind, Phase, Placement};
+use normlab::nn::{
+    Architecture, LpOrder, MlpConfig, Model, ModelChoices, ModelConfig, NormKind, NormPosition, Phase, Placement,
+};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -29,6 +31,8 @@ struct Net {
     metrics: TensorId,
     batch: usize,
     classes: usize,
+    /// Targets per example: 1, or a sequence's length.
+    targets: usize,
 }
 
 impl Net {
@@ -51,7 +55,7 @@ impl Net {
         let x = tensor_from(&mut b, &x, "x");
         let labels = tensor_from(&mut b, &labels, "labels");
         let metrics = b.alloc(METRICS_PER_SLOT, "metrics").unwrap();
-        Net { b, model, x, labels, metrics, batch, classes }
+        Net { b, model, x, labels, metrics, batch, classes, targets: 1 }
     }
 
     /// The character model of lesson 3 in miniature: 3 token ids per sample from a vocabulary
@@ -77,12 +81,51 @@ impl Net {
         let x = tensor_from(&mut b, &x, "token ids");
         let labels = tensor_from(&mut b, &labels, "labels");
         let metrics = b.alloc(METRICS_PER_SLOT, "metrics").unwrap();
-        Net { b, model, x, labels, metrics, batch, classes: vocab }
+        Net { b, model, x, labels, metrics, batch, classes: vocab, targets: 1 }
+    }
+
+    /// A transformer in miniature: sequences of 5 tokens from a vocabulary of 6, width 8,
+    /// 2 heads, 2 blocks with `norm` placed at `position`, tanh in the MLPs (smooth, so that
+    /// no kink sits inside a finite difference); the last targets of two sequences are
+    /// padding, which the loss ignores.
+    fn transformer(norm: NormKind, position: NormPosition, seed: u64) -> Net {
+        let (seq_len, vocab, batch) = (5, 6, 3);
+        let architecture =
+            Architecture::Transformer { dim: 8, heads: 2, blocks: 2, context: seq_len, norm_position: position };
+        let config = ModelConfig {
+            choices: ModelChoices {
+                architecture,
+                norms: vec![norm],
+                activation: Activation::Tanh,
+                ..ModelChoices::default()
+            },
+            input: (seq_len, 1, 1),
+            classes: vocab,
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut b = CpuBackend::new();
+        let model = Model::build(&mut b, &config, batch, &mut rng).expect("the model builds");
+        for n in model.norms() {
+            let gamma: Vec<f32> = (0..n.gamma.len).map(|_| rng.random_range(0.6..1.4)).collect();
+            let beta: Vec<f32> = (0..n.beta.len).map(|_| rng.random_range(-0.4..0.4)).collect();
+            b.upload(n.gamma.value, &gamma);
+            b.upload(n.beta.value, &beta);
+        }
+        let tokens = batch * seq_len;
+        let x: Vec<f32> = (0..tokens).map(|_| rng.random_range(0..vocab) as f32).collect();
+        let mut labels: Vec<f32> = (0..tokens).map(|_| rng.random_range(0..vocab) as f32).collect();
+        labels[seq_len - 1] = -1.0;
+        labels[tokens - 2..].fill(-1.0);
+        let x = tensor_from(&mut b, &x, "token ids");
+        let labels = tensor_from(&mut b, &labels, "targets");
+        let metrics = b.alloc(METRICS_PER_SLOT, "metrics").unwrap();
+        Net { b, model, x, labels, metrics, batch, classes: vocab, targets: seq_len }
     }
 
     fn loss(&mut self) -> f32 {
         let logits = self.model.forward(&mut self.b, self.x, self.batch, Phase::Train);
-        self.b.cross_entropy(logits, self.labels, None, self.metrics, 0, self.batch, self.classes);
+        let rows = self.batch * self.targets;
+        self.b.cross_entropy(logits, self.labels, None, self.metrics, 0, rows, self.classes);
         read(&mut self.b, self.metrics, 1)[0]
     }
 
@@ -90,7 +133,8 @@ impl Net {
     fn gradients(&mut self) -> Vec<Vec<f32>> {
         let logits = self.model.forward(&mut self.b, self.x, self.batch, Phase::Train);
         let dlogits = self.model.dlogits;
-        self.b.cross_entropy(logits, self.labels, Some(dlogits), self.metrics, 0, self.batch, self.classes);
+        let rows = self.batch * self.targets;
+        self.b.cross_entropy(logits, self.labels, Some(dlogits), self.metrics, 0, rows, self.classes);
         self.model.backward(&mut self.b, self.batch);
         self.model.params().iter().map(|p| read(&mut self.b, p.grad, p.len)).collect()
     }
@@ -338,3 +382,29 @@ fn channel_noise_gradient_matches_finite_differences() {
 }
 
 mod single_ops;
+
+#[test]
+fn transformer_pre_layer_norm_gradients_match_finite_differences() {
+    check("transformer, pre-LayerNorm", Net::transformer(NormKind::Layer, NormPosition::Pre, 31), 2e-2, 5e-5, false);
+}
+
+#[test]
+fn transformer_post_layer_norm_gradients_match_finite_differences() {
+    check("transformer, post-LayerNorm", Net::transformer(NormKind::Layer, NormPosition::Post, 32), 2e-2, 5e-5, false);
+}
+
+#[test]
+fn transformer_pre_rms_norm_gradients_match_finite_differences() {
+    check("transformer, pre-RMSNorm", Net::transformer(NormKind::Rms, NormPosition::Pre, 33), 2e-2, 5e-5, false);
+}
+
+#[test]
+fn transformer_without_norms_gradients_match_finite_differences() {
+    check("transformer, no norm", Net::transformer(NormKind::None, NormPosition::Pre, 34), 2e-2, 5e-5, false);
+    check("transformer, post, no norm", Net::transformer(NormKind::None, NormPosition::Post, 35), 2e-2, 5e-5, false);
+}
+
+#[test]
+fn transformer_batch_norm_gradients_match_finite_differences() {
+    check("transformer, pre-BatchNorm", Net::transformer(NormKind::Batch, NormPosition::Pre, 36), 2e-2, 5e-5, false);
+}
