@@ -36,10 +36,8 @@ use crate::nn::{Architecture, NormKind, NormPosition, Optimizer, Placement};
 
 use super::config::{ExperimentConfig, LrDrop, BATCH_SIZE_RANGE, EPOCHS_RANGE, LEARNING_RATE_RANGE};
 
-/// The widest hidden layer and the most hidden layers a link may ask for (a typo must not
-/// allocate gigabytes).
-const MAX_WIDTH: usize = 4096;
-const MAX_LAYERS: usize = 8;
+mod keys;
+pub use keys::*;
 
 impl ExperimentConfig {
     /// The settings as URL query parameters (only those that differ from the defaults,
@@ -147,8 +145,8 @@ impl ExperimentConfig {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
             let ok = match key {
                 "data" => DatasetId::parse(value).map(|d| c.dataset = d).is_some(),
-                "train" => parse_count(value, (2, 10_000_000)).map(|v| c.train_subset = Some(v)).is_some(),
-                "test" => parse_count(value, (1, 10_000_000)).map(|v| c.test_subset = Some(v)).is_some(),
+                "train" => parse_count(value, TRAIN_SUBSET_RANGE).map(|v| c.train_subset = Some(v)).is_some(),
+                "test" => parse_count(value, TEST_SUBSET_RANGE).map(|v| c.test_subset = Some(v)).is_some(),
                 "arch" => match value {
                     "mlp" | "cnn" | "char" | "transformer" => {
                         arch = match value {
@@ -161,11 +159,11 @@ impl ExperimentConfig {
                     }
                     _ => false,
                 },
-                "embed" => parse_count(value, (1, 256)).map(|v| embed = Some(v)).is_some(),
-                "dim" => parse_count(value, (4, 512)).map(|v| transformer.dim = v).is_some(),
-                "heads" => parse_count(value, (1, 16)).map(|v| transformer.heads = v).is_some(),
-                "blocks" => parse_count(value, (1, 12)).map(|v| transformer.blocks = v).is_some(),
-                "context" => parse_count(value, (2, 64)).map(|v| transformer.context = v).is_some(),
+                "embed" => parse_count(value, EMBED_RANGE).map(|v| embed = Some(v)).is_some(),
+                "dim" => parse_count(value, DIM_RANGE).map(|v| transformer.dim = v).is_some(),
+                "heads" => parse_count(value, HEADS_RANGE).map(|v| transformer.heads = v).is_some(),
+                "blocks" => parse_count(value, BLOCKS_RANGE).map(|v| transformer.blocks = v).is_some(),
+                "context" => parse_count(value, CONTEXT_RANGE).map(|v| transformer.context = v).is_some(),
                 "ln" => match value {
                     "pre" => Some(NormPosition::Pre),
                     "post" => Some(NormPosition::Post),
@@ -173,7 +171,7 @@ impl ExperimentConfig {
                 }
                 .map(|v| transformer.norm_position = v)
                 .is_some(),
-                "init" => parse_in(value, 0.01, 100.0).map(|v| c.model.init_scale = v).is_some(),
+                "init" => parse_in(value, INIT_SCALE_RANGE).map(|v| c.model.init_scale = v).is_some(),
                 "drop" => parse_lr_drop(value).map(|v| c.lr_drop = Some(v)).is_some(),
                 "hidden" => parse_widths(value).map(|w| hidden = Some(w)).is_some(),
                 "channels" => parse_widths(value).filter(|w| !w.is_empty()).map(|w| channels = Some(w)).is_some(),
@@ -195,7 +193,7 @@ impl ExperimentConfig {
                 }
                 .map(|a| c.model.activation = a)
                 .is_some(),
-                "dropout" => parse_in(value, 0.0, 1.0).map(|v| c.model.dropout = v).is_some(),
+                "dropout" => parse_in(value, DROPOUT_RANGE).map(|v| c.model.dropout = v).is_some(),
                 "bias" => parse_flag(value).map(|v| c.model.bias = v).is_some(),
                 "affine" => parse_flag(value).map(|v| c.model.affine = v).is_some(),
                 "momentum" => {
@@ -203,10 +201,10 @@ impl ExperimentConfig {
                         c.model.norm_momentum = None;
                         true
                     } else {
-                        parse_in(value, 0.0, 1.0).map(|v| c.model.norm_momentum = Some(v)).is_some()
+                        parse_in(value, NORM_MOMENTUM_RANGE).map(|v| c.model.norm_momentum = Some(v)).is_some()
                     }
                 }
-                "noise" => parse_in(value, 0.0, 10.0).map(|v| c.model.norm_noise = v).is_some(),
+                "noise" => parse_in(value, NOISE_RANGE).map(|v| c.model.norm_noise = v).is_some(),
                 "opt" => match value {
                     "sgd" => Some(Optimizer::sgd_momentum()),
                     "adam" => Some(Optimizer::adam()),
@@ -214,15 +212,13 @@ impl ExperimentConfig {
                 }
                 .map(|o| c.optimizer = o)
                 .is_some(),
-                "lr" => {
-                    parse_in(value, LEARNING_RATE_RANGE.0, LEARNING_RATE_RANGE.1).map(|v| c.learning_rate = v).is_some()
-                }
-                "wd" => parse_in(value, 0.0, 1.0).map(|v| weight_decay = v).is_some(),
-                "sgdm" => parse_in(value, 0.0, 0.999).map(|v| sgd_momentum = Some(v)).is_some(),
+                "lr" => parse_in(value, LEARNING_RATE_RANGE).map(|v| c.learning_rate = v).is_some(),
+                "wd" => parse_in(value, WEIGHT_DECAY_RANGE).map(|v| weight_decay = v).is_some(),
+                "sgdm" => parse_in(value, SGD_MOMENTUM_RANGE).map(|v| sgd_momentum = Some(v)).is_some(),
                 "batch" => parse_count(value, BATCH_SIZE_RANGE).map(|v| c.batch_size = v).is_some(),
                 "epochs" => parse_count(value, EPOCHS_RANGE).map(|v| c.epochs = v).is_some(),
                 "seed" => value.parse::<u64>().map(|v| c.seed = v).is_ok(),
-                "batches" => parse_count(value, (1, 1_000_000)).map(|v| c.max_batches_per_epoch = Some(v)).is_some(),
+                "batches" => parse_count(value, BATCHES_RANGE).map(|v| c.max_batches_per_epoch = Some(v)).is_some(),
                 "clip" => parse_clip(value).map(|v| c.clip = v).is_some(),
                 // The page's own keys: where the student is, not what runs.
                 key if PAGE_KEYS.contains(&key) => true,
@@ -269,53 +265,85 @@ impl ExperimentConfig {
     }
 }
 
-/// Keys of the page's address that are not experiment settings.
-pub const PAGE_KEYS: [&str; 5] = ["lesson", "lang", "preset", "engine", "backend"];
+impl ExperimentConfig {
+    /// Reads settings from a query strictly, as the native runner does: every problem the
+    /// page forgives (an unknown key, a value it does not allow, a setting the chosen model
+    /// or optimizer would ignore, one of the page's own keys) is an error, because a
+    /// command that quietly trains something else than it says wastes the run.
+    pub fn from_query_strict(query: &str) -> Result<Self, Vec<Words>> {
+        let (config, mut problems) = Self::from_query(query);
+        let keys: Vec<&str> = query
+            .trim_start_matches('?')
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|pair| pair.split_once('=').map_or(pair, |(key, _)| key))
+            .collect();
+        for key in keys.iter().filter(|key| PAGE_KEYS.contains(key)) {
+            problems.push(crate::words!(
+                "{key} is one of the page's own keys, not a setting of the experiment",
+                "{key} 是页面自己的键，不是实验的设置"
+            ));
+        }
+        let given = |key: &str| keys.contains(&key);
+        if given("sgdm") && !matches!(config.optimizer, Optimizer::Sgd { .. }) {
+            problems.push(crate::words!(
+                "sgdm is SGD's momentum, and it does nothing unless opt=sgd",
+                "sgdm 是 SGD 的动量，只在 opt=sgd 时起作用"
+            ));
+        }
+        if given("channels") && !matches!(config.model.architecture, Architecture::Cnn { .. }) {
+            problems.push(crate::words!(
+                "channels are the CNN's, and do nothing unless arch=cnn",
+                "channels 是 CNN 的通道数，只在 arch=cnn 时起作用"
+            ));
+        }
+        let transformer_keys = ["dim", "heads", "blocks", "context", "ln"];
+        if transformer_keys.iter().any(|k| given(k))
+            && !matches!(config.model.architecture, Architecture::Transformer { .. })
+        {
+            problems.push(crate::words!(
+                "dim, heads, blocks, context and ln are the transformer's, and do nothing unless arch=transformer",
+                "dim、heads、blocks、context 和 ln 是 Transformer 的设置，只在 arch=transformer 时起作用"
+            ));
+        }
+        if given("embed") && !matches!(config.model.architecture, Architecture::CharMlp { .. }) {
+            problems.push(crate::words!(
+                "embed is the character model's, and does nothing unless arch=char",
+                "embed 是字符模型的设置，只在 arch=char 时起作用"
+            ));
+        }
+        if problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(problems)
+        }
+    }
 
-/// What a URL key allows, in words (English, Chinese), for the message when a value is not.
-fn allowed(key: &str) -> (&'static str, &'static str) {
-    match key {
-        "data" => (
-            "fashion-mnist, mnist, names, moons, circles, spirals, cifar10",
-            "fashion-mnist、mnist、names、moons、circles、spirals、cifar10",
-        ),
-        "train" => ("a whole number of training examples, at least 2", "训练样本数，至少为 2 的整数"),
-        "test" => ("a whole number of test examples, at least 1", "测试样本数，至少为 1 的整数"),
-        "arch" => ("mlp, cnn, char, transformer", "mlp、cnn、char、transformer"),
-        "embed" => ("1 to 256", "1 到 256"),
-        "dim" => ("4 to 512", "4 到 512"),
-        "heads" => ("1 to 16", "1 到 16"),
-        "blocks" => ("1 to 12", "1 到 12"),
-        "context" => ("2 to 64", "2 到 64"),
-        "ln" => ("pre, post", "pre、post"),
-        "init" => ("0.01 to 100", "0.01 到 100"),
-        "drop" => ("share:factor, e.g. 0.5:0.1", "比例:倍数，例如 0.5:0.1"),
-        "hidden" | "channels" => (
-            "widths 1 to 4096 joined by -, at most 8 layers, e.g. 256-256",
-            "用 - 连接的宽度（1 到 4096），最多 8 层，例如 256-256",
-        ),
-        "norm" => (
-            "none, batch, layer, instance, groupG, rms, l1, l2, linf, or a comma list per block",
-            "none、batch、layer、instance、groupG、rms、l1、l2、linf，或按块用逗号分隔",
-        ),
-        "place" => ("before, after", "before、after"),
-        "act" => ("relu, tanh", "relu、tanh"),
-        "dropout" => ("0 to 1", "0 到 1"),
-        "bias" | "affine" => ("1 or 0", "1 或 0"),
-        "momentum" => ("0 to 1, or none", "0 到 1，或 none"),
-        "noise" => ("0 to 10", "0 到 10"),
-        "opt" => ("sgd (with momentum), adam", "sgd（带动量）、adam"),
-        "lr" => ("0.0001 to 1", "0.0001 到 1"),
-        "wd" => ("0 to 1", "0 到 1"),
-        "sgdm" => ("0 to 0.999", "0 到 0.999"),
-        "batch" => ("2 to 512", "2 到 512"),
-        "epochs" => ("1 to 50", "1 到 50"),
-        "seed" => ("a whole number, 0 or more", "非负整数"),
-        "batches" => ("1 to 1 000 000", "1 到 1 000 000"),
-        "clip" => ("none, norm:N, value:N", "none、norm:N、value:N"),
-        _ => ("see the list of settings", "见设置列表"),
+    /// This configuration with the settings of `query` applied on top, read strictly (see
+    /// [`Self::from_query_strict`]).
+    pub fn with_query_strict(&self, query: &str) -> Result<Self, Vec<Words>> {
+        Self::from_query_strict(&format!("{}&{query}", self.to_query()))
     }
 }
+
+/// Whether `value` is one that `key` allows, and what it allows when not (in English): for
+/// a command line that checks each setting as it reads it.
+pub fn check_value(key: &str, value: &str) -> Result<(), String> {
+    let (allowed_en, _) = allowed(key);
+    // One value: an & or # would smuggle in another key or end the query.
+    if value.contains(['&', '#']) {
+        return Err(format!("one value without & or #, allowed: {allowed_en}"));
+    }
+    let (_, problems) = ExperimentConfig::from_query(&format!("{key}={value}"));
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("allowed: {allowed_en}"))
+    }
+}
+
+/// Keys of the page's address that are not experiment settings.
+pub const PAGE_KEYS: [&str; 5] = ["lesson", "lang", "preset", "engine", "backend"];
 
 /// The transformer's keys as read so far; what is not given takes lesson 11's model.
 struct TransformerKeys {
@@ -339,7 +367,7 @@ impl TransformerKeys {
     }
 }
 
-fn parse_in(value: &str, low: f32, high: f32) -> Option<f32> {
+fn parse_in(value: &str, (low, high): (f32, f32)) -> Option<f32> {
     value.parse::<f32>().ok().filter(|v| v.is_finite() && (low..=high).contains(v))
 }
 
@@ -368,7 +396,7 @@ fn parse_widths(value: &str) -> Option<Vec<usize>> {
 /// `0.5:0.1` → after half of the steps, lr × 0.1.
 fn parse_lr_drop(value: &str) -> Option<LrDrop> {
     let (at, factor) = value.split_once(':')?;
-    Some(LrDrop { at: parse_in(at, 0.0, 1.0)?, factor: parse_in(factor, 1e-6, 1.0)? })
+    Some(LrDrop { at: parse_in(at, LR_DROP_AT_RANGE)?, factor: parse_in(factor, LR_DROP_FACTOR_RANGE)? })
 }
 
 /// The clipping kinds a link or the playground names: `none`, `norm` (L2), `norm-l1`,
@@ -413,7 +441,7 @@ fn parse_clip(value: &str) -> Option<GradClip> {
         return Some(GradClip::None);
     }
     let (kind, amount) = value.split_once(':')?;
-    clip_of_kind(kind, parse_in(amount, 1e-6, 1e6)?).filter(|c| *c != GradClip::None)
+    clip_of_kind(kind, parse_in(amount, CLIP_AMOUNT_RANGE)?).filter(|c| *c != GradClip::None)
 }
 
 #[cfg(test)]
