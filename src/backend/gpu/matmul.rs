@@ -2,7 +2,8 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use crate::backend::{Epilogue, MatmulShape};
+use super::{t, GpuBackend, Kernel};
+use crate::backend::{Epilogue, MatmulShape, TensorId};
 
 /// Keep in sync with `Params` in shaders/matmul.wgsl.
 #[repr(C)]
@@ -19,7 +20,7 @@ pub(super) struct MatmulParams {
 }
 
 impl MatmulParams {
-    pub(super) fn new(shape: MatmulShape, epilogue: Epilogue) -> Self {
+    fn new(shape: MatmulShape, epilogue: Epilogue) -> Self {
         MatmulParams {
             m: shape.m as u32,
             k: shape.k as u32,
@@ -36,8 +37,24 @@ impl MatmulParams {
 /// The kernel's workgroups each cover a 32×32 block of the output.
 const BLOCK: usize = 32;
 
-pub(super) fn grid(shape: MatmulShape) -> [u32; 3] {
+fn grid(shape: MatmulShape) -> [u32; 3] {
     [shape.n.div_ceil(BLOCK).max(1) as u32, shape.m.div_ceil(BLOCK).max(1) as u32, 1]
+}
+
+/// `out = a·b` plus the epilogue, one dispatch.
+pub(super) fn dispatch(
+    gpu: &mut GpuBackend,
+    (a, b): (TensorId, TensorId),
+    out: TensorId,
+    shape: MatmulShape,
+    epilogue: Epilogue,
+) {
+    let params = MatmulParams::new(shape, epilogue);
+    // The kernel never reads a binding whose flag is off: spares stand in.
+    let bias = epilogue.bias.unwrap_or(gpu.spare[0]);
+    let residual = epilogue.residual.unwrap_or(gpu.spare[1]);
+    let bindings = [(1, t(a)), (2, t(b)), (3, t(out)), (4, t(bias)), (5, t(residual))];
+    gpu.dispatch(Kernel::MatmulTiled, &params, &bindings, grid(shape));
 }
 
 #[cfg(test)]

@@ -320,13 +320,7 @@ impl Backend for GpuBackend {
     }
 
     fn gather_rows(&mut self, src: TensorId, indices: TensorId, out: TensorId, rows: usize, row_len: usize) {
-        let params = gather::GatherParams::new(rows, row_len);
-        self.dispatch(
-            Kernel::GatherRows,
-            &params,
-            &[(1, t(src)), (2, t(indices)), (3, t(out))],
-            Self::grid_1d(rows * row_len),
-        );
+        gather::rows(self, src, indices, out, rows, row_len);
     }
 
     fn gather_batch(
@@ -339,23 +333,12 @@ impl Backend for GpuBackend {
         rows: usize,
         (row_len, labels_per_row): (usize, usize),
     ) {
-        assert!(labels_per_row <= row_len, "one thread per input value writes the labels");
-        let params = gather::GatherParams::with_labels(rows, row_len, labels_per_row);
-        self.dispatch(
-            Kernel::GatherBatch,
-            &params,
-            &[(1, t(inputs)), (2, t(indices)), (3, t(batch_inputs)), (4, t(labels)), (5, t(batch_labels))],
-            Self::grid_1d(rows * row_len),
-        );
+        let sources = (inputs, labels, indices);
+        gather::batch(self, sources, (batch_inputs, batch_labels), rows, (row_len, labels_per_row));
     }
 
     fn matmul(&mut self, a: TensorId, b: TensorId, out: TensorId, shape: MatmulShape, epilogue: Epilogue) {
-        let params = matmul::MatmulParams::new(shape, epilogue);
-        // The kernel never reads a binding whose flag is off: spares stand in.
-        let bias = epilogue.bias.unwrap_or(self.spare[0]);
-        let residual = epilogue.residual.unwrap_or(self.spare[1]);
-        let bindings = [(1, t(a)), (2, t(b)), (3, t(out)), (4, t(bias)), (5, t(residual))];
-        self.dispatch(Kernel::MatmulTiled, &params, &bindings, matmul::grid(shape));
+        matmul::dispatch(self, (a, b), out, shape, epilogue);
     }
 
     fn attention_forward(&mut self, qkv: TensorId, att: TensorId, out: TensorId, shape: AttentionShape) {
@@ -432,11 +415,7 @@ impl Backend for GpuBackend {
         rows: usize,
         classes: usize,
     ) {
-        let params = cross_entropy::CrossEntropyParams::new(rows, classes, slot, dlogits.is_some());
-        // Without a gradient the kernel never touches binding 3, but the layout wants a buffer.
-        let grad = dlogits.unwrap_or(self.spare[0]);
-        let bindings = [(1, t(logits)), (2, t(labels)), (3, t(grad)), (4, t(metrics))];
-        self.dispatch(Kernel::CrossEntropyLoss, &params, &bindings, [1, 1, 1]);
+        cross_entropy::dispatch(self, (logits, labels, dlogits), (metrics, slot), rows, classes);
     }
 
     fn norm_forward(&mut self, geometry: &NormGeometry, mode: NormMode, tensors: &NormTensors) {
