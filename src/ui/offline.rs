@@ -83,12 +83,18 @@ fn start(state: OfflineState) {
     let Some(container) = container() else { return };
     state.controlled.set(container.controller().is_some());
 
+    // A worker takes over: on the first visit the one that has just saved the lab; later a
+    // new build's, let in by this page's Reload button or by another tab's, after which
+    // this page's files are no longer the saved ones and it asks to be reloaded too.
     let took_over = Closure::<dyn Fn()>::new(move || {
+        let replaced = state.controlled.get_untracked();
         state.controlled.set(true);
         if RELOAD_ON_TAKEOVER.get() {
             if let Some(w) = browser::window() {
                 let _ = w.location().reload();
             }
+        } else if replaced {
+            state.update_waiting.set(true);
         }
     });
     container.set_oncontrollerchange(Some(took_over.as_ref().unchecked_ref()));
