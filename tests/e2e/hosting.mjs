@@ -1,11 +1,13 @@
 // End-to-end checks of the lab as a class hosts it: saved by its service worker, it works
 // with no network and says so; served from a folder of a host (/labs/normlab/), every file
-// and fetch is found; a new deployment shows as an update waiting, and taking it replaces
-// the old build's cache. Each check has a server of its own (an origin of its own, so no
+// and fetch is found and Chromium finds it installable; a new deployment shows as an update
+// waiting, and taking it replaces the old build's cache. Each check has a server of its own (an origin of its own, so no
 // other check meets its worker). Called from lab.test.mjs.
 
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { chromium } from "playwright-core";
+import { chromiumArgs, chromiumPath } from "../../tools/local_chromium.mjs";
 import { check, assert, join, root, artifacts, serveDist, trainToEnd, runRows } from "./harness.mjs";
 
 /** Lesson 1's live piece at its smoke preset on the CPU engine: a few seconds of training
@@ -97,6 +99,31 @@ export async function hostingChecks(lab) {
     assert(foreign.length === 0, `requests left localhost: ${foreign.join(", ")}`);
     await context.close();
     await closed(server);
+  });
+
+  await check("install: at /labs/normlab/ Chromium finds the lab installable (manifest, icon, worker) with no error", async () => {
+    const prefix = "/labs/normlab/";
+    const server = await serveDist({ prefix });
+    const base = `http://127.0.0.1:${server.address().port}${prefix}`;
+    // Chromium never offers to install from an incognito context, which is what every other
+    // check's context is: this one has a profile of its own.
+    const profile = await mkdtemp(join(tmpdir(), "normlab-profile-"));
+    const persistent = await chromium.launchPersistentContext(profile, { executablePath: chromiumPath, args: chromiumArgs });
+    try {
+      const { page, errors } = await lab.open("lesson=l1&lang=en", { context: persistent, base });
+      await waitControlled(page);
+      const cdp = await persistent.newCDPSession(page);
+      const { installabilityErrors } = await cdp.send("Page.getInstallabilityErrors");
+      const manifest = await cdp.send("Page.getAppManifest");
+      assert(manifest.url === `${base}manifest.webmanifest` && manifest.errors.length === 0, `the manifest: ${JSON.stringify(manifest).slice(0, 300)}`);
+      assert(installabilityErrors.length === 0, `not installable: ${JSON.stringify(installabilityErrors)}`);
+      console.log(`     installable from ${manifest.url}`);
+      assert(errors.length === 0, `console errors: ${errors.join(" | ")}`);
+    } finally {
+      await persistent.close();
+      await closed(server);
+      await rm(profile, { recursive: true, force: true });
+    }
   });
 
   await check("update: a new deployment shows as waiting, in words; Reload takes it and the old build's cache is deleted", async () => {
