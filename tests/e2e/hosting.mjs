@@ -39,7 +39,7 @@ function closed(server) {
 }
 
 export async function hostingChecks(lab) {
-  await check("offline: after the first visit the lab reloads, opens lessons and trains with no network and no server, and says it runs from the saved copy", async () => {
+  await check("offline: after the first visit the lab reloads, opens lessons, trains and keeps its runs with no network and no server, and says it runs from the saved copy", async () => {
     const server = await serveDist();
     const base = `http://127.0.0.1:${server.address().port}/`;
     const { context, page, errors, foreign } = await lab.open(L1_SMOKE, { base });
@@ -59,6 +59,11 @@ export async function hostingChecks(lab) {
     const rows = await trainL1(page);
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(artifacts, "offline-notice.png") });
+    // The finished runs are kept across a reload, offline as online.
+    await page.reload();
+    await page.waitForSelector('.run-panel[data-group="l1/deep-mlp"] li.run');
+    const kept = await runRows(page, "l1/deep-mlp");
+    assert(kept.length === 2, `runs after an offline reload: ${JSON.stringify(kept)}`);
 
     // Another lesson by its address, and the notice in Chinese.
     await page.goto(`${base}?lesson=l3&lang=zh`);
