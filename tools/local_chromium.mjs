@@ -33,6 +33,8 @@ const types = {
   ".txt": "text/plain; charset=utf-8",
   ".woff2": "font/woff2",
   ".json": "application/json",
+  ".svg": "image/svg+xml",
+  ".webmanifest": "application/manifest+json",
 };
 
 /** `rel` inside the folder `base`, or null where it would leave it ("../"). */

@@ -12,6 +12,7 @@ mod course;
 mod device;
 mod fetch;
 mod i18n;
+mod offline;
 mod run_panel;
 mod runs;
 mod trainer;
@@ -191,6 +192,7 @@ fn App() -> impl IntoView {
                 format!("链接指定的引擎“{e}”无法识别（可选 auto、webgpu 或 cpu）；引擎开关保持不变。"),
             )}</p>
         })}
+        <offline::OfflineNotice />
         {move || store.problem.get().map(|p| view! {
             <p class="alert banner" role="alert">{move || STORED_LOST.get(lang.get())}": "{move || i18n::words(&p, lang.get()).to_string()}</p>
         })}

@@ -1,6 +1,7 @@
-// Shared pieces of the end-to-end tests: a static server for dist/, Debian's headless
-// Chromium with WebGPU on SwiftShader, pages that record console errors and any request
-// leaving localhost, and a tiny check runner that prints "N passed, M failed".
+// Shared pieces of the end-to-end tests: a static server for dist/ (at its root or under a
+// sub-path), Debian's headless Chromium with WebGPU on SwiftShader, pages that record console
+// errors, failed requests and any request leaving localhost, and a tiny check runner that
+// prints "N passed, M failed".
 
 import { mkdir } from "node:fs/promises";
 import { join, dirname } from "node:path";
@@ -13,9 +14,14 @@ export const root = join(here, "..", "..");
 const dist = join(root, "dist");
 export const artifacts = join(here, "artifacts");
 
-/** dist/ at /. */
-function serve() {
-  return serveFiles((path) => inside(dist, path === "/" ? "index.html" : path));
+/** dist/ (or the folder `dir`) at the address `prefix`, as a static host serves a folder:
+ *  the folder's own address serves its index.html, anything outside it is a 404. */
+export function serveDist({ prefix = "/", dir = dist } = {}) {
+  return serveFiles((path) => {
+    if (!path.startsWith(prefix)) return null;
+    const rel = path.slice(prefix.length);
+    return inside(dir, rel === "" ? "index.html" : rel);
+  });
 }
 
 export const results = [];
@@ -43,14 +49,15 @@ export function mean(xs) {
 }
 
 export async function start() {
-  const server = await serve();
+  const server = await serveDist();
   const origin = `http://127.0.0.1:${server.address().port}`;
   await mkdir(artifacts, { recursive: true });
   const browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
 
-  /** Opens the page in a fresh context (or `context`) and records console errors and
-   *  foreign requests. */
-  async function open(query, { removeWebGpu = false, context = null, locale = "en-US", viewport } = {}) {
+  /** Opens the page (at `base`, the lab's folder on some server; the shared server's root
+   *  by default) in a fresh context (or `context`) and records console errors, foreign
+   *  requests and failed ones (no answer, or an HTTP error). */
+  async function open(query, { removeWebGpu = false, context = null, locale = "en-US", viewport, base = `${origin}/` } = {}) {
     const ctx = context ?? (await browser.newContext({ viewport: viewport ?? { width: 1280, height: 1000 }, locale, acceptDownloads: true }));
     if (removeWebGpu && !context) {
       await ctx.addInitScript(() => {
@@ -60,6 +67,7 @@ export async function start() {
     const page = await ctx.newPage();
     const errors = [];
     const foreign = [];
+    const failed = [];
     page.on("console", (m) => {
       if (m.type() === "error") errors.push(m.text());
     });
@@ -67,11 +75,13 @@ export async function start() {
     page.on("crash", () => errors.push("the page crashed"));
     page.on("request", (r) => {
       const url = new URL(r.url());
-      if (!["data:", "blob:"].includes(url.protocol) && url.origin !== origin) foreign.push(r.url());
+      if (!["data:", "blob:"].includes(url.protocol) && url.origin !== new URL(base).origin) foreign.push(r.url());
     });
-    await page.goto(`${origin}/?${query}`);
+    page.on("requestfailed", (r) => failed.push(`${r.url()} (${r.failure()?.errorText})`));
+    page.on("response", (r) => r.status() >= 400 && failed.push(`${r.url()} (HTTP ${r.status()})`));
+    await page.goto(`${base}?${query}`);
     await page.waitForSelector("article[data-lesson]", { timeout: 60_000 });
-    return { context: ctx, page, errors, foreign };
+    return { context: ctx, page, errors, foreign, failed };
   }
 
   async function finish() {

@@ -14,6 +14,7 @@ import {
   start, check, assert, mean, join, artifacts, waitEnabled, trainToEnd, waitForJobEnd, runRows, chartSummary, chartInk,
 } from "./harness.mjs";
 import { truthChecks } from "./truth.mjs";
+import { hostingChecks } from "./hosting.mjs";
 
 const lab = await start();
 const LESSONS = ["l1", "l2", "l3", "l4", "l5", "l6", "l7", "l8", "l9", "playground"];
@@ -635,5 +636,6 @@ await check("faults: a model too large for the device is refused in words, and t
 });
 
 await truthChecks(lab);
+await hostingChecks(lab);
 
 await lab.finish();
