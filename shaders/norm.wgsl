@@ -23,6 +23,15 @@
 //              and uses dz as the gradient of y below.
 //   residual (has_residual = 1): norm_backward_apply adds residual[i] to dx[i] as it writes
 //              it (the gradient along a residual connection that skips the norm).
+//   mask (masked = 1; BatchNorm with the standard spread over padded sequences): only the
+//              elements of real rows enter a statistic, M is their count; element (n, c)
+//              belongs to row n·(C / mask_features) + c / mask_features of binding 19's
+//              targets, real where the target is ≥ 0 (padding is −1). Every element is
+//              normalized; a statistic with M = 0 normalizes with the running estimates
+//              and leaves them alone; the unbiased factor is M / max(M − 1, 1). Backward:
+//              real elements as below (the sums over every element, whose outputs all
+//              depend on the statistic, the means dividing by M); padding elements move no
+//              statistic, dx = rstd·g.
 //   backward:  g = dy·γ.  rstd depends on x through s; with u_i = rstd·s·∂s/∂d_i
 //              (u = x̂/M for the standard spread; rstd·s·sign(d)/M for L1; for L∞
 //              rstd·s·sign(d)/ties at the elements where |d| = s, else 0):
@@ -46,7 +55,7 @@
 // Bindings: 0 params, 1 x, 2 mean, 3 rstd, 4 running_mean, 5 running_var, 6 gamma,
 //           7 beta, 8 y, 9 dy, 10 stat_grad, 11 dx, 12 dgamma, 13 dbeta,
 //           14 mean (read-only view), 15 rstd (read-only view), 16 num_batches_tracked,
-//           17 act_out (the fused activation's output), 18 residual.
+//           17 act_out (the fused activation's output), 18 residual, 19 targets (the mask).
 // Keep in sync with `NormParams` in src/backend/gpu/norm.rs.
 
 struct Params {
@@ -66,6 +75,10 @@ struct Params {
     activation: u32, // 0 none, 1 ReLU, 2 tanh
     affine_grads_in_stats: u32,
     has_residual: u32,
+    masked: u32,
+    mask_features: u32,
+    _pad0: u32,
+    _pad1: u32,
 }
 
 const SPREAD_STD: u32 = 0u;
@@ -97,6 +110,7 @@ const ACTIVATION_TANH: u32 = 2u;
 @group(0) @binding(16) var<storage, read_write> batches_tracked: array<f32>;
 @group(0) @binding(17) var<storage, read_write> act_out: array<f32>;
 @group(0) @binding(18) var<storage, read> residual: array<f32>;
+@group(0) @binding(19) var<storage, read> targets: array<f32>;
 
 // Element-wise entry points use 256-thread workgroups. The reductions use 64 threads and
 // finish in two short serial steps (8 threads sum 8 partials each, then one thread sums
@@ -145,6 +159,17 @@ fn stat_of(i: u32) -> u32 {
         return g;
     }
     return n * p.groups + g;
+}
+
+// Whether element i enters its statistic: every element, or with a mask only those of
+// real rows.
+fn counts(i: u32) -> bool {
+    if (p.masked == 0u) {
+        return true;
+    }
+    let n = i / (p.channels * p.spatial);
+    let c = (i / p.spatial) % p.channels;
+    return targets[n * (p.channels / p.mask_features) + c / p.mask_features] >= 0.0;
 }
 
 // The γ/β entry element i uses.
@@ -272,32 +297,58 @@ fn norm_stats(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_i
     // that the deviations live in).
     var shift = 0.0;
     var sum = 0.0;
+    var real = 0.0;
     if (p.subtract_mean == 1u) {
-        shift = x[stat_element(stat, 0u)];
+        // With a mask, the shift is the first real element (every thread finds the same
+        // one): a padding element may sit far from the real ones, and a statistic of one
+        // real element must then get that element's value exactly (x̂ = 0, as in f64).
+        var first = 0u;
+        if (p.masked == 1u) {
+            while (first + 1u < count && !counts(stat_element(stat, first))) {
+                first += 1u;
+            }
+        }
+        shift = x[stat_element(stat, first)];
         for (var j = lid.x; j < count; j += WG_REDUCE) {
-            sum += x[stat_element(stat, j)] - shift;
+            let i = stat_element(stat, j);
+            if (counts(i)) {
+                sum += x[i] - shift;
+                real += 1.0;
+            }
         }
     }
     scratch_a[lid.x] = sum;
-    scratch_b[lid.x] = 0.0;
+    scratch_b[lid.x] = real;
     reduce_pair(lid.x);
-    let mu = shift + scratch_a[0] / f32(count);
+    // M, the number of elements in the statistic.
+    var elements = f32(count);
+    if (p.masked == 1u) {
+        elements = scratch_b[0];
+    }
+    let mu = shift + scratch_a[0] / max(elements, 1.0);
     workgroupBarrier();
     var spread_sq: f32;
     if (p.spread == SPREAD_STD) {
         var sq = 0.0;
         for (var j = lid.x; j < count; j += WG_REDUCE) {
-            let d = x[stat_element(stat, j)] - mu;
-            sq += d * d;
+            let i = stat_element(stat, j);
+            let d = x[i] - mu;
+            if (counts(i)) {
+                sq += d * d;
+            }
         }
         scratch_a[lid.x] = sq;
         reduce_pair(lid.x);
-        spread_sq = scratch_a[0] / f32(count);
+        spread_sq = scratch_a[0] / max(elements, 1.0);
     } else {
         let s = lp_spread(stat, mu, lid.x);
         spread_sq = s * s;
     }
-    if (lid.x == 0u) {
+    if (lid.x == 0u && elements == 0.0) {
+        // No real element: the running estimates normalize, unchanged.
+        mean[stat] = running_mean[stat];
+        rstd[stat] = inverseSqrt(running_var[stat] + p.eps);
+    } else if (lid.x == 0u) {
         mean[stat] = mu;
         rstd[stat] = inverseSqrt(spread_sq + p.eps);
         if (p.update_running == 1u) {
@@ -307,7 +358,7 @@ fn norm_stats(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_i
             let m = select(p.momentum, 1.0 / batches, p.cumulative == 1u);
             var tracked = spread_sq;
             if (p.spread == SPREAD_STD) {
-                tracked = spread_sq * f32(count) / f32(count - 1u);  // unbiased
+                tracked = spread_sq * elements / max(elements - 1.0, 1.0);  // unbiased
             }
             running_mean[stat] = (1.0 - m) * running_mean[stat] + m * mu;
             running_var[stat] = (1.0 - m) * running_var[stat] + m * tracked;
@@ -343,11 +394,15 @@ fn norm_backward_stats(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(wo
     let own_affine = p.affine_grads_in_stats == 1u;
     var sum_g = 0.0;
     var sum_g_xhat = 0.0;
+    var real = 0.0;
     for (var j = lid.x; j < count; j += WG_REDUCE) {
         let i = stat_element(stat, j);
         let g = dz(i) * select(gamma[affine_of(i)], 1.0, own_affine);
         sum_g += g;
         sum_g_xhat += g * (x[i] - mean_in[stat]) * rstd_in[stat];
+        if (counts(i)) {
+            real += 1.0;
+        }
     }
     scratch_a[lid.x] = sum_g;
     scratch_b[lid.x] = sum_g_xhat;
@@ -362,6 +417,16 @@ fn norm_backward_stats(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(wo
         } else {
             stat_grad[base] = scratch_a[0];
             stat_grad[base + 1u] = scratch_b[0];
+        }
+    }
+    if (p.masked == 1u) {
+        // M, the statistic's real elements, for norm_backward_apply.
+        workgroupBarrier();
+        scratch_a[lid.x] = real;
+        scratch_b[lid.x] = 0.0;
+        reduce_pair(lid.x);
+        if (lid.x == 0u) {
+            stat_grad[base + 2u] = scratch_a[0];
         }
     }
     if (p.spread == SPREAD_STD || p.training == 0u) {
@@ -405,8 +470,16 @@ fn norm_backward_apply(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(n
         dx[i] = g * rstd_in[s] + skipped;
         return;
     }
-    let count = f32(elements_per_stat());
+    var count = f32(elements_per_stat());
     let base = STAT_GRAD_WIDTH * s;
+    if (p.masked == 1u) {
+        // A padding element moves no statistic.
+        count = stat_grad[base + 2u];
+        if (!counts(i)) {
+            dx[i] = g * rstd_in[s] + skipped;
+            return;
+        }
+    }
     let d = x[i] - mean_in[s];
     let x_hat = d * rstd_in[s];
     var centred: f32;

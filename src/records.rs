@@ -252,6 +252,9 @@ mod tests {
             grad_norm_clipped: 1.0,
             elapsed_secs: 3.0,
             train_eval_accuracy: None,
+            test_loss_batch_stats: None,
+            position_losses: Vec::new(),
+            batch_of_one: None,
         }];
         RunRecord {
             id,

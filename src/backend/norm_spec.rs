@@ -177,6 +177,35 @@ pub struct NormTensors {
     /// An activation that follows the norm, computed in the same pass (a block's
     /// `norm → activation` without a dispatch between them).
     pub activation: Option<FusedActivation>,
+    /// Which rows are real tokens rather than padding, for BatchNorm over sequences.
+    pub mask: Option<RowMask>,
+}
+
+/// BatchNorm over the real tokens of padded sequences: only the elements of real rows
+/// enter a statistic (and the running estimates), every element is normalized with it.
+///
+/// Element `(n, c)` of the `[N, C, S]` view belongs to row `n·(C / features) + c / features`
+/// of `targets`, which is real where its target is ≥ 0 (padding is −1, the loss's ignore
+/// index): with `[N·T, d]` rows and `features = d` a row is a token; with one sample per
+/// sequence (`[N, T·d]`, BatchNorm per position) it is `n·T + t`.
+///
+/// A statistic without a real element (a position no sequence of the batch reaches)
+/// normalizes with the running estimates and leaves them as they are; one real element
+/// updates the running variance with the biased variance (0) rather than dividing by 0.
+/// Only BatchNorm with the standard deviation takes a mask.
+#[derive(Clone, Copy, Debug)]
+pub struct RowMask {
+    pub targets: TensorId,
+    pub features: usize,
+}
+
+impl RowMask {
+    /// Whether element `(sample, channel)` of the `[N, C, S]` view is a real token's, read
+    /// from the batch's `targets`.
+    pub fn counts(&self, targets: &[f32], channels: usize, sample: usize, channel: usize) -> bool {
+        let row = sample * (channels / self.features) + channel / self.features;
+        targets[row] >= 0.0
+    }
 }
 
 /// `out = kind(y)` after a normalization. `y`, the norm's own output, is still written (the

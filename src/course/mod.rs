@@ -77,6 +77,7 @@ pub static LESSONS: &[Lesson] = &[
     lesson!("l7", "l7"),
     lesson!("l8", "l8"),
     lesson!("l9", "l9"),
+    lesson!("l11", "l11"),
     lesson!("playground", "l10"),
 ];
 

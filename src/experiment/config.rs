@@ -35,6 +35,14 @@ pub struct ExperimentConfig {
     pub clip: GradClip,
     /// A one-time step decay of the learning rate.
     pub lr_drop: Option<LrDrop>,
+    /// A linear warm-up: the learning rate of step s (0-based) is scaled by
+    /// `min(1, (s + 1) / warmup_steps)` (Xiong et al. 2020 on post-norm transformers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warmup_steps: Option<usize>,
+    /// Train only on the names of at most this many letters (whole-name sequences), to
+    /// evaluate on longer ones than any seen in training.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_max_letters: Option<usize>,
 }
 
 /// After `at` (a share of all the run's steps, 0–1) the learning rate is multiplied by
@@ -60,6 +68,8 @@ impl Default for ExperimentConfig {
             max_batches_per_epoch: None,
             clip: GradClip::None,
             lr_drop: None,
+            warmup_steps: None,
+            train_max_letters: None,
         }
     }
 }
@@ -85,6 +95,15 @@ impl ExperimentConfig {
 
     /// Batches per epoch on a training split of `train_len` examples: the last incomplete
     /// batch is dropped (`drop_last=True`), so that BatchNorm never sees a batch of one.
+    /// How many of `dataset`'s training examples the run may draw from before its
+    /// `train_subset` (all of them, or the names of at most `train_max_letters` letters).
+    pub fn training_pool(&self, dataset: &crate::data::Dataset) -> usize {
+        let Some(letters) = self.train_max_letters else { return dataset.train.len };
+        let per_example = dataset.targets_per_example().max(1);
+        let counted = |t: &[f32]| t.iter().filter(|&&l| l >= 0.0).count();
+        dataset.train.labels.chunks(per_example).filter(|t| counted(t) <= letters + 1).count()
+    }
+
     pub fn steps_per_epoch(&self, train_len: usize) -> usize {
         let len = self.train_subset.map_or(train_len, |n| n.min(train_len));
         let full = len / self.batch_size.max(1);
@@ -93,10 +112,14 @@ impl ExperimentConfig {
 
     /// The learning rate of global step `step` (0-based) of a run of `total_steps`.
     pub fn learning_rate_at(&self, step: usize, total_steps: usize) -> f32 {
-        match self.lr_drop {
-            Some(LrDrop { at, factor }) if step as f64 >= at as f64 * total_steps as f64 => self.learning_rate * factor,
-            _ => self.learning_rate,
-        }
+        let warmup = self.warmup_steps.map_or(1.0, |w| ((step + 1) as f32 / w.max(1) as f32).min(1.0));
+        warmup
+            * match self.lr_drop {
+                Some(LrDrop { at, factor }) if step as f64 >= at as f64 * total_steps as f64 => {
+                    self.learning_rate * factor
+                }
+                _ => self.learning_rate,
+            }
     }
 
     fn norm_label(&self, none: &str) -> String {
@@ -107,6 +130,7 @@ impl ExperimentConfig {
             .map(|n| match n {
                 NormKind::None => none.to_string(),
                 NormKind::Batch => "BN".to_string(),
+                NormKind::BatchPerPosition => "BN per position".to_string(),
                 NormKind::Layer => "LN".to_string(),
                 NormKind::Instance => "IN".to_string(),
                 NormKind::Group { groups } => format!("GN{groups}"),
@@ -220,6 +244,12 @@ impl ExperimentConfig {
                 format!("lr ×{factor} after {:.0} % of the steps", at * 100.0),
                 format!("{:.0}% 的步数之后学习率 ×{factor}", at * 100.0),
             );
+        }
+        if let Some(w) = self.warmup_steps {
+            both(format!("warm-up {w} steps"), format!("预热 {w} 步"));
+        }
+        if let Some(n) = self.train_max_letters {
+            both(format!("trained on names ≤ {n} letters"), format!("只用 ≤ {n} 个字母的名字训练"));
         }
         if self.seed != d.seed {
             both(format!("seed {}", self.seed), format!("种子 {}", self.seed));

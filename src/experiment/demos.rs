@@ -71,6 +71,7 @@ pub async fn batch_norm_step<B: Backend>(
             batches_tracked: tensor(1, None, "num_batches_tracked")?,
         }),
         activation: None,
+        mask: None,
     };
     let grads = NormGrads {
         dy: tensor(len, Some(dy), "dy")?,

@@ -47,6 +47,15 @@ pub struct EpochSummary {
     /// The training split's accuracy in eval mode, when the run's probes ask for it.
     #[serde(default)]
     pub train_eval_accuracy: Option<f32>,
+    /// The held-out loss with the batch's statistics, when the run's probes ask for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_loss_batch_stats: Option<f32>,
+    /// A sequence model's held-out loss at each position (eval mode), when asked for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub position_losses: Vec<crate::experiment::PositionLoss>,
+    /// One held-out name's losses alone and in a batch, when asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_of_one: Option<crate::experiment::positions::BatchOfOne>,
 }
 
 /// How a run ended.

@@ -27,6 +27,7 @@ pub mod config;
 pub mod demos;
 pub mod events;
 pub mod pace;
+pub mod positions;
 pub mod presets;
 pub mod probes;
 pub mod query;
@@ -39,6 +40,7 @@ pub mod verdict;
 
 pub use config::ExperimentConfig;
 pub use events::{EpochSummary, Event, Observer, Outcome};
+pub use positions::PositionLoss;
 pub use probes::{Evaluation, Landscape, NormUnitStats, ProbeReport, ProbeSpec, Shift};
 pub use recorder::Recorder;
 pub use run::Run;

@@ -34,6 +34,28 @@ pub struct ProbeSpec {
     /// (the training accuracy the generalization gap compares with), reported in
     /// [`EpochSummary::train_eval_accuracy`].
     pub train_accuracy_in_eval: bool,
+    /// At the end of every epoch, also measure a sequence model's held-out loss at each
+    /// position in eval mode, in [`EpochSummary::position_losses`].
+    pub position_losses: bool,
+    /// At the end of every epoch, also measure the held-out loss with the batch's
+    /// statistics (BatchNorm in training mode), in [`EpochSummary::test_loss_batch_stats`].
+    pub test_loss_batch_stats: bool,
+    /// At the end of every epoch, also measure one held-out name's losses alone and in a
+    /// batch, in [`EpochSummary::batch_of_one`].
+    pub batch_of_one: bool,
+}
+
+impl ProbeSpec {
+    /// Whether it measures anything every `every_steps` (the rest is measured at the end
+    /// of each epoch).
+    pub fn measures_between_steps(&self) -> bool {
+        self.activation_histogram.is_some()
+            || self.grad_norms
+            || self.norm_units > 0
+            || self.evaluate
+            || self.landscape.is_some()
+            || self.covariate_shift
+    }
 }
 
 /// One probe's measurements, each list in layer order.
@@ -259,6 +281,7 @@ impl<B: Backend> Run<B> {
             let (batch_stats_loss, batch_stats_accuracy) = self.evaluate_split(false, Phase::BatchStats, stop).await?;
             pending.evaluation = Some(Evaluation { eval_loss, eval_accuracy, batch_stats_loss, batch_stats_accuracy });
         }
+
         // These move the parameters and put them back: after every read above.
         if let Some(multiples) = &spec.landscape {
             pending.landscape = Some(self.landscape(rows, multiples, stop).await?);

@@ -60,6 +60,19 @@ fn subset(split: &Split, n: usize) -> Split {
     Split { images: rows(&split.images, features), labels: rows(&split.labels, targets), len: order.len() }
 }
 
+/// The sequences of `split` whose names have at most `letters` letters (a name of k
+/// letters has k + 1 counted targets: its letters and the end token).
+fn names_of_at_most(split: &Split, letters: usize) -> Split {
+    let features = split.images.len() / split.len.max(1);
+    let targets = split.labels.len() / split.len.max(1);
+    let keep: Vec<usize> =
+        counted_targets(split).iter().enumerate().filter(|(_, &c)| c as usize <= letters + 1).map(|(r, _)| r).collect();
+    let rows = |values: &[f32], width: usize| -> Vec<f32> {
+        keep.iter().flat_map(|&r| values[r * width..(r + 1) * width].iter().copied()).collect()
+    };
+    Split { images: rows(&split.images, features), labels: rows(&split.labels, targets), len: keep.len() }
+}
+
 /// One experiment on one backend: the model, the data on the device, and its progress.
 pub struct Run<B: Backend> {
     pub backend: B,
@@ -89,13 +102,27 @@ impl<B: Backend> Run<B> {
     /// Validates the settings, uploads the data and builds the model with weights drawn
     /// from the seed (identical on every backend).
     pub fn new(mut backend: B, config: &ExperimentConfig, dataset: &Dataset) -> Result<Self, NormlabError> {
+        let short_names;
+        let all_train = match config.train_max_letters {
+            Some(_) if dataset.targets_per_example() == 1 => {
+                return Err(NormlabError::InvalidConfig(words!(
+                    "letters= keeps the names up to a length: it needs whole names (data=name-sequences)",
+                    "letters= 只保留一定长度以内的名字：它需要整个名字（data=name-sequences）"
+                )))
+            }
+            Some(letters) => {
+                short_names = names_of_at_most(&dataset.train, letters);
+                &short_names
+            }
+            None => &dataset.train,
+        };
         let subset_train;
         let train_split = match config.train_subset {
-            Some(n) if n < dataset.train.len => {
-                subset_train = subset(&dataset.train, n);
+            Some(n) if n < all_train.len => {
+                subset_train = subset(all_train, n);
                 &subset_train
             }
-            _ => &dataset.train,
+            _ => all_train,
         };
         if config.batch_size == 0 || config.batch_size > train_split.len {
             let (batch, examples) = (config.batch_size, train_split.len);
@@ -176,7 +203,8 @@ impl<B: Backend> Run<B> {
         let test = DeviceSplit::upload(&mut backend, &test_split, "test")?;
         let batch_indices = backend.alloc(max_batch, "batch indices")?;
         let batch_x = backend.alloc(max_batch * features, "batch x")?;
-        let batch_y = backend.alloc(max_batch * targets, "batch labels")?;
+        // The model's own targets buffer (its sequence BatchNorm reads the padding there).
+        let batch_y = model.targets;
         // Enough slots for a chunk of steps and for evaluating either split in one go.
         let slots = MAX_CHUNK_STEPS.max(test_split.len.div_ceil(EVAL_BATCH)).max(train_split.len.div_ceil(EVAL_BATCH));
         let metrics_len = METRICS_PER_SLOT * slots;

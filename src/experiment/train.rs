@@ -40,6 +40,8 @@ impl<B: Backend> Run<B> {
         let steps_per_epoch = self.steps_per_epoch();
         let batch_size = self.config.batch_size;
         let probes = self.probes.clone();
+        // Only specs that measure between steps take probes; the rest measure at epoch ends.
+        let step_probes = probes.clone().filter(|spec| spec.measures_between_steps());
         let mut last_probe_step = 0usize;
         let mut final_accuracy = 0.0;
         let mut last_train_loss = f32::NAN;
@@ -61,7 +63,7 @@ impl<B: Backend> Run<B> {
                 if step < steps_per_epoch && !queue_full {
                     let chunk_start = step;
                     let mut chunk = pace.chunk_steps().min(steps_per_epoch - step);
-                    if let Some(spec) = &probes {
+                    if let Some(spec) = &step_probes {
                         // End the chunk where the next probe is due, so that probes fall on
                         // the same steps however the chunks are sized.
                         let due = last_probe_step.saturating_add(spec.every_steps.max(1));
@@ -74,7 +76,7 @@ impl<B: Backend> Run<B> {
                         step += 1;
                     }
                     let read = self.backend.read_later(self.metrics);
-                    let probe = match &probes {
+                    let probe = match &step_probes {
                         Some(spec) if self.steps_taken >= last_probe_step + spec.every_steps.max(1) => {
                             last_probe_step = self.steps_taken;
                             let last = &order[(step - 1) * batch_size..step * batch_size];
@@ -142,6 +144,22 @@ impl<B: Backend> Run<B> {
                 }
                 _ => None,
             };
+            let test_loss_batch_stats = match &probes {
+                Some(spec) if spec.test_loss_batch_stats => {
+                    Some(self.evaluate_split(false, Phase::BatchStats, &|| observer.should_stop()).await?.0)
+                }
+                _ => None,
+            };
+            let position_losses = match &probes {
+                Some(spec) if spec.position_losses => {
+                    self.losses_by_position(Phase::Eval, &|| observer.should_stop()).await?
+                }
+                _ => Vec::new(),
+            };
+            let batch_of_one = match &probes {
+                Some(spec) if spec.batch_of_one => Some(self.batch_of_one(&|| observer.should_stop()).await?),
+                _ => None,
+            };
             final_accuracy = test_accuracy;
             let steps = steps_per_epoch.max(1) as f64;
             last_train_loss = (loss_sum / steps) as f32;
@@ -155,6 +173,9 @@ impl<B: Backend> Run<B> {
                 grad_norm_clipped: (norm_sums.1 / steps) as f32,
                 elapsed_secs: (platform::now_millis() - start_millis) / 1000.0,
                 train_eval_accuracy,
+                test_loss_batch_stats,
+                position_losses,
+                batch_of_one,
             }));
             if !test_loss.is_finite() {
                 // Training stayed finite but the model in eval mode does not: it has

@@ -31,6 +31,8 @@ pub struct Builder<'a> {
     rng: &'a mut ChaCha8Rng,
     config: &'a ModelConfig,
     max_batch: usize,
+    /// The batch's targets, one per output row (see `Model::targets`).
+    row_targets: TensorId,
     shape: (usize, usize, usize),
     layers: Vec<Box<dyn Layer>>,
 }
@@ -43,7 +45,7 @@ impl<'a> Builder<'a> {
         config: &'a ModelConfig,
         max_batch: usize,
     ) -> Result<Vec<usize>, NormlabError> {
-        let mut planner = Builder::with_target(Target::Plan { lens: Vec::new() }, rng, config, max_batch);
+        let mut planner = Builder::with_target(Target::Plan { lens: Vec::new() }, rng, config, max_batch, PLANNED);
         planner.add_layers()?;
         match planner.target {
             Target::Plan { lens } => Ok(lens),
@@ -52,20 +54,33 @@ impl<'a> Builder<'a> {
     }
 
     /// A builder whose learnable parameters go, in order, to the views at `offsets` of
-    /// `arena` (from [`ParamArena::alloc`] for the lengths [`Builder::plan`] listed).
+    /// `arena` (from [`ParamArena::alloc`] for the lengths [`Builder::plan`] listed), for a
+    /// model whose batch targets will be in `row_targets`.
     pub fn new(
         backend: &'a mut dyn Backend,
-        arena: ParamArena,
-        offsets: Vec<usize>,
+        (arena, offsets): (ParamArena, Vec<usize>),
         rng: &'a mut ChaCha8Rng,
         config: &'a ModelConfig,
         max_batch: usize,
+        row_targets: TensorId,
     ) -> Self {
-        Builder::with_target(Target::Build { backend, arena, offsets, next: 0 }, rng, config, max_batch)
+        Builder::with_target(Target::Build { backend, arena, offsets, next: 0 }, rng, config, max_batch, row_targets)
     }
 
-    fn with_target(target: Target<'a>, rng: &'a mut ChaCha8Rng, config: &'a ModelConfig, max_batch: usize) -> Self {
-        Builder { target, rng, config, max_batch, shape: config.input, layers: Vec::new() }
+    fn with_target(
+        target: Target<'a>,
+        rng: &'a mut ChaCha8Rng,
+        config: &'a ModelConfig,
+        max_batch: usize,
+        row_targets: TensorId,
+    ) -> Self {
+        Builder { target, rng, config, max_batch, row_targets, shape: config.input, layers: Vec::new() }
+    }
+
+    /// The batch's targets, one per output row: a sequence model's BatchNorm reads them to
+    /// leave padding out of its statistics.
+    pub fn row_targets(&self) -> TensorId {
+        self.row_targets
     }
 
     /// A new zero-filled tensor.
@@ -233,7 +248,7 @@ impl<'a> Builder<'a> {
         }
         let last = self.config.choices.norm_of_block(blocks.saturating_sub(1));
         if position == NormPosition::Pre && last != NormKind::None {
-            let norm = Norm::new(self, last, None)?;
+            let norm = Norm::over_tokens(self, last, context)?;
             self.push(norm);
         }
         let head = Linear::new(self, vocab, true)?;

@@ -22,6 +22,9 @@ pub struct Model {
     pub rows_per_example: usize,
     /// The gradient with respect to the logits, written by the loss.
     pub dlogits: TensorId,
+    /// The batch's targets, one per output row (a class, or −1 for a padding token), which
+    /// the run gathers and the loss reads; a sequence model's BatchNorm reads them too.
+    pub targets: TensorId,
     /// Every learnable parameter, its gradient and its optimizer state.
     pub arena: ParamArena,
 }
@@ -54,10 +57,11 @@ impl Model {
         let max_rows = max_batch * rows_per_example;
         let lens = Builder::plan(&mut rng.clone(), config, max_rows)?;
         let (arena, offsets) = ParamArena::alloc(backend, &lens)?;
-        let layers = Builder::new(backend, arena, offsets, rng, config, max_rows).build()?;
+        let targets = backend.alloc(max_rows, "batch targets")?;
+        let layers = Builder::new(backend, (arena, offsets), rng, config, max_rows, targets).build()?;
         let dlogits = backend.alloc(max_rows * config.classes, "dlogits")?;
         let classes = config.classes;
-        Ok(Model { layers, config: config.clone(), classes, max_batch, rows_per_example, dlogits, arena })
+        Ok(Model { layers, config: config.clone(), classes, max_batch, rows_per_example, dlogits, targets, arena })
     }
 
     /// An MLP (see [`MlpConfig`]).
@@ -97,7 +101,7 @@ impl Model {
     /// Checks a training batch size against every normalization before anything runs
     /// (BatchNorm cannot estimate a variance from one value per channel).
     pub fn check_training_batch(&self, batch: usize) -> Result<(), NormlabError> {
-        self.norms().try_for_each(|n| n.kind.check_batch(batch, n.spatial))
+        self.norms().try_for_each(|n| n.check_training_batch(batch))
     }
 
     /// Records the forward pass of `batch` samples of `x`; returns the logits tensor

@@ -12,8 +12,15 @@ use crate::words;
 pub enum NormKind {
     #[default]
     None,
-    /// `nn.BatchNorm1d` / `nn.BatchNorm2d`: per channel, over the batch (and positions).
+    /// `nn.BatchNorm1d` / `nn.BatchNorm2d`: per channel, over the batch (and positions). In
+    /// a sequence model: per feature over every real token of the batch (`BatchNorm1d` on
+    /// `[N, d, T]` with the padding left out).
     Batch,
+    /// A sequence model's BatchNorm per position: one `BatchNorm1d(d)` for every position
+    /// t, its statistics over the batch's real tokens at t, its own running estimates, γ
+    /// and β. A position no training sequence reached keeps its initial estimates.
+    #[serde(rename = "batchpos")]
+    BatchPerPosition,
     /// `nn.LayerNorm` over every feature of a sample (C, H, W).
     Layer,
     /// `nn.InstanceNorm2d`: per sample and channel, over positions.
@@ -69,6 +76,7 @@ impl NormKind {
         match self {
             NormKind::None => "none".into(),
             NormKind::Batch => "batch".into(),
+            NormKind::BatchPerPosition => "batchpos".into(),
             NormKind::Layer => "layer".into(),
             NormKind::Instance => "instance".into(),
             NormKind::Group { groups } => format!("group{groups}"),
@@ -81,6 +89,7 @@ impl NormKind {
         Some(match name {
             "none" => NormKind::None,
             "batch" => NormKind::Batch,
+            "batchpos" => NormKind::BatchPerPosition,
             "layer" => NormKind::Layer,
             "instance" => NormKind::Instance,
             "rms" => NormKind::Rms,
@@ -102,7 +111,7 @@ impl NormKind {
 
     /// Whether this kind keeps running estimates for eval mode (BatchNorm and its Lp variants).
     pub fn has_running_stats(self) -> bool {
-        matches!(self, NormKind::Batch | NormKind::Lp { .. })
+        matches!(self, NormKind::Batch | NormKind::BatchPerPosition | NormKind::Lp { .. })
     }
 
     /// The statistic layout for an input `[batch, channels, spatial]`, or None for `None`.
@@ -132,7 +141,7 @@ impl NormKind {
         };
         let geometry = match self {
             NormKind::None => return Ok(None),
-            NormKind::Batch | NormKind::Lp { .. } => {
+            NormKind::Batch | NormKind::BatchPerPosition | NormKind::Lp { .. } => {
                 let spread = match self {
                     NormKind::Lp { order } => order.spread(),
                     _ => Spread::StdDev,
@@ -193,6 +202,7 @@ mod tests {
         for kind in [
             NormKind::None,
             NormKind::Batch,
+            NormKind::BatchPerPosition,
             NormKind::Layer,
             NormKind::Instance,
             NormKind::Group { groups: 4 },

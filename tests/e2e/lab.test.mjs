@@ -17,7 +17,7 @@ import { truthChecks } from "./truth.mjs";
 import { hostingChecks } from "./hosting.mjs";
 
 const lab = await start();
-const LESSONS = ["l1", "l2", "l3", "l4", "l5", "l6", "l7", "l8", "l9", "playground"];
+const LESSONS = ["l1", "l2", "l3", "l4", "l5", "l6", "l7", "l8", "l9", "l11", "playground"];
 
 /** The training chart's runs: [{label, losses, test_accuracy, diverged_at, note}]. */
 async function trainingRuns(page, chart) {
@@ -312,6 +312,44 @@ await check("L8 live: the axes picture shows each norm's sets; the family table 
   const filled = await page.$$eval("#l8-table tbody tr", (rows) => rows.map((r) => [...r.querySelectorAll("td")].slice(0, 2).map((d) => d.textContent)));
   await page.screenshot({ path: join(artifacts, "live-l8.png"), fullPage: true });
   assert(filled.length === 6 && filled.flat().every((t) => t !== "–"), `family table: ${JSON.stringify(filled)}`);
+  assert(errors.length === 0, `console errors: ${errors.join(" | ")}`);
+  await context.close();
+});
+
+await check("L11 live: the transformer on names with each norm, trained on short names, pre- vs post-LN", async () => {
+  // On the CPU engine, at the smoke presets: the quick presets' claims are asserted natively
+  // in tests/quick_presets/sequences.rs.
+  const { context, page, errors } = await lab.open("lesson=l11&lang=en&backend=cpu");
+  await page.check('input[name="l11-norms-preset"][value="smoke"]');
+  await trainToEnd(page, "#l11-norms-train", "l11/norms");
+  const modes = await page.$$eval("#l11-modes tbody tr", (rows) => rows.map((r) => [...r.querySelectorAll("td")].map((d) => d.textContent)));
+  assert(modes.length === 6, `the modes table: ${JSON.stringify(modes)}`);
+  // Norms without running statistics compute the same loss in both modes.
+  for (const name of ["pre-LayerNorm", "post-LayerNorm", "RMSNorm", "no norm"]) {
+    const row = modes.find((r) => r[0] === name);
+    assert(row && row[3] === "0.000", `${name}: ${JSON.stringify(row)}`);
+  }
+  await page.check('input[name="l11-length-preset"][value="smoke"]');
+  await trainToEnd(page, "#l11-length-train", "l11/length");
+  const length = await chartSummary(page, "l11-length-positions");
+  assert(length.train_letters === 6 && length.lines.length === 4, `loss by position: ${JSON.stringify(length)}`);
+  assert(length.lines.every(([, points]) => points.length >= 10), `positions per line: ${JSON.stringify(length.lines.map(([l, p]) => [l, p.length]))}`);
+  await page.check('input[name="l11-one-preset"][value="smoke"]');
+  await trainToEnd(page, "#l11-one-train", "l11/batch-one");
+  const one = await page.$$eval("#l11-batch-one tbody tr", (rows) => rows.map((r) => [...r.querySelectorAll("td")].map((d) => d.textContent)));
+  assert(one.length === 4, `the batch-of-one table: ${JSON.stringify(one)}`);
+  for (const name of ["pre-LayerNorm", "RMSNorm"]) {
+    const row = one.find((r) => r[0] === name);
+    assert(row && Number(row[2]) === 0 && Number(row[3]) === 0, `${name} alone vs in a batch: ${JSON.stringify(row)}`);
+  }
+  const perPosition = one.find((r) => r[0] === "BatchNorm per position");
+  assert(perPosition && perPosition[3].includes("more than 1 value per channel"), `BatchNorm per position alone: ${JSON.stringify(perPosition)}`);
+  await page.check('input[name="l11-placement-preset"][value="smoke"]');
+  await trainToEnd(page, "#l11-placement-train", "l11/placement");
+  const placed = await runRows(page, "l11/placement");
+  await page.screenshot({ path: join(artifacts, "live-l11.png"), fullPage: true });
+  assert(placed.length === 3, `the placement runs: ${JSON.stringify(placed)}`);
+  console.log(`     modes: ${modes.map((r) => r.join(" ")).join(" | ")}; batch of one: ${one.map((r) => r.join(" ")).join(" | ")}`);
   assert(errors.length === 0, `console errors: ${errors.join(" | ")}`);
   await context.close();
 });

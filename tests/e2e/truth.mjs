@@ -11,7 +11,7 @@ import { check, assert, join, artifacts, waitEnabled, waitForJobEnd, runRows } f
 const require = createRequire(import.meta.url);
 const axeSource = await readFile(require.resolve("axe-core/axe.min.js"), "utf8");
 
-const LESSONS = ["l1", "l2", "l3", "l4", "l5", "l6", "l7", "l8", "l9", "playground"];
+const LESSONS = ["l1", "l2", "l3", "l4", "l5", "l6", "l7", "l8", "l9", "l11", "playground"];
 
 /** Words that may stay in Latin letters on the Chinese page: names of methods, models,
  *  data sets, tools and units, and the short codes a student types (URL keys, norm names). */
@@ -24,7 +24,7 @@ const ALLOWED_LATIN = new Set(
    train test batches clip drop init hidden channels embed data seed value auto webgpu cpu l1 l2 linf group4 group8
    Ioffe Szegedy Santurkar Tsipras Ilyas Madry Keskar Xiong Wu He Ba Kiros Hinton Ulyanov Vedaldi Lempitsky Zhang Sennrich
    Glorot Srivastava Pascanu Mikolov VGG ImageNet ResNet LLaMA Lipschitz Keras ICS RNN cos sigmoid logits token top NaN Inf dy dx
-   et al arXiv NeurIPS ICML ICLR ECCV CVPR Transformer GPT makemore Bengio
+   et al arXiv NeurIPS ICML ICLR ECCV CVPR Transformer GPT makemore Bengio Pre-norm Post-norm Pre-LayerNorm Post-LayerNorm Pre-LN Post-LN
    x y z w b g m n k s p r N C H W S B L D F G T e E Var SE KB MB GB ms min s h`.split(/\s+/).filter(Boolean),
 );
 

@@ -72,7 +72,11 @@ fn the_transformer_learns_names_on_the_cpu() {
 
 #[test]
 fn gpu_and_cpu_transformers_agree_for_20_batches() {
-    for (norm, position) in [(NormKind::Layer, NormPosition::Pre), (NormKind::Rms, NormPosition::Post)] {
+    for (norm, position) in [
+        (NormKind::Layer, NormPosition::Pre),
+        (NormKind::Rms, NormPosition::Post),
+        (NormKind::BatchPerPosition, NormPosition::Pre),
+    ] {
         let Some(ctx) = gpu_or_skip("gpu_and_cpu_transformers_agree_for_20_batches") else { return };
         let config = ExperimentConfig { max_batches_per_epoch: Some(20), ..transformer(norm, position) };
         let (_, cpu) = train(Engine::cpu().backend(), &config);

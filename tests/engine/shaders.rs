@@ -83,7 +83,7 @@ fn uniform_blocks_have_the_sizes_of_their_rust_twins() {
         (Shader::Activation, &[(0, 16)]),
         (Shader::Gather, &[(0, 16)]),
         (Shader::CrossEntropy, &[(0, 16)]),
-        (Shader::Norm, &[(0, 64)]),
+        (Shader::Norm, &[(0, 80)]),
         (Shader::Optim, &[(0, 32), (1, 16)]),
         (Shader::Conv, &[(0, 64)]),
         (Shader::Pool, &[(0, 48)]),

@@ -27,9 +27,11 @@ use normlab::nn::NormKind;
 pub(crate) fn dataset(id: DatasetId) -> &'static Dataset {
     static FASHION_MNIST: OnceLock<Dataset> = OnceLock::new();
     static NAMES: OnceLock<Dataset> = OnceLock::new();
+    static NAME_SEQUENCES: OnceLock<Dataset> = OnceLock::new();
     let cell = match id {
         DatasetId::FashionMnist => &FASHION_MNIST,
         DatasetId::Names => &NAMES,
+        DatasetId::NameSequences => &NAME_SEQUENCES,
         other => panic!("no quick preset trains on {other:?}"),
     };
     cell.get_or_init(|| {
@@ -125,3 +127,4 @@ pub(crate) fn median(mut values: Vec<f32>) -> f32 {
 mod batch_size_and_regularizers;
 mod early_lessons;
 mod later_lessons;
+mod sequences;

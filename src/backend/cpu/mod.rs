@@ -13,6 +13,7 @@ pub mod clip;
 pub mod conv;
 pub mod cross_entropy;
 pub mod gather;
+pub mod masked_norm;
 pub mod matmul;
 pub mod norm;
 mod norm_ops;

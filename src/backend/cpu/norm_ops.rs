@@ -4,8 +4,8 @@
 //! the separate ops would run.
 
 use super::store::{with_output, with_outputs};
-use super::{activation, norm, CpuBackend};
-use crate::backend::{Backend, NormFamily, NormGeometry, NormGrads, NormMode, NormTensors, Spread};
+use super::{activation, masked_norm, norm, CpuBackend};
+use crate::backend::{Backend, NormFamily, NormGeometry, NormGrads, NormMode, NormTensors, RowMask, Spread};
 
 impl CpuBackend {
     pub(super) fn record_norm_forward(&mut self, geometry: &NormGeometry, mode: NormMode, tensors: &NormTensors) {
@@ -22,7 +22,28 @@ impl CpuBackend {
                 let cache = norm::NormCache { mean, rstd };
                 let (x, gamma, beta) = (&t[ts.x.0], &t[ts.gamma.0], &t[ts.beta.0]);
                 let update = |running| norm::running_update(mode.running, running);
+                let real = |mask: RowMask| {
+                    let targets = &t[mask.targets.0];
+                    move |n, c| mask.counts(targets, g.channels, n, c)
+                };
                 match (g.family, g.spread, mode.batch_statistics) {
+                    (NormFamily::Batch, Spread::StdDev, true) if ts.mask.is_some() => {
+                        let (mean, var, batches_tracked) = running.as_mut().expect("BatchNorm's running estimates");
+                        let estimates = masked_norm::Estimates { mean, var, batches_tracked };
+                        let real = real(ts.mask.expect("a mask"));
+                        masked_norm::masked_batch_norm_train(
+                            x,
+                            y,
+                            gamma,
+                            beta,
+                            cache,
+                            estimates,
+                            mode.running,
+                            shape,
+                            g.eps,
+                            &real,
+                        )
+                    }
                     (NormFamily::Batch, _, false) => {
                         let (rm, rv, _) = running.as_mut().expect("running statistics for eval mode");
                         norm::batch_norm_eval(x, y, gamma, beta, cache, rm, rv, shape, g.eps)
@@ -80,6 +101,14 @@ impl CpuBackend {
                 // are constants, whatever the spread.
                 let batch = mode.batch_statistics;
                 match (g.family, g.spread) {
+                    (NormFamily::Batch, Spread::StdDev) if batch && ts.mask.is_some() => {
+                        let mask = ts.mask.expect("a mask");
+                        let targets = &t[mask.targets.0];
+                        let real = |n, c| mask.counts(targets, g.channels, n, c);
+                        masked_norm::masked_batch_norm_backward(
+                            x, dy, gamma, mean, rstd, dx, dgamma, dbeta, shape, &real,
+                        )
+                    }
                     (NormFamily::Batch, Spread::StdDev) => {
                         norm::batch_norm_backward(x, dy, gamma, mean, rstd, dx, dgamma, dbeta, batch, shape)
                     }

@@ -73,7 +73,7 @@ pub struct GpuBackend {
     /// One-element tensors bound where a kernel's layout wants a buffer that this
     /// particular dispatch never touches. WebGPU forbids binding one buffer writably twice
     /// in a dispatch, so each unused slot needs a buffer of its own.
-    spare: [TensorId; 3],
+    spare: [TensorId; 4],
     /// Queue submissions made so far (a training step should add exactly one).
     submissions: u64,
     /// Dispatches recorded so far.
@@ -127,9 +127,9 @@ impl GpuBackend {
             dispatches: 0,
             clip_scratch: None,
             kernel_timer: None,
-            spare: [TensorId(0); 3],
+            spare: [TensorId(0); 4],
         };
-        for (i, name) in ["spare 0", "spare 1", "spare 2"].into_iter().enumerate() {
+        for (i, name) in ["spare 0", "spare 1", "spare 2", "spare 3"].into_iter().enumerate() {
             backend.spare[i] = backend.alloc(1, name).expect("a one-element buffer fits any device");
         }
         backend

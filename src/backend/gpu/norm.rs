@@ -33,6 +33,11 @@ pub(super) struct NormParams {
     affine_grads_in_stats: u32,
     /// 1: the input gradient adds the residual's.
     has_residual: u32,
+    /// 1: only the elements of real rows (binding 19's targets ≥ 0) enter the statistics.
+    masked: u32,
+    /// Channels per row of the mask (see `RowMask`).
+    mask_features: u32,
+    _pad: [u32; 2],
 }
 
 impl NormParams {
@@ -67,6 +72,9 @@ impl NormParams {
             },
             affine_grads_in_stats: affine_grads_in_stats(g) as u32,
             has_residual: residual.is_some() as u32,
+            masked: ts.mask.is_some() as u32,
+            mask_features: ts.mask.map_or(1, |m| m.features as u32),
+            _pad: [0; 2],
         }
     }
 }
@@ -75,6 +83,11 @@ impl NormParams {
 /// the batch and its positions), so that its backward sums are the affine gradients.
 fn affine_grads_in_stats(g: &NormGeometry) -> bool {
     g.reduce_over_batch && g.groups == g.channels && !g.affine_per_element
+}
+
+/// The batch's targets that mark padding rows, or a spare the kernel never reads.
+fn mask_targets(gpu: &GpuBackend, ts: &NormTensors) -> TensorId {
+    ts.mask.map_or(gpu.spare[3], |m| m.targets)
 }
 
 /// The fused activation's output, or a spare the kernel never touches.
@@ -99,6 +112,7 @@ pub(super) fn forward(gpu: &mut GpuBackend, g: &NormGeometry, mode: NormMode, ts
             (4, t(running_mean)),
             (5, t(running_var)),
             (16, t(batches_tracked)),
+            (19, t(mask_targets(gpu, ts))),
         ],
         [g.stat_count() as u32, 1, 1],
     );
@@ -136,6 +150,7 @@ pub(super) fn backward(gpu: &mut GpuBackend, g: &NormGeometry, mode: NormMode, t
             (14, t(ts.mean)),
             (15, t(ts.rstd)),
             (17, t(act_out)),
+            (19, t(mask_targets(gpu, ts))),
         ],
         [g.stat_count() as u32, 1, 1],
     );
@@ -152,6 +167,7 @@ pub(super) fn backward(gpu: &mut GpuBackend, g: &NormGeometry, mode: NormMode, t
             (15, t(ts.rstd)),
             (17, t(act_out)),
             (18, t(residual)),
+            (19, t(mask_targets(gpu, ts))),
         ],
         GpuBackend::grid_1d(g.elements()),
     );
@@ -178,6 +194,6 @@ pub(super) fn backward(gpu: &mut GpuBackend, g: &NormGeometry, mode: NormMode, t
 mod tests {
     #[test]
     fn params_match_the_wgsl_struct_size() {
-        assert_eq!(std::mem::size_of::<super::NormParams>(), 64);
+        assert_eq!(std::mem::size_of::<super::NormParams>(), 80);
     }
 }

@@ -136,7 +136,7 @@ mod native {
         }
         let layers: Vec<String> = run.model.layers.iter().map(|l| l.describe()).collect();
         eprintln!("model: {}", layers.join(" → "));
-        let total_steps = config.steps_per_epoch(dataset.train.len) * config.epochs;
+        let total_steps = config.steps_per_epoch(config.training_pool(dataset)) * config.epochs;
         let bar = progress_bar(total_steps as u64, title, progress);
         let mut report = RunReport { label: label.clone(), bar, losses: Vec::new() };
         let outcome = run.train(&mut report).await;

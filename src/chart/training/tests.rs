@@ -31,6 +31,9 @@ fn series() -> RunSeries {
         grad_norm_clipped: 1.0,
         elapsed_secs: 1.0,
         train_eval_accuracy: None,
+        test_loss_batch_stats: None,
+        position_losses: Vec::new(),
+        batch_of_one: None,
     }));
     run
 }
@@ -103,6 +106,9 @@ fn epoch(epoch: usize, train_loss: f32, test_accuracy: f32) -> EpochSummary {
         grad_norm_clipped: 1.0,
         elapsed_secs: 1.0,
         train_eval_accuracy: None,
+        test_loss_batch_stats: None,
+        position_losses: Vec::new(),
+        batch_of_one: None,
     }
 }
 

@@ -3,7 +3,7 @@
 use super::{Experiment, Variant, VariantKey};
 use crate::experiment::presets::*;
 use crate::experiment::{ExperimentConfig, ProbeSpec};
-use crate::nn::{LpOrder, NormKind, Placement};
+use crate::nn::{LpOrder, NormKind, NormPosition, Placement};
 
 /// Lesson 7's Lp normalizations, BatchNorm being the L2 one, and the network without.
 const LP_NORMS: [NormKind; 4] =
@@ -79,6 +79,35 @@ impl Experiment {
                 .to_vec(),
             Experiment::Clipping => {
                 CLIPS.iter().map(|&c| run(VariantKey::Clip(c), clipping(c, preset), None)).collect()
+            }
+            Experiment::SeqNorms => SEQUENCE_NORMS
+                .iter()
+                .map(|&(norm, position)| {
+                    let key = VariantKey::SequenceNorm { norm, position };
+                    run(key, sequence_norms(norm, position, preset), Some(sequence_norm_probes()))
+                })
+                .collect(),
+            Experiment::SeqLength => LENGTH_NORMS
+                .iter()
+                .map(|&norm| {
+                    let key = VariantKey::SequenceNorm { norm, position: NormPosition::Pre };
+                    run(key, sequence_length(norm, preset), Some(position_probes()))
+                })
+                .collect(),
+            Experiment::SeqBatchOne => BATCH_OF_ONE_NORMS
+                .iter()
+                .map(|&norm| {
+                    let key = VariantKey::SequenceNorm { norm, position: NormPosition::Pre };
+                    run(key, sequence_norms(norm, NormPosition::Pre, preset), Some(batch_of_one_probes()))
+                })
+                .collect(),
+            Experiment::SeqPlacement => {
+                [(NormPosition::Pre, false), (NormPosition::Post, false), (NormPosition::Post, true)]
+                    .map(|(position, warmup)| {
+                        let key = VariantKey::Warmup { position, warmup };
+                        run(key, sequence_placement(position, warmup, preset), Some(placement_probes()))
+                    })
+                    .to_vec()
             }
         }
     }

@@ -18,7 +18,7 @@ pub use pieces::LivePiece;
 use super::presets::{BadInit, Preset, Regularizer};
 use super::{ExperimentConfig, ProbeSpec};
 use crate::backend::GradClip;
-use crate::nn::{NormKind, Placement};
+use crate::nn::{NormKind, NormPosition, Placement};
 
 /// A lesson's experiment, by the name the runner and the tests give it ([`Self::name`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -49,11 +49,20 @@ pub enum Experiment {
     RedundantBias,
     /// Lesson 9: a diverging run without clipping, clipped by norm and by value.
     Clipping,
+    /// Lesson 11: the transformer on names with each normalization a sequence model may use.
+    SeqNorms,
+    /// Lesson 11: trained on short names, evaluated on longer ones, loss by position.
+    SeqLength,
+    /// Lesson 11: one name's loss alone and in a batch of 32, under each norm.
+    SeqBatchOne,
+    /// Lesson 11: pre- against post-LayerNorm in a deeper transformer, with and without
+    /// a learning-rate warm-up.
+    SeqPlacement,
 }
 
 impl Experiment {
     /// Every experiment, in the order the runner lists them.
-    pub const ALL: [Experiment; 13] = [
+    pub const ALL: [Experiment; 17] = [
         Experiment::DeepMlpTooSmall,
         Experiment::DeepMlpTooLarge,
         Experiment::Names,
@@ -67,6 +76,10 @@ impl Experiment {
         Experiment::Placement,
         Experiment::RedundantBias,
         Experiment::Clipping,
+        Experiment::SeqNorms,
+        Experiment::SeqLength,
+        Experiment::SeqBatchOne,
+        Experiment::SeqPlacement,
     ];
 
     pub const fn name(self) -> &'static str {
@@ -84,6 +97,10 @@ impl Experiment {
             Experiment::Placement => "placement",
             Experiment::RedundantBias => "redundant-bias",
             Experiment::Clipping => "clipping",
+            Experiment::SeqNorms => "seq-norms",
+            Experiment::SeqLength => "seq-length",
+            Experiment::SeqBatchOne => "seq-batch-one",
+            Experiment::SeqPlacement => "seq-placement",
         }
     }
 
@@ -147,6 +164,16 @@ pub enum VariantKey {
     /// With or without the bias of the layers before BatchNorm (lesson 9).
     Bias(bool),
     Clip(GradClip),
+    /// A sequence model's normalization and where it sits (lesson 11).
+    SequenceNorm {
+        norm: NormKind,
+        position: NormPosition,
+    },
+    /// LayerNorm pre or post, with or without warm-up (lesson 11).
+    Warmup {
+        position: NormPosition,
+        warmup: bool,
+    },
 }
 
 /// The runs of a named experiment (`EXPERIMENT-PRESET`, see [`EXPERIMENTS`]), each with

@@ -30,10 +30,14 @@ pub enum LivePiece {
     /// first, and only it probed: the piece charts the bias gradients of that one network.
     RedundantBias,
     Clipping,
+    SeqNorms,
+    SeqLength,
+    SeqBatchOne,
+    SeqPlacement,
 }
 
 impl LivePiece {
-    pub const ALL: [LivePiece; 14] = [
+    pub const ALL: [LivePiece; 18] = [
         LivePiece::DeepMlp(BadInit::TooSmall),
         LivePiece::DeepMlp(BadInit::TooLarge),
         LivePiece::NamesModel,
@@ -48,6 +52,10 @@ impl LivePiece {
         LivePiece::Placement,
         LivePiece::RedundantBias,
         LivePiece::Clipping,
+        LivePiece::SeqNorms,
+        LivePiece::SeqLength,
+        LivePiece::SeqBatchOne,
+        LivePiece::SeqPlacement,
     ];
 
     /// The experiment whose runs the piece trains.
@@ -65,6 +73,10 @@ impl LivePiece {
             LivePiece::Placement => Experiment::Placement,
             LivePiece::RedundantBias => Experiment::RedundantBias,
             LivePiece::Clipping => Experiment::Clipping,
+            LivePiece::SeqNorms => Experiment::SeqNorms,
+            LivePiece::SeqLength => Experiment::SeqLength,
+            LivePiece::SeqBatchOne => Experiment::SeqBatchOne,
+            LivePiece::SeqPlacement => Experiment::SeqPlacement,
         }
     }
 

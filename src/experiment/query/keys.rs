@@ -30,6 +30,10 @@ pub const SGD_MOMENTUM_RANGE: (f32, f32) = (0.0, 0.999);
 /// The share of the run after which `drop` lowers the learning rate, and its factor.
 pub const LR_DROP_AT_RANGE: (f32, f32) = (0.0, 1.0);
 pub const LR_DROP_FACTOR_RANGE: (f32, f32) = (1e-6, 1.0);
+/// Steps of linear learning-rate warm-up.
+pub const WARMUP_RANGE: (usize, usize) = (1, 1_000_000);
+/// The longest training name, in letters.
+pub const LETTERS_RANGE: (usize, usize) = (1, 62);
 /// The threshold of a gradient clipping.
 pub const CLIP_AMOUNT_RANGE: (f32, f32) = (1e-6, 1e6);
 
@@ -56,7 +60,7 @@ const fn key(name: &'static str, default: &'static str, meaning: &'static str) -
 }
 
 /// Every experiment setting an address may carry, in the order the help lists them.
-pub const URL_KEYS: [UrlKey; 31] = [
+pub const URL_KEYS: [UrlKey; 33] = [
     key("data", "fashion-mnist", "data set (cifar10 reads your own batch file)"),
     key("train", "all", "train on only this many examples (a fixed subset, the same for every seed)"),
     key("test", "all", "evaluate on only the first this-many test examples"),
@@ -96,10 +100,12 @@ pub const URL_KEYS: [UrlKey; 31] = [
     key("batches", "all", "stop each epoch after this many batches"),
     key("clip", "none", "gradient clipping: norm (L2), norm-l1, norm-inf (clip_grad_norm_), value (clip_grad_value_)"),
     key("drop", "none", "share:factor: after this share of all steps, multiply the learning rate by factor"),
+    key("warmup", "none", "raise the learning rate linearly from lr/N to lr over the first N steps"),
+    key("letters", "all", "train only on names of at most this many letters, with data=name-sequences"),
 ];
 
 /// The defaults of [`URL_KEYS`] that are not values a link could carry: the key is absent.
-pub const ABSENT_BY_DEFAULT: [&str; 4] = ["train", "test", "batches", "drop"];
+pub const ABSENT_BY_DEFAULT: [&str; 6] = ["train", "test", "batches", "drop", "warmup", "letters"];
 
 fn span<T: std::fmt::Display>((low, high): (T, T)) -> String {
     format!("{low} to {high}")
@@ -134,6 +140,14 @@ pub fn allowed(key: &str) -> (String, String) {
         "heads" => counts(HEADS_RANGE),
         "blocks" => counts(BLOCKS_RANGE),
         "context" => counts(CONTEXT_RANGE),
+        "warmup" => (
+            format!("a whole number of steps, {}", span(WARMUP_RANGE)),
+            format!("步数，{} 的整数", span_zh(WARMUP_RANGE)),
+        ),
+        "letters" => (
+            format!("a whole number of letters, {}", span(LETTERS_RANGE)),
+            format!("字母数，{} 的整数", span_zh(LETTERS_RANGE)),
+        ),
         "ln" => choices(&NORM_POSITIONS),
         "init" => both(INIT_SCALE_RANGE),
         "drop" => (
@@ -217,6 +231,7 @@ mod tests {
         let default = ExperimentConfig::default();
         let absent = (default.train_subset, default.test_subset, default.max_batches_per_epoch, default.lr_drop);
         assert_eq!(absent, (None, None, None, None), "{ABSENT_BY_DEFAULT:?}");
+        assert_eq!((default.warmup_steps, default.train_max_letters), (None, None), "{ABSENT_BY_DEFAULT:?}");
     }
 
     #[test]

@@ -28,6 +28,8 @@
 //! | `batch`, `epochs`, `seed`, `batches` | integers | batch size, epochs, seed, cap on batches per epoch |
 //! | `clip` | `none`, `norm:1.0` (L2), `norm-l1:1.0`, `norm-inf:1.0`, `value:0.5` | gradient clipping (`clip_grad_norm_` with `norm_type` 2, 1, inf; `clip_grad_value_`) |
 //! | `drop` | `0.5:0.1` | after this share of all steps, multiply the learning rate by this factor |
+//! | `warmup` | integer | raise the learning rate linearly over this many first steps |
+//! | `letters` | integer | train only on names of at most this many letters (`data=name-sequences`) |
 
 use crate::backend::{Activation, ClipNorm, GradClip};
 use crate::data::DatasetId;
@@ -127,6 +129,12 @@ impl ExperimentConfig {
         if let Some(LrDrop { at, factor }) = self.lr_drop {
             parts.push(format!("drop={at}:{factor}"));
         }
+        if let Some(w) = self.warmup_steps {
+            parts.push(format!("warmup={w}"));
+        }
+        if let Some(n) = self.train_max_letters {
+            parts.push(format!("letters={n}"));
+        }
         parts.join("&")
     }
 
@@ -222,6 +230,8 @@ impl ExperimentConfig {
                 "seed" => value.parse::<u64>().map(|v| c.seed = v).is_ok(),
                 "batches" => parse_count(value, BATCHES_RANGE).map(|v| c.max_batches_per_epoch = Some(v)).is_some(),
                 "clip" => parse_clip(value).map(|v| c.clip = v).is_some(),
+                "warmup" => parse_count(value, WARMUP_RANGE).map(|v| c.warmup_steps = Some(v)).is_some(),
+                "letters" => parse_count(value, LETTERS_RANGE).map(|v| c.train_max_letters = Some(v)).is_some(),
                 // The page's own keys: where the student is, not what runs.
                 key if PAGE_KEYS.contains(&key) => true,
                 _ => {
@@ -414,6 +424,8 @@ mod tests {
             max_batches_per_epoch: Some(20),
             clip: GradClip::Norm { max_norm: 1.5, norm_type: ClipNorm::Inf },
             lr_drop: Some(LrDrop { at: 0.5, factor: 0.1 }),
+            warmup_steps: Some(100),
+            train_max_letters: Some(6),
         };
         let (parsed, problems) = ExperimentConfig::from_query(&config.to_query());
         assert!(problems.is_empty(), "{problems:?}");

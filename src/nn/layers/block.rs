@@ -50,7 +50,7 @@ impl TransformerBlock {
             if kind == NormKind::None {
                 Ok(None)
             } else {
-                Norm::new(b, kind, None).map(Some)
+                Norm::over_tokens(b, kind, seq_len).map(Some)
             }
         };
         let norm1 = if position == NormPosition::Pre { norm(b)? } else { None };

@@ -13,8 +13,8 @@
 
 use super::Layer;
 use crate::backend::{
-    Activation, Backend, FusedActivation, NormGeometry, NormGrads, NormMode, NormTensors, RunningStats, TensorId,
-    NORM_STAT_GRAD_WIDTH,
+    Activation, Backend, FusedActivation, NormGeometry, NormGrads, NormMode, NormTensors, RowMask, RunningStats,
+    TensorId, NORM_STAT_GRAD_WIDTH,
 };
 use crate::error::NormlabError;
 use crate::nn::builder::Builder;
@@ -22,6 +22,20 @@ use crate::nn::config::Phase;
 use crate::nn::norm::NormKind;
 use crate::nn::param::{Param, ParamRole};
 use crate::nn::probe::{NormProbePoint, ProbePoints};
+use crate::words;
+
+/// How a norm's samples relate to a sequence model's token rows (see [`Norm::over_tokens`]).
+#[derive(Clone, Copy)]
+struct Sequences {
+    rows_per_sample: usize,
+    samples_per_example: usize,
+    mask: Option<RowMask>,
+}
+
+impl Sequences {
+    /// One row per sample and per example, no padding: the MLP's and the CNN's norms.
+    const NONE: Sequences = Sequences { rows_per_sample: 1, samples_per_example: 1, mask: None };
+}
 
 pub struct Norm {
     pub kind: NormKind,
@@ -49,6 +63,14 @@ pub struct Norm {
     x: Option<TensorId>,
     batch: usize,
     mode: NormMode,
+    /// Rows of the model's batch per sample of this layer's `[N, C, S]` view: 1, or for
+    /// BatchNorm per position the sequence length (one sample is a whole sequence).
+    rows_per_sample: usize,
+    /// Samples of this layer per example of the model's batch, for PyTorch's batch check
+    /// (a sequence model's pooled BatchNorm sees every token as a sample).
+    samples_per_example: usize,
+    /// Which rows are padding, for BatchNorm over sequences.
+    mask: Option<RowMask>,
 }
 
 impl Norm {
@@ -56,12 +78,49 @@ impl Norm {
     /// given; refused in words where the shape does not allow it (GroupNorm's groups must
     /// divide the channels; InstanceNorm needs positions).
     pub fn new(b: &mut Builder, kind: NormKind, activation: Option<Activation>) -> Result<Self, NormlabError> {
+        if kind == NormKind::BatchPerPosition {
+            return Err(NormlabError::InvalidConfig(words!(
+                "BatchNorm per position needs sequences: it is a choice of the transformer (arch=transformer)",
+                "逐位置的 BatchNorm 需要序列：它是 Transformer（arch=transformer）的选项"
+            )));
+        }
         let (c, h, w) = b.shape();
-        let spatial = h * w;
-        let geometry = kind.geometry(b.max_batch(), c, spatial, false)?.expect("a norm kind other than None");
+        Self::build(b, kind, activation, (b.max_batch(), c, h * w), Sequences::NONE)
+    }
+
+    /// The norm of a sequence model over its token rows `[N·T, d]` (the builder's batch is
+    /// its rows), each of `seq_len` tokens: LayerNorm and RMSNorm per token, BatchNorm per
+    /// feature over the real tokens, BatchNorm per position over the real tokens at each
+    /// position (the rows viewed as `[N, T·d]`).
+    pub fn over_tokens(b: &mut Builder, kind: NormKind, seq_len: usize) -> Result<Self, NormlabError> {
+        let (d, _, _) = b.shape();
+        // A row is a token in either view (see `RowMask`).
+        let mask = kind.has_running_stats().then(|| RowMask { targets: b.row_targets(), features: d });
+        let rows = b.max_batch();
+        match kind {
+            NormKind::BatchPerPosition => {
+                let sequences = Sequences { rows_per_sample: seq_len, samples_per_example: 1, mask };
+                Self::build(b, NormKind::BatchPerPosition, None, (rows / seq_len, seq_len * d, 1), sequences)
+            }
+            _ => {
+                let tokens = Sequences { rows_per_sample: 1, samples_per_example: seq_len, mask };
+                Self::build(b, kind, None, (rows, d, 1), tokens)
+            }
+        }
+    }
+
+    /// The layer over `[samples, c, spatial]` at the largest batch.
+    fn build(
+        b: &mut Builder,
+        kind: NormKind,
+        activation: Option<Activation>,
+        (samples, c, spatial): (usize, usize, usize),
+        sequences: Sequences,
+    ) -> Result<Self, NormlabError> {
+        let geometry = kind.geometry(samples, c, spatial, false)?.expect("a norm kind other than None");
         let i = b.index();
         let affine_len = geometry.affine_len();
-        let stats = b.max_batch() * c;
+        let stats = samples * c;
         let running = if kind.has_running_stats() {
             let mean = b.alloc(c, &format!("layer{i}.running_mean"))?;
             let var = b.alloc(c, &format!("layer{i}.running_var"))?;
@@ -84,10 +143,11 @@ impl Norm {
         let mean = b.alloc(stats, &format!("layer{i}.mean"))?;
         let rstd = b.alloc(stats, &format!("layer{i}.rstd"))?;
         let stat_grad = b.alloc(NORM_STAT_GRAD_WIDTH * stats, &format!("layer{i}.stat_grad"))?;
-        let y = b.buffer(c * spatial, &format!("layer{i}.y"))?;
-        let dx = b.buffer(c * spatial, &format!("layer{i}.dx"))?;
+        let elements = samples * c * spatial;
+        let y = b.alloc(elements, &format!("layer{i}.y"))?;
+        let dx = b.alloc(elements, &format!("layer{i}.dx"))?;
         let activation = match activation {
-            Some(kind) => Some(FusedActivation { kind, out: b.buffer(c * spatial, &format!("layer{i}.activation"))? }),
+            Some(kind) => Some(FusedActivation { kind, out: b.alloc(elements, &format!("layer{i}.activation"))? }),
             None => None,
         };
         Ok(Norm {
@@ -109,7 +169,16 @@ impl Norm {
             x: None,
             batch: 0,
             mode: NormMode::BATCH_STATISTICS,
+            rows_per_sample: sequences.rows_per_sample,
+            samples_per_example: sequences.samples_per_example,
+            mask: sequences.mask,
         })
+    }
+
+    /// PyTorch's refusal of BatchNorm on one value per channel, for a training batch of
+    /// `examples` (sequences, for a sequence model).
+    pub fn check_training_batch(&self, examples: usize) -> Result<(), NormlabError> {
+        self.kind.check_batch(examples * self.samples_per_example, self.spatial)
     }
 
     /// What the phase means for this layer: BatchNorm trains on batch statistics and
@@ -145,6 +214,7 @@ impl Norm {
             rstd: self.rstd,
             running: self.running,
             activation: self.activation,
+            mask: self.mask,
         }
     }
 }
@@ -158,7 +228,8 @@ impl Layer for Norm {
         }
     }
 
-    fn forward(&mut self, backend: &mut dyn Backend, x: TensorId, batch: usize, phase: Phase) -> TensorId {
+    fn forward(&mut self, backend: &mut dyn Backend, x: TensorId, rows: usize, phase: Phase) -> TensorId {
+        let batch = rows / self.rows_per_sample;
         let geometry = NormGeometry { batch, ..self.geometry };
         let mode = self.mode(phase);
         backend.norm_forward(&geometry, mode, &self.tensors(x));

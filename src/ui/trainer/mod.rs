@@ -216,7 +216,7 @@ impl Trainer {
         let works: Vec<RunWork> = runs
             .iter()
             .zip(datasets)
-            .map(|(r, d)| RunWork::of(&r.config, d.train.len, d.test.len, r.probes.as_ref()))
+            .map(|(r, d)| RunWork::of(&r.config, r.config.training_pool(d), d.test.len, r.probes.as_ref()))
             .collect();
         let largest_batch = runs.iter().map(|r| r.config.batch_size).max().unwrap_or(1);
         let mut costs: Vec<(Engine, StepCost)> = Vec::new();
@@ -337,10 +337,13 @@ impl Trainer {
         let works: Vec<RunWork> = runs
             .iter()
             .zip(&datasets)
-            .map(|(r, d)| RunWork::of(&r.config, d.train.len, d.test.len, r.probes.as_ref()))
+            .map(|(r, d)| RunWork::of(&r.config, r.config.training_pool(d), d.test.len, r.probes.as_ref()))
             .collect();
-        let steps: Vec<usize> =
-            runs.iter().zip(&datasets).map(|(r, d)| r.config.steps_per_epoch(d.train.len) * r.config.epochs).collect();
+        let steps: Vec<usize> = runs
+            .iter()
+            .zip(&datasets)
+            .map(|(r, d)| r.config.steps_per_epoch(r.config.training_pool(d)) * r.config.epochs)
+            .collect();
         let total: usize = steps.iter().sum();
         self.progress.update(|p| p.steps_total = total);
         let (engine, cost) = self.choose_engine(runs, &datasets).await.map_err(|error| JobError { run: 0, error })?;

@@ -30,6 +30,7 @@ const MEASURE: Msg = Msg { en: "Measure the table", zh: "测量这张表" };
 fn kind_name(kind: NormKind) -> String {
     match kind {
         NormKind::Batch => "BatchNorm".into(),
+        NormKind::BatchPerPosition => "BatchNorm per position".into(),
         NormKind::Layer => "LayerNorm".into(),
         NormKind::Instance => "InstanceNorm".into(),
         NormKind::Group { groups } => format!("GroupNorm (G = {groups})"),

@@ -14,6 +14,7 @@ mod playground;
 mod practice;
 mod preset;
 mod regularizers;
+mod sequences;
 mod why_bn;
 
 use leptos::prelude::*;
@@ -49,6 +50,10 @@ pub fn live(name: &str, lesson: &'static str) -> AnyView {
         "placement" => view! { <practice::Placement /> }.into_any(),
         "redundant-bias" => view! { <practice::RedundantBias /> }.into_any(),
         "clipping" => view! { <practice::Clipping /> }.into_any(),
+        "seq-norms" => view! { <sequences::SeqNorms /> }.into_any(),
+        "seq-length" => view! { <sequences::SeqLength /> }.into_any(),
+        "seq-batch-one" => view! { <sequences::SeqBatchOne /> }.into_any(),
+        "seq-placement" => view! { <sequences::SeqPlacement /> }.into_any(),
         "playground" => view! { <playground::Playground lesson=lesson /> }.into_any(),
         // A lesson names a piece the page does not have: a bug in the lesson, said plainly.
         other => view! { <p class="alert">"Unknown live piece / 未知的实验组件: " {other.to_string()}</p> }.into_any(),

@@ -14,8 +14,8 @@ use normlab::backend::cpu::CpuBackend;
 use normlab::backend::gpu::{GpuBackend, GpuContext};
 use normlab::backend::{
     Activation, AdamHyper, AttentionShape, Backend, ClipNorm, ConvShape, Epilogue, FusedActivation, GradClip,
-    MatmulShape, NormGrads, NormMode, NormTensors, PoolKind, PoolShape, RunningStats, SgdHyper, StepScalars, TensorId,
-    METRICS_PER_SLOT,
+    MatmulShape, NormGrads, NormMode, NormTensors, PoolKind, PoolShape, RowMask, RunningStats, SgdHyper, StepScalars,
+    TensorId, METRICS_PER_SLOT,
 };
 use normlab::nn::{LpOrder, NormKind};
 
@@ -170,7 +170,7 @@ pub async fn run_all_logged(ctx: &GpuContext, log: &mut dyn FnMut(&str)) -> Resu
     }
     // The block's activation fused after the norm: one layer in the model, the same math.
     for activation in [Activation::Relu, Activation::Tanh] {
-        let then = Joined { activation: Some(activation), residual: false };
+        let then = Joined { activation: Some(activation), ..Joined::default() };
         norm_joined(&mut p, "BatchNorm train", NormKind::Batch, (3, 6, 7), train, then).await?;
         norm_joined(&mut p, "BatchNorm fc, 300 rows", NormKind::Batch, (300, 5, 1), train, then).await?;
         let eval = NormMode::RUNNING_STATISTICS;
@@ -179,13 +179,24 @@ pub async fn run_all_logged(ctx: &GpuContext, log: &mut dyn FnMut(&str)) -> Resu
         norm_joined(&mut p, "GroupNorm(2)", NormKind::Group { groups: 2 }, (3, 6, 7), train, then).await?;
     }
     let linf = NormKind::Lp { order: LpOrder::Linf };
-    let relu = Joined { activation: Some(Activation::Relu), residual: false };
+    let relu = Joined { activation: Some(Activation::Relu), ..Joined::default() };
     norm_joined(&mut p, "Linf norm", linf, (3, 6, 7), train, relu).await?;
     // A transformer block's norms: over each token's features, a residual gradient added.
-    let skip = Joined { activation: None, residual: true };
+    let skip = Joined { residual: true, ..Joined::default() };
     norm_joined(&mut p, "LayerNorm over tokens", NormKind::Layer, (37, 24, 1), train, skip).await?;
     norm_joined(&mut p, "RMSNorm over tokens", NormKind::Rms, (37, 24, 1), train, skip).await?;
     norm_joined(&mut p, "BatchNorm eval", NormKind::Batch, (3, 6, 7), NormMode::RUNNING_STATISTICS, skip).await?;
+    // BatchNorm over padded sequences: the real tokens' statistics, pooled over the tokens
+    // (rows of 24 features) and per position (sequences of 4 positions × 6 features, the
+    // last position never real).
+    for (label, shape, features) in
+        [("BatchNorm over real tokens", (37, 24, 1), 24), ("BatchNorm per position", (9, 24, 1), 6)]
+    {
+        for mode in [train, NormMode::training(None), NormMode::BATCH_STATISTICS, NormMode::RUNNING_STATISTICS] {
+            let masked = Joined { residual: true, mask_features: Some(features), ..Joined::default() };
+            norm_joined(&mut p, label, NormKind::Batch, shape, mode, masked).await?;
+        }
+    }
     norm(&mut p, "LayerNorm eval", NormKind::Layer, (3, 6, 7), NormMode::BATCH_STATISTICS).await?;
     norm(&mut p, "RMSNorm", NormKind::Rms, (3, 6, 7), train).await?;
     for order in LpOrder::ALL {

@@ -20,6 +20,25 @@ pub(super) struct Joined {
     pub activation: Option<Activation>,
     /// A residual gradient added to `dx`.
     pub residual: bool,
+    /// Padding rows left out of BatchNorm's statistics, `features` channels per row (see
+    /// `RowMask`): every third row, and the last of every sequence of C / features rows,
+    /// so that in the per-position view one statistic has no real element.
+    pub mask_features: Option<usize>,
+}
+
+/// The targets of `rows` rows in sequences of `seq_len`, −1 marking padding (see
+/// [`Joined::mask_features`]).
+fn padded_targets(rows: usize, seq_len: usize) -> Vec<f32> {
+    (0..rows)
+        .map(|r| {
+            let last = seq_len > 1 && r % seq_len == seq_len - 1;
+            if last || r % 3 == 2 {
+                -1.0
+            } else {
+                (r % 5) as f32
+            }
+        })
+        .collect()
 }
 
 /// A norm with what `joined` adds.
@@ -48,7 +67,8 @@ pub(super) async fn norm_at(
     let activation = joined.activation;
     let fused = activation.map_or(String::new(), |a| format!(" → {a:?}"));
     let skip = if joined.residual { ", + residual" } else { "" };
-    let name = format!("norm {label}{fused}{skip} [N={n}, C={c}, S={s}] {mode:?}");
+    let masked = joined.mask_features.map_or(String::new(), |f| format!(", padding masked ({f} per row)"));
+    let name = format!("norm {label}{fused}{skip}{masked} [N={n}, C={c}, S={s}] {mode:?}");
     let training = mode.batch_statistics;
     let g = kind
         .geometry(n, c, s, training)
@@ -81,6 +101,13 @@ pub(super) async fn norm_at(
         None => None,
     };
     let residual = if joined.residual { Some(p.random(elements, -1.0, 1.0, "residual")?) } else { None };
+    let mask = match joined.mask_features {
+        Some(features) => {
+            let seq_len = c / features;
+            Some((p.input(&padded_targets(n * seq_len, seq_len), "targets")?, features))
+        }
+        None => None,
+    };
     p.both(|be, side| {
         let tensors = NormTensors {
             x: x.on(side),
@@ -95,6 +122,7 @@ pub(super) async fn norm_at(
                 batches_tracked: n.on(side),
             }),
             activation: out.map(|(kind, out)| FusedActivation { kind, out: out.on(side) }),
+            mask: mask.map(|(targets, features)| RowMask { targets: targets.on(side), features }),
         };
         let grads = NormGrads {
             dy: dy.on(side),

@@ -7,7 +7,7 @@
 use normlab::backend::cpu::CpuBackend;
 use normlab::backend::{
     Activation, AdamHyper, AttentionShape, Backend, ClipNorm, ConvShape, Epilogue, GradClip, MatmulShape, NormGeometry,
-    NormGrads, NormMode, NormTensors, PoolKind, PoolShape, RunningStats, SgdHyper, StepScalars, TensorId,
+    NormGrads, NormMode, NormTensors, PoolKind, PoolShape, RowMask, RunningStats, SgdHyper, StepScalars, TensorId,
     METRICS_PER_SLOT,
 };
 use normlab::nn::{LpOrder, MlpConfig, Model, NormKind, Phase};

@@ -26,6 +26,17 @@ fn run_norm(
     dy: &[f32],
     running: Option<(&[f32], &[f32])>,
 ) -> NormRun {
+    run_masked_norm(g, mode, (x, gamma, beta, dy), running, None)
+}
+
+/// [`run_norm`] with padding rows marked by `(targets, features)` (see `RowMask`).
+fn run_masked_norm(
+    g: &NormGeometry,
+    mode: NormMode,
+    (x, gamma, beta, dy): (&[f32], &[f32], &[f32], &[f32]),
+    running: Option<(&[f32], &[f32])>,
+    mask: Option<(&[f32], usize)>,
+) -> NormRun {
     let mut b = CpuBackend::new();
     let elements = g.elements();
     let stats = g.stat_count();
@@ -42,6 +53,7 @@ fn run_norm(
             batches_tracked: tensor_from(&mut b, &[0.0], "num_batches_tracked"),
         }),
         activation: None,
+        mask: mask.map(|(targets, features)| RowMask { targets: tensor_from(&mut b, targets, "targets"), features }),
     };
     let grads = NormGrads {
         dy: tensor_from(&mut b, dy, "dy"),
@@ -112,6 +124,33 @@ fn check_batch_norm(case: &str, tol: NormTol) {
     let (rm, rv) = (f.t("running_mean"), f.t("running_var"));
     let got = run_norm(&g, mode, &f.t("x"), &gamma, &beta, &f.t("dy"), Some((&rm, &rv)));
     compare_norm(&name, &f, &got, tol);
+}
+
+/// BatchNorm over padded sequences: the statistics of the real tokens only, pooled over
+/// the tokens or per position, against PyTorch's BatchNorm1d on the real rows alone.
+fn check_masked_batch_norm(case: &str) {
+    let name = format!("masked_batch_norm__{case}");
+    let f = Fixture::load(&name);
+    let [n, c] = f.shape("x")[..] else { panic!("{name}: x is [rows, features]") };
+    let features = f.attr_f32("features") as usize;
+    let mut g = NormKind::Batch.geometry(n, c, 1, true).expect("a valid shape").expect("a geometry");
+    g.eps = f.attr_f32("eps");
+    let mode = NormMode::training(Some(f.attr_f32("momentum")));
+    let (gamma, beta) = affine(&f, c);
+    let (rm, rv, targets) = (f.t("running_mean"), f.t("running_var"), f.t("targets"));
+    let inputs = (&f.t("x")[..], &gamma[..], &beta[..], &f.t("dy")[..]);
+    let got = run_masked_norm(&g, mode, inputs, Some((&rm, &rv)), Some((&targets, features)));
+    compare_norm(&name, &f, &got, NORM_TOL);
+}
+
+#[test]
+fn batch_norm_over_real_tokens_pooled() {
+    check_masked_batch_norm("pooled");
+}
+
+#[test]
+fn batch_norm_over_real_tokens_per_position_keeps_an_unreached_positions_estimates() {
+    check_masked_batch_norm("per_position");
 }
 
 #[test]
@@ -188,6 +227,7 @@ fn batch_norm_momentum_none_is_a_cumulative_average() {
             rstd: nan_tensor(&mut b, g.stat_count(), "rstd"),
             running: Some(running),
             activation: None,
+            mask: None,
         };
         let grads = NormGrads {
             dy: tensor_from(&mut b, &f.t(&out("dy")), "dy"),

@@ -117,7 +117,9 @@ impl Net {
         labels[seq_len - 1] = -1.0;
         labels[tokens - 2..].fill(-1.0);
         let x = tensor_from(&mut b, &x, "token ids");
-        let labels = tensor_from(&mut b, &labels, "targets");
+        // In the model's own targets buffer, where its BatchNorm finds the padding.
+        b.upload(model.targets, &labels);
+        let labels = model.targets;
         let metrics = b.alloc(METRICS_PER_SLOT, "metrics").unwrap();
         Net { b, model, x, labels, metrics, batch, classes: vocab, targets: seq_len }
     }
@@ -407,4 +409,13 @@ fn transformer_without_norms_gradients_match_finite_differences() {
 #[test]
 fn transformer_batch_norm_gradients_match_finite_differences() {
     check("transformer, pre-BatchNorm", Net::transformer(NormKind::Batch, NormPosition::Pre, 36), 2e-2, 5e-5, false);
+    check("transformer, post-BatchNorm", Net::transformer(NormKind::Batch, NormPosition::Post, 37), 2e-2, 5e-5, false);
+}
+
+/// BatchNorm per position over the real tokens: position 4 has one real token in the
+/// batch, so its statistic is that token's (x̂ = 0) and the padding beside it moves nothing.
+#[test]
+fn transformer_batch_norm_per_position_gradients_match_finite_differences() {
+    let net = Net::transformer(NormKind::BatchPerPosition, NormPosition::Pre, 38);
+    check("transformer, pre-BatchNorm per position", net, 2e-2, 5e-5, false);
 }

@@ -15,6 +15,9 @@ use crate::backend::Activation;
 use crate::data::DatasetId;
 use crate::nn::{Architecture, ModelChoices, NormKind, Optimizer};
 
+mod sequences;
+pub use sequences::*;
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Preset {
@@ -41,7 +44,7 @@ impl Preset {
     }
 
     /// The smoke test's cap on batches per epoch and test examples; None otherwise.
-    fn smoke_caps(self) -> (Option<usize>, Option<usize>) {
+    pub(crate) fn smoke_caps(self) -> (Option<usize>, Option<usize>) {
         match self {
             Preset::Smoke => (Some(16), Some(200)),
             _ => (None, None),
