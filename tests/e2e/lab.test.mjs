@@ -575,10 +575,10 @@ await check("faults: strict CSP holds; a hidden tab pauses training and showing 
 
   // Leaving the lesson mid-run: the job goes on, and another live piece cannot start.
   await page.click(".pager a.previous");
-  await page.waitForSelector('article[data-lesson="l9"]');
+  await page.waitForSelector('article[data-lesson="l11"]');
   const elsewhere = await steps();
   await page.waitForFunction((n) => Number(document.querySelector(".job-progress")?.dataset.steps ?? 0) > n + 10, elsewhere);
-  assert(await page.isDisabled("#l9-clip-train"), "a second job could be started during the first");
+  assert(await page.isDisabled("#l11-norms-train"), "a second job could be started during the first");
   await page.click(".pager a.next");
   await page.waitForSelector('article[data-lesson="playground"]');
   assert(await page.isDisabled("#pg-train"), "the playground's Train button is enabled during its own run");
@@ -667,7 +667,7 @@ await check("faults: a model too large for the device is refused in words, and t
   // (the lesson switch still works and Train is enabled again).
   assert(!(await page.isDisabled("#pg-train")), "Train stayed disabled after the refusal");
   await page.click(".pager a.previous");
-  await page.waitForSelector('article[data-lesson="l9"]');
+  await page.waitForSelector('article[data-lesson="l11"]');
   console.log(`     ${alert}`);
   assert(errors.length === 0, `console errors: ${errors.join(" | ")}`);
   await context.close();
