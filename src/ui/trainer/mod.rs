@@ -448,7 +448,8 @@ fn model_words(config: &ExperimentConfig) -> (String, String) {
 /// the probes measure its accuracy in eval mode.
 fn eval_rows_per_epoch(config: &ExperimentConfig, probes: Option<&ProbeSpec>, data: &Dataset) -> usize {
     let test = config.test_subset.map_or(data.test.len, |n| n.min(data.test.len));
-    let train = config.train_subset.map_or(data.train.len, |n| n.min(data.train.len));
+    let pool = config.training_pool(data);
+    let train = config.train_subset.map_or(pool, |n| n.min(pool));
     test + if probes.is_some_and(|p| p.train_accuracy_in_eval) { train } else { 0 }
 }
 

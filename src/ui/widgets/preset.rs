@@ -135,9 +135,12 @@ where
                     }
                     list.push(PlannedRun {
                         family,
-                        work: RunWork::of(&config, data.train.len, data.test.len, probes.as_ref()),
+                        work: RunWork::of(&config, config.training_pool(&data), data.test.len, probes.as_ref()),
                         architecture: config.model.architecture.clone(),
-                        train_examples: config.train_subset.map_or(data.train.len, |n| n.min(data.train.len)),
+                        train_examples: {
+                            let pool = config.training_pool(&data);
+                            config.train_subset.map_or(pool, |n| n.min(pool))
+                        },
                         epochs: config.epochs,
                     });
                 }
