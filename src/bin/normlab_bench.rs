@@ -29,7 +29,7 @@ mod native {
     use std::process::ExitCode;
 
     use normlab::backend::engine::Engine;
-    use normlab::data::Dataset;
+    use normlab::data::{Dataset, DatasetId};
     use normlab::experiment::benchmark::{
         profile_kernels, time_training_steps, BenchModel, BenchSchedule, KernelShare, StepTiming,
     };
@@ -69,7 +69,8 @@ mod native {
                         .map(|m| match m {
                             "cnn" => Ok(BenchModel::Cnn),
                             "mlp" => Ok(BenchModel::Mlp),
-                            other => Err(format!("unknown model '{other}' (cnn, mlp)")),
+                            "transformer" => Ok(BenchModel::Transformer),
+                            other => Err(format!("unknown model '{other}' (cnn, mlp, transformer)")),
                         })
                         .collect::<Result<_, _>>()?
                 }
@@ -86,7 +87,7 @@ mod native {
     fn print_row(backend: &str, model: BenchModel, batch: usize, t: &StepTiming, busy: Option<f64>) {
         let per_step = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.1}"));
         println!(
-            "| {backend:<30} | {:<7} | {batch:>5} | {:>9.2} | {:>9.0} | {:>7} | {:>10} | {:>8} |",
+            "| {backend:<30} | {:<14} | {batch:>5} | {:>9.2} | {:>9.0} | {:>7} | {:>10} | {:>8} |",
             model.label(),
             t.ms_per_step,
             t.images_per_s,
@@ -100,6 +101,7 @@ mod native {
         match model {
             BenchModel::Cnn => "cnn",
             BenchModel::Mlp => "mlp",
+            BenchModel::Transformer => "transformer",
         }
     }
 
@@ -109,19 +111,30 @@ mod native {
             Err(e) => {
                 eprintln!("normlab-bench: {e}");
                 eprintln!(
-                    "usage: normlab-bench [--steps N] [--blocks N] [--only cpu|gpu] [--models cnn,mlp] [--batches 64,256] [--json FILE] [--data FILE]"
+                    "usage: normlab-bench [--steps N] [--blocks N] [--only cpu|gpu] [--models cnn,mlp,transformer] [--batches 64,256] [--json FILE] [--data FILE]"
                 );
                 return ExitCode::from(2);
             }
         };
         let path = &options.data;
-        let dataset = match std::fs::read(path)
+        let images = match std::fs::read(path)
             .map_err(|e| e.to_string())
             .and_then(|b| Dataset::from_nlds_gz(&b).map_err(|e| e.to_string()))
         {
             Ok(d) => d,
             Err(e) => {
                 eprintln!("error: {path}: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let names_path = concat!(env!("CARGO_MANIFEST_DIR"), "/www/data/names.txt");
+        let names = match std::fs::read(names_path)
+            .map_err(|e| e.to_string())
+            .and_then(|b| Dataset::from_file_bytes(DatasetId::NameSequences, &b).map_err(|e| e.to_string()))
+        {
+            Ok(d) => d,
+            Err(e) => {
+                eprintln!("error: {names_path}: {e}");
                 return ExitCode::FAILURE;
             }
         };
@@ -142,8 +155,8 @@ mod native {
         };
         let BenchSchedule { steps_per_block, blocks } = options.schedule;
         println!("normlab-bench: {steps_per_block} steps per block, median of {blocks} blocks after one warm-up block; Adam lr 1e-3");
-        println!("| backend                        | model   | batch | ms/step   | images/s  | submits | dispatches | GPU busy |");
-        println!("|--------------------------------|---------|-------|-----------|-----------|---------|------------|----------|");
+        println!("| backend                        | model          | batch | ms/step   | images/s  | submits | dispatches | GPU busy |");
+        println!("|--------------------------------|----------------|-------|-----------|-----------|---------|------------|----------|");
         let gpu = if options.only.as_deref() == Some("cpu") {
             None
         } else {
@@ -154,15 +167,23 @@ mod native {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let cpu_threads: Vec<usize> = if cores > 1 { vec![1, cores] } else { vec![1] };
         let mut profiles = Vec::new();
-        for &batch in &options.batches {
-            for &model in &options.models {
+        // Batch by batch, the models timed at each (the transformer at its own batch only).
+        let mut pairs: Vec<(usize, BenchModel)> = options
+            .models
+            .iter()
+            .flat_map(|&model| model.batches(&options.batches).into_iter().map(move |batch| (batch, model)))
+            .collect();
+        pairs.sort_by_key(|&(batch, model)| (batch, BenchModel::ALL.iter().position(|&m| m == model)));
+        for (batch, model) in pairs {
+            {
+                let dataset = if model.dataset() == DatasetId::NameSequences { &names } else { &images };
                 let config = model.config(batch);
                 let base =
                     json!({"suite": "native", "framework": "normlab", "model": model_key(model), "batch": batch});
                 if options.only.as_deref() != Some("gpu") {
                     for &threads in &cpu_threads {
                         let result = pollster::block_on(async {
-                            let mut run = Run::new(Engine::cpu_threads(threads).backend(), &config, &dataset)?;
+                            let mut run = Run::new(Engine::cpu_threads(threads).backend(), &config, dataset)?;
                             time_training_steps(&mut run, options.schedule, |_| None).await
                         });
                         match result {
@@ -185,7 +206,7 @@ mod native {
                 if let Some(engine) = &gpu {
                     let name = engine.adapter().map(|a| a.description.clone()).unwrap_or_default();
                     let result = pollster::block_on(async {
-                        let mut run = Run::new(engine.backend(), &config, &dataset)?;
+                        let mut run = Run::new(engine.backend(), &config, dataset)?;
                         let timing = time_training_steps(&mut run, options.schedule, |r| r.backend.counters()).await?;
                         let profile = profile_kernels(&mut run, options.schedule.steps_per_block)
                             .await

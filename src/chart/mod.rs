@@ -79,6 +79,9 @@ pub struct RunSeries {
     pub note: Option<String>,
     /// The colour index, so that a run keeps its colour when others are removed.
     pub colour: usize,
+    /// Each transformer block's gradient norm before the first step, when measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gradients_at_init: Option<crate::experiment::GradientsAtInit>,
 }
 
 impl RunSeries {
@@ -104,6 +107,7 @@ impl RunSeries {
                 }
             }
             Event::Epoch(summary) => self.epochs.push(summary.clone()),
+            Event::GradientsAtInit(measured) => self.gradients_at_init = Some(measured.clone()),
             Event::Diverged { .. } | Event::Probe(_) | Event::Evaluating { .. } => {}
         }
     }

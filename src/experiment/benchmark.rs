@@ -13,14 +13,16 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::presets::{sequence_norms, Preset};
 use super::{ExperimentConfig, Run};
 use crate::backend::engine::AnyBackend;
 use crate::backend::Backend;
+use crate::data::DatasetId;
 use crate::error::NormlabError;
-use crate::nn::{Architecture, ModelChoices};
+use crate::nn::{Architecture, ModelChoices, NormKind, NormPosition};
 use crate::platform::now_millis;
 
-/// The two models of the benchmark, both with BatchNorm and Adam at lr 1e-3.
+/// The models of the benchmark, all trained with Adam at lr 1e-3.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BenchModel {
@@ -29,23 +31,49 @@ pub enum BenchModel {
     Cnn,
     /// The MLP 784-256-256-10 with BatchNorm after each hidden linear layer. 270 346 parameters.
     Mlp,
+    /// Lesson 11's transformer on whole names: 2 pre-LayerNorm blocks of width 64, 4 heads,
+    /// 16 positions, always at the lesson's batch of 32 names.
+    Transformer,
 }
 
 impl BenchModel {
-    pub const ALL: [BenchModel; 2] = [BenchModel::Cnn, BenchModel::Mlp];
+    pub const ALL: [BenchModel; 3] = [BenchModel::Cnn, BenchModel::Mlp, BenchModel::Transformer];
 
     pub fn label(self) -> &'static str {
         match self {
             BenchModel::Cnn => "CNN+BN",
             BenchModel::Mlp => "MLP+BN",
+            BenchModel::Transformer => "Transformer+LN",
         }
     }
 
-    /// The experiment that times this model at `batch` (Fashion-MNIST, BatchNorm, Adam).
+    /// The data set it trains on.
+    pub fn dataset(self) -> DatasetId {
+        match self {
+            BenchModel::Cnn | BenchModel::Mlp => DatasetId::FashionMnist,
+            BenchModel::Transformer => DatasetId::NameSequences,
+        }
+    }
+
+    /// The batch sizes it is timed at, of those asked for: the transformer only at its
+    /// lesson's batch, whatever is asked.
+    pub fn batches(self, asked: &[usize]) -> Vec<usize> {
+        match self {
+            BenchModel::Cnn | BenchModel::Mlp => asked.to_vec(),
+            BenchModel::Transformer => vec![TRANSFORMER_BATCH],
+        }
+    }
+
+    /// The experiment that times this model at `batch` (Fashion-MNIST, BatchNorm, Adam;
+    /// the transformer on names, with LayerNorm).
     pub fn config(self, batch: usize) -> ExperimentConfig {
         let architecture = match self {
             BenchModel::Cnn => Architecture::notes_cnn(),
             BenchModel::Mlp => Architecture::Mlp { hidden: vec![256, 256] },
+            BenchModel::Transformer => {
+                let lesson = sequence_norms(NormKind::Layer, NormPosition::Pre, Preset::Full);
+                return ExperimentConfig { batch_size: batch, ..lesson };
+            }
         };
         ExperimentConfig {
             model: ModelChoices { architecture, ..ModelChoices::default() },
@@ -54,6 +82,9 @@ impl BenchModel {
         }
     }
 }
+
+/// Lesson 11's batch of names.
+const TRANSFORMER_BATCH: usize = 32;
 
 /// How many steps are timed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

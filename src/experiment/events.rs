@@ -26,6 +26,8 @@ pub enum Event {
     },
     /// Measurements inside the network (see [`ProbeSpec`]).
     Probe(ProbeReport),
+    /// Before the first step, when the probes ask for it.
+    GradientsAtInit(crate::experiment::GradientsAtInit),
     /// The epoch's training steps are done; its evaluation on the test split begins.
     Evaluating {
         epoch: usize,

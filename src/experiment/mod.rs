@@ -11,6 +11,8 @@
 //! - [`probes`]: measurements inside the network while it trains;
 //! - [`events`]: what a run reports, and the [`Observer`] that receives it;
 //! - [`sampling`]: what a trained model makes (names, decision regions);
+//! - [`positions`], [`blocks`]: inside a sequence model (the loss by position, a name
+//!   alone and in a batch; attention maps, each block's gradient at initialisation);
 //! - [`config`], [`presets`], [`catalog`]: the configuration, the lessons' configurations
 //!   and their experiments, each defined once;
 //! - [`pace`], [`verdict`], [`stats`], [`demos`], [`benchmark`]: timing, the one verdict
@@ -22,6 +24,7 @@
 //! page and the page never blocks on the GPU.
 
 pub mod benchmark;
+pub mod blocks;
 pub mod catalog;
 pub mod config;
 pub mod demos;
@@ -38,6 +41,7 @@ pub mod stats;
 pub mod train;
 pub mod verdict;
 
+pub use blocks::{read_typed_name, AttentionMaps, GradientsAtInit, TypedName};
 pub use config::ExperimentConfig;
 pub use events::{EpochSummary, Event, Observer, Outcome};
 pub use positions::PositionLoss;

@@ -36,7 +36,19 @@ pub struct BatchOfOne {
     /// per channel): `refusal` says why, in English and Chinese.
     pub alone_batch_stats: Option<Vec<f32>>,
     pub refusal: Option<[String; 2]>,
+    /// With the batch's statistics, the name in a batch of [`BATCH_OF_ONE_BATCH`] − 1 short
+    /// held-out names (at most [`SHORT_LETTERS`] letters: mostly padding) and in one of as
+    /// many long ones (at least [`LONG_LETTERS`]: little padding); empty where the held-out
+    /// split has too few of either.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub among_short_names: Vec<f32>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub among_long_names: Vec<f32>,
 }
+
+/// The short and long names a measured name is batched with (see [`BatchOfOne`]).
+pub const SHORT_LETTERS: u32 = 4;
+pub const LONG_LETTERS: u32 = 8;
 
 /// The batch a name is measured in against alone: the first this-many held-out names.
 pub const BATCH_OF_ONE_BATCH: usize = 32;
@@ -118,7 +130,31 @@ impl<B: Backend> Run<B> {
             Err(NormlabError::InvalidConfig(words)) => (None, Some([words.en, words.zh])),
             Err(other) => return Err(other),
         };
-        Ok(BatchOfOne { row, name, in_batch_eval, alone_eval, in_batch_batch_stats, alone_batch_stats, refusal })
+        // The name first, then its company: `test_counted` is a name's letters plus its end.
+        let company = |keep: &dyn Fn(u32) -> bool| -> Option<Vec<usize>> {
+            let others: Vec<usize> = (0..self.test.len)
+                .filter(|&r| r != row && keep(self.test_counted[r] - 1))
+                .take(batch.len() - 1)
+                .collect();
+            (others.len() == batch.len() - 1).then(|| std::iter::once(row).chain(others).collect())
+        };
+        let (short, long) = (company(&|letters| letters <= SHORT_LETTERS), company(&|letters| letters >= LONG_LETTERS));
+        let (mut among_short_names, mut among_long_names) = (Vec::new(), Vec::new());
+        if let (Some(short), Some(long)) = (short, long) {
+            among_short_names = self.sequence_losses(&short, Phase::BatchStats, stop).await?.swap_remove(0);
+            among_long_names = self.sequence_losses(&long, Phase::BatchStats, stop).await?.swap_remove(0);
+        }
+        Ok(BatchOfOne {
+            row,
+            name,
+            in_batch_eval,
+            alone_eval,
+            in_batch_batch_stats,
+            alone_batch_stats,
+            refusal,
+            among_short_names,
+            among_long_names,
+        })
     }
 }
 

@@ -43,6 +43,10 @@ pub struct ProbeSpec {
     /// At the end of every epoch, also measure one held-out name's losses alone and in a
     /// batch, in [`EpochSummary::batch_of_one`].
     pub batch_of_one: bool,
+    /// Before the first step, measure each transformer block's gradient on the first batch
+    /// (see [`GradientsAtInit`](super::GradientsAtInit)), reported as
+    /// [`Event::GradientsAtInit`](super::Event::GradientsAtInit).
+    pub gradients_at_init: bool,
 }
 
 impl ProbeSpec {
@@ -153,7 +157,7 @@ impl<B: Backend> Run<B> {
     /// The loss on `rows` of the training split and every parameter's gradient, without
     /// updating anything: normalizations use the batch's statistics but leave their running
     /// estimates alone, and dropout is off (see [`Phase::BatchStats`]).
-    async fn loss_and_gradients(
+    pub(super) async fn loss_and_gradients(
         &mut self,
         rows: &[u32],
         stop: &dyn Fn() -> bool,
@@ -163,7 +167,9 @@ impl<B: Backend> Run<B> {
         self.gather_batch(SplitName::Train, &indices);
         let logits = self.model.forward(&mut self.backend, self.batch_x, batch, Phase::BatchStats);
         let dlogits = self.model.dlogits;
-        self.backend.cross_entropy(logits, self.batch_y, Some(dlogits), self.metrics, 0, batch, self.classes);
+        // A sequence model's loss is over every target of every sequence (padding ignored).
+        let targets = batch * self.targets;
+        self.backend.cross_entropy(logits, self.batch_y, Some(dlogits), self.metrics, 0, targets, self.classes);
         self.model.backward(&mut self.backend, batch);
         self.backend.submit();
         let loss = self.backend.read_later(self.metrics);

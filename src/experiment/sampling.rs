@@ -49,10 +49,15 @@ const MAX_NAME_LEN: usize = 20;
 /// context `...`, draw the next character from the softmax of the logits, slide the
 /// context, until `.` ends the name. Eval mode, so BatchNorm uses its running statistics:
 /// one name is a batch of one, which batch statistics could not normalize.
+/// A sequence model (lesson 11) writes its names the same way, one position at a time:
+/// position t of the sequence `. n a m …` predicts the character after it.
 pub async fn sample_names<B: Backend>(run: &mut Run<B>, count: usize, seed: u64) -> Result<Vec<String>, NormlabError> {
     use crate::data::names::{character, CONTEXT};
-    use rand::RngExt;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let count = count.min(run.model.max_batch);
+    if run.model.rows_per_example > 1 {
+        return sample_sequences(run, count, &mut rng).await;
+    }
     let mut contexts = vec![[0usize; CONTEXT]; count];
     let mut names = vec![String::new(); count];
     let mut finished = vec![false; count];
@@ -64,20 +69,70 @@ pub async fn sample_names<B: Backend>(run: &mut Run<B>, count: usize, seed: u64)
             if finished[r] {
                 continue;
             }
-            let top = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            let weights: Vec<f64> = row.iter().map(|&l| ((l - top) as f64).exp()).collect();
-            let mut pick = rng.random_range(0.0..weights.iter().sum::<f64>());
-            let next = weights.iter().position(|&w| {
-                pick -= w;
-                pick < 0.0
-            });
-            let next = next.unwrap_or(0);
+            let next = draw(row, &mut rng);
             if next == 0 {
                 finished[r] = true;
             } else {
                 names[r].push(character(next));
                 contexts[r].rotate_left(1);
                 contexts[r][CONTEXT - 1] = next;
+            }
+        }
+        if finished.iter().all(|&f| f) {
+            break;
+        }
+    }
+    Ok(names)
+}
+
+/// A character drawn from the softmax of `logits`; the end marker when the logits are not
+/// finite (a model that broke writes nothing rather than noise).
+fn draw(logits: &[f32], rng: &mut ChaCha8Rng) -> usize {
+    use rand::RngExt;
+    let top = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    if !top.is_finite() || logits.iter().any(|l| l.is_nan()) {
+        return 0;
+    }
+    let weights: Vec<f64> = logits.iter().map(|&l| ((l - top) as f64).exp()).collect();
+    let mut pick = rng.random_range(0.0..weights.iter().sum::<f64>());
+    weights
+        .iter()
+        .position(|&w| {
+            pick -= w;
+            pick < 0.0
+        })
+        .unwrap_or(0)
+}
+
+/// See [`sample_names`]: all `count` names grow together, one position per forward pass,
+/// in eval mode.
+async fn sample_sequences<B: Backend>(
+    run: &mut Run<B>,
+    count: usize,
+    rng: &mut ChaCha8Rng,
+) -> Result<Vec<String>, NormlabError> {
+    use crate::data::names::character;
+    let context = run.features;
+    let mut inputs = vec![0.0f32; count * context];
+    let mut names = vec![String::new(); count];
+    let mut finished = vec![false; count];
+    for t in 0..context.min(MAX_NAME_LEN + 1) {
+        let logits = run.predict(&inputs, count).await?;
+        let classes = run.classes;
+        for n in 0..count {
+            if finished[n] {
+                continue;
+            }
+            let row = (n * context + t) * classes;
+            let next = draw(&logits[row..row + classes], rng);
+            if next == 0 || t + 1 == context {
+                finished[n] = true;
+            }
+            if next != 0 {
+                names[n].push(character(next));
+                if t + 1 < context {
+                    inputs[n * context + t + 1] = next as f32;
+                }
             }
         }
         if finished.iter().all(|&f| f) {

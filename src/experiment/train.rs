@@ -46,6 +46,12 @@ impl<B: Backend> Run<B> {
         let mut final_accuracy = 0.0;
         let mut last_train_loss = f32::NAN;
         let mut pace = ChunkPace::default();
+        if self.steps_taken == 0 && probes.as_ref().is_some_and(|p| p.gradients_at_init) {
+            let order = epoch_order(self.train.len, self.config.seed, 0);
+            let first = &order[..batch_size.min(order.len())];
+            let measured = self.gradients_at_init(first, &|| observer.should_stop()).await?;
+            observer.on_event(&Event::GradientsAtInit(measured));
+        }
         for epoch in 0..self.config.epochs {
             let order = epoch_order(self.train.len, self.config.seed, epoch);
             let mut loss_sum = 0.0f64;

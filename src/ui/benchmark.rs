@@ -8,7 +8,6 @@ use serde_json::json;
 
 use super::fetch::load_dataset;
 use crate::backend::engine::{AnyBackend, Engine};
-use crate::data::DatasetId;
 use crate::experiment::benchmark::{profile_kernels, time_training_steps, BenchModel, BenchSchedule};
 use crate::experiment::Run;
 
@@ -30,7 +29,7 @@ pub async fn benchmark_training_step(request: &str) -> Result<String, String> {
     let request: Request = serde_json::from_str(request).map_err(|e| format!("bad benchmark request: {e}"))?;
     let schedule = BenchSchedule { steps_per_block: request.steps_per_block, blocks: request.blocks };
     let config = request.model.config(request.batch);
-    let dataset = load_dataset(DatasetId::FashionMnist).await.map_err(|e| e.to_string())?;
+    let dataset = load_dataset(request.model.dataset()).await.map_err(|e| e.to_string())?;
     let mut profile = None;
     let (device, timing) = match request.backend.as_str() {
         "webgpu" => {

@@ -329,6 +329,11 @@ await check("L11 live: the transformer on names with each norm, trained on short
     const row = modes.find((r) => r[0] === name);
     assert(row && row[3] === "0.000", `${name}: ${JSON.stringify(row)}`);
   }
+  // Each trained model writes its names (eval mode), each of letters only.
+  const samples = await page.$$eval("#l11-samples .samples", (ds) => ds.map((d) => [d.querySelector("h4").textContent, [...d.querySelectorAll("li")].map((l) => l.textContent)]));
+  assert(samples.length === 6, `sampled names: ${JSON.stringify(samples)}`);
+  const written = samples.find(([label]) => label === "pre-LayerNorm")?.[1] ?? [];
+  assert(written.length === 8 && written.every((n) => /^[a-z]*$/.test(n)) && written.some((n) => n.length > 0), `pre-LayerNorm's names: ${JSON.stringify(written)}`);
   await page.check('input[name="l11-length-preset"][value="smoke"]');
   await trainToEnd(page, "#l11-length-train", "l11/length");
   const length = await chartSummary(page, "l11-length-positions");
@@ -344,9 +349,28 @@ await check("L11 live: the transformer on names with each norm, trained on short
   }
   const perPosition = one.find((r) => r[0] === "BatchNorm per position");
   assert(perPosition && perPosition[3].includes("more than 1 value per channel"), `BatchNorm per position alone: ${JSON.stringify(perPosition)}`);
+  // The attention map of a typed name: the letters a–z of it, one row per position, each
+  // row's percentages summing to 100 over the positions at or before it.
+  await page.fill("#l11-attention-name", "Zoë-Ann");
+  await page.waitForFunction(() => document.querySelectorAll("#l11-attention tbody tr").length === 6, null, { timeout: 30_000 });
+  await page.selectOption("#l11-attention-head", "3");
+  const heads = await page.$$eval("#l11-attention thead th", (ths) => ths.map((t) => t.textContent).join(""));
+  const grid = await page.$$eval("#l11-attention tbody tr", (rows) => rows.map((r) => [...r.querySelectorAll("td")].map((d) => d.textContent)));
+  assert(heads === ".zoann", `the tokens read: ${heads}`);
+  grid.forEach((row, t) => {
+    const shown = row.slice(0, t + 1).map(Number);
+    const sum = shown.reduce((a, b) => a + b, 0);
+    assert(Math.abs(sum - 100) <= t + 1 && row.slice(t + 1).every((c) => c === ""), `attention row ${t}: ${JSON.stringify(row)}`);
+  });
+  const dropped = await page.$$eval(".attention-map p.note", (ps) => ps.map((p) => p.textContent).join(" "));
+  assert(dropped.includes("other characters were left out"), `the note on "Zoë-Ann": ${dropped}`);
   await page.check('input[name="l11-placement-preset"][value="smoke"]');
   await trainToEnd(page, "#l11-placement-train", "l11/placement");
   const placed = await runRows(page, "l11/placement");
+  // Before the first step, W₂'s gradient in each of the 6 blocks; the warm-up changes nothing there.
+  const init = await chartSummary(page, "l11-placement-init");
+  assert(init.blocks === 6 && init.lines.length === 3 && init.lines.every(([, p]) => p.length === 6), `gradients at initialisation: ${JSON.stringify(init)}`);
+  assert(JSON.stringify(init.lines[1][1]) === JSON.stringify(init.lines[2][1]), `post-LN with and without warm-up at initialisation: ${JSON.stringify(init.lines)}`);
   await page.screenshot({ path: join(artifacts, "live-l11.png"), fullPage: true });
   assert(placed.length === 3, `the placement runs: ${JSON.stringify(placed)}`);
   console.log(`     modes: ${modes.map((r) => r.join(" ")).join(" | ")}; batch of one: ${one.map((r) => r.join(" ")).join(" | ")}`);

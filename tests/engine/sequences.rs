@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use normlab::backend::engine::Engine;
 use normlab::backend::Backend;
 use normlab::data::{Dataset, DatasetId};
-use normlab::experiment::{ExperimentConfig, Outcome, Recorder, Run};
+use normlab::experiment::{sample_names, Event, ExperimentConfig, Outcome, ProbeSpec, Recorder, Run};
 use normlab::nn::{Architecture, ModelChoices, NormKind, NormPosition};
 
 use crate::fixtures::assert_close;
@@ -109,4 +109,96 @@ fn each_character_model_refuses_the_other_data_set() {
     };
     let refused = Run::new(Engine::cpu().backend(), &char_mlp, name_sequences()).err().expect("refused");
     assert!(refused.to_string().contains("data=names"), "{refused}");
+}
+
+/// The trained model of lesson 11's attention map and sampled names: every name is made
+/// of letters and the same seed writes the same ones; every head's attention over a name
+/// is causal, each row a distribution over the positions at or before it.
+#[test]
+fn a_trained_transformer_writes_names_and_attends_only_backwards() {
+    let config =
+        ExperimentConfig { max_batches_per_epoch: Some(60), ..transformer(NormKind::Layer, NormPosition::Pre) };
+    let mut run = Run::new(Engine::cpu().backend(), &config, name_sequences()).expect("a valid configuration");
+    pollster::block_on(run.train(&mut Recorder::default())).expect("training runs");
+    let names = pollster::block_on(sample_names(&mut run, 16, 5)).expect("samples");
+    eprintln!("sampled after 60 steps: {names:?}");
+    assert_eq!(names, pollster::block_on(sample_names(&mut run, 16, 5)).expect("samples"), "the same seed");
+    assert!(names.iter().all(|n| n.len() <= 15 && n.chars().all(|c| c.is_ascii_lowercase())), "{names:?}");
+    let written: Vec<&String> = names.iter().filter(|n| !n.is_empty()).collect();
+    let mean = written.iter().map(|n| n.len()).sum::<usize>() as f32 / written.len().max(1) as f32;
+    assert!(
+        written.len() >= 12 && (2.0..=10.0).contains(&mean),
+        "{} names written, {mean} letters on average",
+        written.len()
+    );
+
+    let maps = pollster::block_on(run.attention_maps("emma", &|| false)).expect("a map");
+    assert_eq!(maps.tokens, ['.', 'e', 'm', 'm', 'a']);
+    assert_eq!((maps.maps.len(), maps.maps[0].len(), maps.maps[1][3].len()), (2, 4, 25));
+    for (block, heads) in maps.maps.iter().enumerate() {
+        for head in 0..heads.len() {
+            for from in 0..5 {
+                let row: Vec<f32> = (0..5).map(|to| maps.weight(block, head, from, to)).collect();
+                let sum: f32 = row[..=from].iter().sum();
+                assert!((sum - 1.0).abs() < 1e-5, "block {block} head {head} row {from}: {row:?}");
+                assert!(
+                    row[from + 1..].iter().all(|&w| w == 0.0),
+                    "block {block} head {head} row {from} looks ahead: {row:?}"
+                );
+            }
+        }
+    }
+    for refused in ["", "emma1", "abcdefghijklmnop"] {
+        assert!(pollster::block_on(run.attention_maps(refused, &|| false)).is_err(), "{refused:?} was read");
+    }
+}
+
+#[test]
+fn gpu_and_cpu_attention_maps_agree() {
+    let Some(ctx) = gpu_or_skip("gpu_and_cpu_attention_maps_agree") else { return };
+    let config = transformer(NormKind::Rms, NormPosition::Pre);
+    let map = |backend| {
+        let mut run = Run::new(backend, &config, name_sequences()).expect("a valid configuration");
+        pollster::block_on(run.attention_maps("sophia", &|| false)).expect("a map")
+    };
+    let (cpu, gpu) = (map(Engine::cpu().backend()), map(Engine::Gpu(Box::new(ctx)).backend()));
+    assert_eq!(cpu.tokens, gpu.tokens);
+    let flat = |m: &normlab::experiment::AttentionMaps| m.maps.concat().concat();
+    assert_close("attention maps of \"sophia\"", &flat(&gpu), &flat(&cpu), 1e-5, 0.0);
+}
+
+/// Lesson 11's gradients at initialisation are taken on the first batch with nothing
+/// updated: the run trains exactly as it would without them.
+#[test]
+fn measuring_the_gradient_at_initialisation_changes_nothing_in_training() {
+    let config =
+        ExperimentConfig { max_batches_per_epoch: Some(6), ..transformer(NormKind::Batch, NormPosition::Post) };
+    let train_with = |probes: Option<ProbeSpec>| {
+        let mut run = Run::new(Engine::cpu().backend(), &config, name_sequences()).expect("a valid configuration");
+        if let Some(spec) = probes {
+            run.set_probes(spec);
+        }
+        let mut recorder = Recorder::default();
+        pollster::block_on(run.train(&mut recorder)).expect("training runs");
+        recorder
+    };
+    let plain = train_with(None);
+    let measured = train_with(Some(ProbeSpec { gradients_at_init: true, ..ProbeSpec::default() }));
+    assert_eq!(plain.losses(), measured.losses(), "the measurement moved the training");
+    assert_eq!(plain.epochs()[0].test_loss, measured.epochs()[0].test_loss, "the running estimates moved");
+    let reports: Vec<_> = measured
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::GradientsAtInit(g) => Some(g.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(reports.len(), 1, "one measurement, before the first step");
+    let g = &reports[0];
+    assert!((g.loss - plain.losses()[0]).abs() < 1e-5, "its loss {} is the first step's {}", g.loss, plain.losses()[0]);
+    assert_eq!((g.blocks.len(), g.mlp_output.len()), (2, 2));
+    for (block, mlp) in g.blocks.iter().zip(&g.mlp_output) {
+        assert!(mlp.is_finite() && *mlp > 0.0 && block > mlp, "a block's gradient {block} holds its W₂'s {mlp}");
+    }
 }

@@ -123,7 +123,16 @@ fn gpu_and_cpu_losses_agree_closely_for_20_sgd_batches() {
 /// A training step's GPU work, as the benchmark counts it: (submissions, dispatches) per step.
 fn gpu_step_counts(ctx: normlab::backend::gpu::GpuContext, model: BenchModel) -> (f64, f64) {
     let engine = Engine::Gpu(Box::new(ctx));
-    let mut run = Run::new(engine.backend(), &model.config(64), fashion_mnist()).expect("a valid configuration");
+    let sequences;
+    let data: &Dataset = match model.dataset() {
+        normlab::data::DatasetId::NameSequences => {
+            sequences = names_as_sequences();
+            &sequences
+        }
+        _ => fashion_mnist(),
+    };
+    let batch = model.batches(&[64])[0];
+    let mut run = Run::new(engine.backend(), &model.config(batch), data).expect("a valid configuration");
     let schedule = BenchSchedule { steps_per_block: 3, blocks: 1 };
     let timing = pollster::block_on(time_training_steps(&mut run, schedule, |r| r.backend.counters())).expect("steps");
     (timing.submissions_per_step.expect("a GPU counts"), timing.dispatches_per_step.expect("a GPU counts"))
@@ -135,7 +144,9 @@ fn a_gpu_training_step_is_one_submission_of_few_dispatches() {
     // the parameter arenas and the fusions (bias in the product's epilogue, the activation
     // in the norm's passes, BatchNorm's γ/β gradients in its backward statistics, one
     // gather for inputs and labels) bring the MLP+BN to 24 and the CNN+BN to 36.
-    for (model, most) in [(BenchModel::Mlp, 24.0), (BenchModel::Cnn, 40.0)] {
+    // The transformer (2 blocks on names) takes 80: its two blocks each hold two norms,
+    // attention's forward and two backward passes, and four products with their gradients.
+    for (model, most) in [(BenchModel::Mlp, 24.0), (BenchModel::Cnn, 40.0), (BenchModel::Transformer, 80.0)] {
         let Some(ctx) = gpu_or_skip("a_gpu_training_step_is_one_submission_of_few_dispatches") else { return };
         let (submissions, dispatches) = gpu_step_counts(ctx, model);
         eprintln!("{}: {submissions} submissions, {dispatches} dispatches per step", model.label());
@@ -198,6 +209,12 @@ fn batch_norm_with_batch_of_one_is_refused() {
         Err(other) => panic!("expected InvalidConfig, got {other}"),
         Ok(_) => panic!("a BatchNorm run with batch 1 was accepted"),
     }
+}
+
+fn names_as_sequences() -> Dataset {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/www/data/names.txt");
+    let text = std::fs::read(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
+    Dataset::from_file_bytes(normlab::data::DatasetId::NameSequences, &text).expect("the shipped names parse")
 }
 
 fn names() -> Dataset {

@@ -17,7 +17,7 @@ Standard library only. Prints Markdown tables (they go into the README as they a
 import json
 import sys
 
-MODEL = {"cnn": "CNN+BN", "mlp": "MLP+BN"}
+MODEL = {"cnn": "CNN+BN", "mlp": "MLP+BN", "transformer": "Transformer+LN"}
 
 
 def load(path):

@@ -155,6 +155,7 @@ impl Observer for RunReport {
                 }
             }
             Event::Evaluating { epoch } => self.bar.set_message(format!("epoch {epoch} · evaluating")),
+            Event::GradientsAtInit(measured) => self.print(serde_json::json!({ "gradients_at_init": json(measured) })),
         }
     }
 }

@@ -17,6 +17,10 @@ pub const SEQUENCE_NORMS: [(NormKind, NormPosition); 6] = [
     (NormKind::None, NormPosition::Pre),
 ];
 
+/// The lesson's transformer: blocks (except in the placement experiment) and heads.
+pub const SEQUENCE_BLOCKS: usize = 2;
+pub const SEQUENCE_HEADS: usize = 4;
+
 /// The longest training name of the length experiment, in letters.
 pub const TRAIN_LETTERS: usize = 6;
 
@@ -26,7 +30,13 @@ pub fn sequence_model(norm: NormKind, position: NormPosition, blocks: usize, pre
     ExperimentConfig {
         dataset: DatasetId::NameSequences,
         model: ModelChoices {
-            architecture: Architecture::Transformer { dim: 64, heads: 4, blocks, context: 16, norm_position: position },
+            architecture: Architecture::Transformer {
+                dim: 64,
+                heads: SEQUENCE_HEADS,
+                blocks,
+                context: 16,
+                norm_position: position,
+            },
             norms: vec![norm],
             ..ModelChoices::default()
         },
@@ -46,7 +56,7 @@ pub fn sequence_model(norm: NormKind, position: NormPosition, blocks: usize, pre
 
 /// Lesson 11's "norms in a sequence model": one run of each of [`SEQUENCE_NORMS`].
 pub fn sequence_norms(norm: NormKind, position: NormPosition, preset: Preset) -> ExperimentConfig {
-    sequence_model(norm, position, 2, preset)
+    sequence_model(norm, position, SEQUENCE_BLOCKS, preset)
 }
 
 /// What the norms piece measures at the end of each epoch besides the eval-mode loss: the
@@ -58,7 +68,10 @@ pub fn sequence_norm_probes() -> ProbeSpec {
 /// Lesson 11's "longer than anything in training": trained on names of at most
 /// [`TRAIN_LETTERS`] letters, evaluated on every held-out name.
 pub fn sequence_length(norm: NormKind, preset: Preset) -> ExperimentConfig {
-    ExperimentConfig { train_max_letters: Some(TRAIN_LETTERS), ..sequence_model(norm, NormPosition::Pre, 2, preset) }
+    ExperimentConfig {
+        train_max_letters: Some(TRAIN_LETTERS),
+        ..sequence_model(norm, NormPosition::Pre, SEQUENCE_BLOCKS, preset)
+    }
 }
 
 /// The length experiment's norms.
@@ -84,16 +97,23 @@ pub const PLACEMENT_BLOCKS: usize = 6;
 pub const PLACEMENT_LEARNING_RATE: f32 = 5e-3;
 pub const PLACEMENT_WARMUP_STEPS: usize = 200;
 
+/// The quick placement runs' epochs: two, not three, so that its three 6-block runs
+/// finish within two minutes on the page's CPU engine (about 100 s here).
+pub const PLACEMENT_QUICK_EPOCHS: usize = 2;
+
 /// One run of the placement experiment: LayerNorm at `position`, with or without warm-up.
 pub fn sequence_placement(position: NormPosition, warmup: bool, preset: Preset) -> ExperimentConfig {
+    let model = sequence_model(NormKind::Layer, position, PLACEMENT_BLOCKS, preset);
     ExperimentConfig {
         learning_rate: PLACEMENT_LEARNING_RATE,
         warmup_steps: warmup.then_some(PLACEMENT_WARMUP_STEPS),
-        ..sequence_model(NormKind::Layer, position, PLACEMENT_BLOCKS, preset)
+        epochs: if preset == Preset::Quick { PLACEMENT_QUICK_EPOCHS } else { model.epochs },
+        ..model
     }
 }
 
-/// Every layer's gradient norms, from the first steps on.
+/// Each block's gradient norm before the first step (the global norm of every step comes
+/// with the losses).
 pub fn placement_probes() -> ProbeSpec {
-    ProbeSpec { every_steps: 8, grad_norms: true, ..ProbeSpec::default() }
+    ProbeSpec { gradients_at_init: true, ..ProbeSpec::default() }
 }

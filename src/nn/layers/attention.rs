@@ -53,7 +53,7 @@ impl SelfAttention {
         Ok(SelfAttention { heads, seq_len, dim, qkv, projection, att, dpre, out, dqkv })
     }
 
-    fn shape(&self, rows: usize) -> AttentionShape {
+    pub fn shape(&self, rows: usize) -> AttentionShape {
         AttentionShape {
             batch: rows / self.seq_len,
             seq_len: self.seq_len,

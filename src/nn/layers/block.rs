@@ -65,6 +65,12 @@ impl TransformerBlock {
         Ok(TransformerBlock { position, norm1, attention, norm2, fc1, activation, fc2, x: None, h: None })
     }
 
+    /// The weight of the MLP's output product (`W₂`, 4·d → d): the parameter whose gradient
+    /// Xiong et al. (2020, Fig. 3) follow from block to block.
+    pub fn mlp_output_weight(&self) -> Param {
+        self.fc2.params()[0]
+    }
+
     fn mlp_forward(
         &mut self,
         backend: &mut dyn Backend,
@@ -186,5 +192,9 @@ impl Layer for TransformerBlock {
 
     fn norms(&self) -> Vec<&Norm> {
         self.norm1.iter().chain(self.norm2.iter()).collect()
+    }
+
+    fn as_block(&self) -> Option<&TransformerBlock> {
+        Some(self)
     }
 }

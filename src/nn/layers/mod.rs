@@ -62,6 +62,12 @@ pub trait Layer {
         None
     }
 
+    /// The layer as a transformer block, for what lesson 11 shows inside one (its
+    /// attention, its parameters' gradient).
+    fn as_block(&self) -> Option<&TransformerBlock> {
+        None
+    }
+
     /// The normalizations in the layer: itself, or those of the layers it is made of.
     fn norms(&self) -> Vec<&Norm> {
         self.as_norm().into_iter().collect()

@@ -17,11 +17,13 @@ pub struct RunRequest {
     pub sample_names: usize,
     /// Compute the decision regions of the trained model (2-D data only).
     pub boundary: bool,
+    /// Hand the trained model to the piece ([`JobEvent::Trained`]) instead of dropping it.
+    pub keep_model: bool,
 }
 
 impl RunRequest {
     pub fn new(config: ExperimentConfig, label: String) -> Self {
-        RunRequest { config, label, probes: None, sample_names: 0, boundary: false }
+        RunRequest { config, label, probes: None, sample_names: 0, boundary: false, keep_model: false }
     }
 
     /// One run of a lesson's experiment, with what it probes.
@@ -52,6 +54,11 @@ pub enum JobEvent {
     /// See `experiment::decision_grid`.
     Boundary {
         cells: Vec<(usize, f32)>,
+    },
+    /// The run's trained model, when its request asked to keep it.
+    Trained {
+        run: usize,
+        model: super::TrainedModel,
     },
 }
 

@@ -28,9 +28,11 @@ use crate::platform;
 use crate::records::{RunRecord, RunStatus};
 
 mod job;
+mod kept;
 mod observer;
 
 pub use job::{JobEvent, JobPhase, Progress, RunRequest, BOUNDARY_EXTENT, BOUNDARY_RESOLUTION};
+pub use kept::TrainedModel;
 pub use observer::job_error_words;
 use observer::JobObserver;
 
@@ -406,7 +408,7 @@ impl Trainer {
             observer.flush();
             done_before += steps[index];
             match result {
-                Ok((outcome, names, boundary)) => {
+                Ok(Trained { outcome, names, boundary, kept }) => {
                     self.store.update(id, |r| {
                         let last_epoch = (r.series.epochs.len().max(1) - 1) as f64;
                         let losses: Vec<f32> =
@@ -419,6 +421,9 @@ impl Trainer {
                     }
                     if let Some(cells) = boundary {
                         on_event(JobEvent::Boundary { cells });
+                    }
+                    if let Some(model) = kept {
+                        on_event(JobEvent::Trained { run: first + index, model });
                     }
                 }
                 Err(error) => {
@@ -453,12 +458,20 @@ fn eval_rows_per_epoch(config: &ExperimentConfig, probes: Option<&ProbeSpec>, da
     test + if probes.is_some_and(|p| p.train_accuracy_in_eval) { train } else { 0 }
 }
 
+/// What one run of a job leaves besides its record.
+struct Trained {
+    outcome: Outcome,
+    names: Vec<String>,
+    boundary: Option<Vec<(usize, f32)>>,
+    kept: Option<TrainedModel>,
+}
+
 async fn train_one(
     backend: AnyBackend,
     request: &RunRequest,
     data: &Dataset,
     observer: &mut JobObserver<'_>,
-) -> Result<(Outcome, Vec<String>, Option<Vec<(usize, f32)>>), NormlabError> {
+) -> Result<Trained, NormlabError> {
     let mut run = Run::new(backend, &request.config, data)?;
     if let Some(spec) = &request.probes {
         run.set_probes(spec.clone());
@@ -481,5 +494,6 @@ async fn train_one(
     } else {
         None
     };
-    Ok((outcome, names, boundary))
+    let kept = (request.keep_model && usable).then(|| TrainedModel::new(run));
+    Ok(Trained { outcome, names, boundary, kept })
 }

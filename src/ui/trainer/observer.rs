@@ -89,7 +89,7 @@ impl Observer for JobObserver<'_> {
                 });
                 self.pending.push(event.clone());
             }
-            Event::Diverged { .. } => self.pending.push(event.clone()),
+            Event::Diverged { .. } | Event::GradientsAtInit(_) => self.pending.push(event.clone()),
         }
         let urgent = matches!(event, Event::Epoch(_) | Event::Diverged { .. });
         if urgent || now - self.last_flush > FLUSH_MILLIS {

@@ -1,6 +1,7 @@
 //! The live pieces of the lessons, by the name a lesson gives them (`@live <name>`), and
 //! the controls and charts they share.
 
+mod attention_map;
 mod batch_stats;
 mod batch_sweep;
 mod bn_step;

@@ -83,7 +83,7 @@ pub fn NamesModel() -> impl IntoView {
             }
             JobEvent::Probe { run, report } => history.update(|h| h[run.min(1)].push(report)),
             JobEvent::Names { run, names: n } => names.update(|all| all[run.min(1)] = n),
-            JobEvent::Boundary { .. } => {}
+            JobEvent::Boundary { .. } | JobEvent::Trained { .. } => {}
         });
     };
 

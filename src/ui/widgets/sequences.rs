@@ -8,13 +8,14 @@ use leptos::prelude::*;
 use super::{labelled_runs, PresetChoice, TrainButton, TrainingChart};
 use crate::chart::{draw_line_plot, Line, LinePlot, LineStyle, Scale};
 use crate::experiment::catalog::{LivePiece, VariantKey};
-use crate::experiment::presets::{Preset, TRAIN_LETTERS};
+use crate::experiment::presets::{Preset, PLACEMENT_BLOCKS, SEQUENCE_BLOCKS, SEQUENCE_HEADS, TRAIN_LETTERS};
 use crate::nn::{NormKind, NormPosition};
 use crate::ui::chart_canvas::{CanvasArea, ChartCanvas, Drawn};
 use crate::ui::i18n::*;
 use crate::ui::run_panel::RunPanel;
 use crate::ui::runs::RunStore;
-use crate::ui::trainer::Trainer;
+use crate::ui::trainer::{JobEvent, RunRequest, Trainer};
+use crate::ui::widgets::attention_map::{AttentionMap, LabelledModels};
 use crate::ui::widgets::empty_chart_message;
 
 const TRAIN_ALL: Msg = Msg { en: "Train all of them", zh: "全部训练" };
@@ -28,6 +29,16 @@ const MODES_CAPTION: Msg = Msg {
     zh: "最后一轮之后的留出集每字符损失：评估模式，与使用批统计量",
 };
 const NORM: Msg = Msg { en: "norm", zh: "归一化" };
+const SAMPLES: Msg = Msg {
+    en: "Names each model writes (eval mode, one character at a time)",
+    zh: "每个模型写出的名字（评估模式，一次一个字符）",
+};
+const NOTHING_WRITTEN: Msg = Msg {
+    en: "Nothing: the model ends every name at once, or its outputs are not numbers.",
+    zh: "什么也没写出：模型一开始就结束名字，或者它的输出已不是有限的数。",
+};
+/// How many names each model of the norms piece writes.
+const SAMPLED_NAMES: usize = 8;
 const EVAL_MODE: Msg = Msg { en: "eval mode", zh: "评估模式" };
 const BATCH_STATS: Msg = Msg { en: "batch statistics", zh: "批统计量" };
 const GAP: Msg = Msg { en: "gap", zh: "差" };
@@ -52,6 +63,11 @@ const GRAD_TITLE: Msg = Msg {
     zh: "每一步的全局梯度范数（对数坐标）",
 };
 const STEP: Msg = Msg { en: "training step", zh: "训练步" };
+const INIT_TITLE: Msg = Msg {
+    en: "Before the first step: gradient norm of each block's MLP output weight W₂ (log scale)",
+    zh: "第一步之前：每个块 MLP 输出权重 W₂ 的梯度范数（对数坐标）",
+};
+const BLOCK_AXIS: Msg = Msg { en: "block (1 = nearest the input)", zh: "块（1 = 最靠近输入）" };
 const NORM_AXIS: Msg = Msg { en: "‖g‖ (log scale)", zh: "‖g‖（对数坐标）" };
 
 /// A sequence model's norm and where it sits, in words.
@@ -86,11 +102,31 @@ fn label(key: VariantKey, lang: Lang) -> Option<String> {
     }
 }
 
-fn plan(piece: LivePiece, lang: RwSignal<Lang>) -> impl Fn(Preset) -> Vec<crate::ui::trainer::RunRequest> + Copy {
+fn plan(piece: LivePiece, lang: RwSignal<Lang>) -> impl Fn(Preset) -> Vec<RunRequest> + Copy {
     move |p: Preset| {
         let l = lang.get_untracked();
         labelled_runs(piece.variants(p), l, |v| label(v.key, l))
     }
+}
+
+/// Starts a piece's runs, each request changed by `ask`, and hands `keep` what `take`
+/// finds in a run's events, with the run's label.
+fn start_labelled<T: 'static>(
+    trainer: Trainer,
+    group: &'static str,
+    preset: Preset,
+    mut runs: Vec<RunRequest>,
+    ask: impl Fn(&mut RunRequest),
+    take: impl Fn(JobEvent) -> Option<(usize, T)> + 'static,
+    keep: impl Fn((String, T)) + 'static,
+) {
+    runs.iter_mut().for_each(ask);
+    let labels: Vec<String> = runs.iter().map(|r| r.label.clone()).collect();
+    trainer.start(group, Some(preset), runs, move |event| {
+        if let Some((run, value)) = take(event) {
+            keep((labels.get(run).cloned().unwrap_or_default(), value));
+        }
+    });
 }
 
 #[component]
@@ -101,8 +137,34 @@ pub fn SeqNorms() -> impl IntoView {
     let lang = lang();
     let preset = RwSignal::new(Preset::Quick);
     let plan = plan(LivePiece::SeqNorms, lang);
+    // The names each model writes, in the order of its runs.
+    let sampled: RwSignal<Vec<(String, Vec<String>)>> = RwSignal::new(Vec::new());
     let train = move |_| {
-        trainer.start(GROUP, Some(preset.get_untracked()), plan(preset.get_untracked()), |_| {});
+        sampled.set(Vec::new());
+        let runs = plan(preset.get_untracked());
+        let ask = |run: &mut RunRequest| run.sample_names = SAMPLED_NAMES;
+        let names = |event| match event {
+            JobEvent::Names { run, names } => Some((run, names)),
+            _ => None,
+        };
+        start_labelled(trainer, GROUP, preset.get_untracked(), runs, ask, names, move |n| {
+            sampled.update(|s| s.push(n))
+        });
+    };
+    let samples = move || {
+        sampled
+            .get()
+            .into_iter()
+            .map(|(label, names)| {
+                let names = if names.iter().all(|n| n.is_empty()) {
+                    view! { <p class="note">{tr(NOTHING_WRITTEN)}</p> }.into_any()
+                } else {
+                    view! { <ul class="names">{names.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}</ul> }
+                        .into_any()
+                };
+                view! { <div class="samples"><h4>{label}</h4>{names}</div> }
+            })
+            .collect_view()
     };
     // The last epoch of each finished run: its loss in eval mode and with batch statistics.
     let rows = move || {
@@ -137,6 +199,8 @@ pub fn SeqNorms() -> impl IntoView {
                 </thead>
                 <tbody>{rows}</tbody>
             </table>
+            <h3>{tr(SAMPLES)}</h3>
+            <div class="sampled" id="l11-samples">{samples}</div>
             <RunPanel group=GROUP />
         </div>
     }
@@ -217,6 +281,10 @@ const ONE_CAPTION: Msg = Msg {
 const NAME: Msg = Msg { en: "name", zh: "名字" };
 const EVAL_DIFF: Msg = Msg { en: "eval mode", zh: "评估模式" };
 const TRAIN_DIFF: Msg = Msg { en: "training mode (batch statistics)", zh: "训练模式（批统计量）" };
+const PADDING_DIFF: Msg = Msg {
+    en: "training mode: among short names vs among long ones",
+    zh: "训练模式：与短名字同批 vs 与长名字同批",
+};
 
 /// The largest absolute difference between two lists of losses.
 fn largest_difference(a: &[f32], b: &[f32]) -> f32 {
@@ -231,8 +299,18 @@ pub fn SeqBatchOne() -> impl IntoView {
     let lang = lang();
     let preset = RwSignal::new(Preset::Quick);
     let plan = plan(LivePiece::SeqBatchOne, lang);
+    let models: LabelledModels = RwSignal::new_local(Vec::new());
     let train = move |_| {
-        trainer.start(GROUP, Some(preset.get_untracked()), plan(preset.get_untracked()), |_| {});
+        models.set(Vec::new());
+        let runs = plan(preset.get_untracked());
+        let ask = |run: &mut RunRequest| run.keep_model = true;
+        let model = |event| match event {
+            JobEvent::Trained { run, model } => Some((run, model)),
+            _ => None,
+        };
+        start_labelled(trainer, GROUP, preset.get_untracked(), runs, ask, model, move |m| {
+            models.update(|all| all.push(m))
+        });
     };
     let rows = move || {
         let l = lang.get();
@@ -247,12 +325,18 @@ pub fn SeqBatchOne() -> impl IntoView {
                     (None, Some([en, zh])) => pick(l, en.clone(), zh.clone()),
                     (None, None) => "–".into(),
                 };
+                let padding = if one.among_short_names.is_empty() {
+                    "–".to_string()
+                } else {
+                    format!("{:.1e}", largest_difference(&one.among_short_names, &one.among_long_names))
+                };
                 Some(view! {
                     <tr>
                         <td>{r.series.label.clone()}</td>
                         <td>{one.name}</td>
                         <td class="number">{eval}</td>
                         <td class="number">{train}</td>
+                        <td class="number">{padding}</td>
                     </tr>
                 })
             })
@@ -267,10 +351,11 @@ pub fn SeqBatchOne() -> impl IntoView {
             <table class="seq-modes" id="l11-batch-one">
                 <caption>{tr(ONE_CAPTION)}</caption>
                 <thead>
-                    <tr><th>{tr(NORM)}</th><th>{tr(NAME)}</th><th>{tr(EVAL_DIFF)}</th><th>{tr(TRAIN_DIFF)}</th></tr>
+                    <tr><th>{tr(NORM)}</th><th>{tr(NAME)}</th><th>{tr(EVAL_DIFF)}</th><th>{tr(TRAIN_DIFF)}</th><th>{tr(PADDING_DIFF)}</th></tr>
                 </thead>
                 <tbody>{rows}</tbody>
             </table>
+            <AttentionMap models=models blocks=SEQUENCE_BLOCKS heads=SEQUENCE_HEADS />
             <RunPanel group=GROUP />
         </div>
     }
@@ -319,6 +404,40 @@ pub fn SeqPlacement() -> impl IntoView {
             data: Some(data),
         })
     };
+    let draw_init = move |root: &CanvasArea| {
+        let l = lang.get();
+        let lines: Vec<Line> = store
+            .group(GROUP)
+            .into_iter()
+            .filter_map(|r| {
+                let measured = r.series.gradients_at_init.as_ref()?;
+                Some(Line {
+                    label: r.series.label.clone(),
+                    points: measured.mlp_output.iter().enumerate().map(|(b, &g)| ((b + 1) as f64, g as f64)).collect(),
+                    colour: r.series.colour,
+                    // The warm-up changes the learning rate only: its line lies on post-LN's.
+                    style: if r.config.warmup_steps.is_some() { LineStyle::Dashed } else { LineStyle::SolidWithPoints },
+                })
+            })
+            .collect();
+        let plot = LinePlot {
+            title: INIT_TITLE.get(l),
+            x_label: BLOCK_AXIS.get(l),
+            y_label: NORM_AXIS.get(l),
+            x_scale: Scale::Linear,
+            y_scale: Scale::Log10,
+            lines: &lines,
+            references: &[],
+            y_range: None,
+        };
+        let data = draw_line_plot(root, &plot)?;
+        let summary: Vec<(String, Vec<(f64, f64)>)> =
+            lines.iter().map(|l| (l.label.clone(), l.points.clone())).collect();
+        Ok(Drawn {
+            summary: serde_json::json!({ "blocks": PLACEMENT_BLOCKS, "lines": summary }).to_string(),
+            data: Some(data),
+        })
+    };
     view! {
         <div class="widget seq-placement">
             <div class="controls">
@@ -326,6 +445,7 @@ pub fn SeqPlacement() -> impl IntoView {
                 <TrainButton id="l11-placement-train" label=TRAIN_THREE on_click=train />
             </div>
             <TrainingChart group=GROUP id="l11-placement-chart" title=PLACEMENT_TITLE />
+            <ChartCanvas id="l11-placement-init" empty_message=empty_chart_message() draw=draw_init height=320 label=Signal::derive(move || INIT_TITLE.get(lang.get()).to_string()) />
             <ChartCanvas id="l11-placement-grads" empty_message=empty_chart_message() draw=draw height=320 label=Signal::derive(move || GRAD_TITLE.get(lang.get()).to_string()) />
             <RunPanel group=GROUP />
         </div>

@@ -149,7 +149,7 @@ fn measuring_widget_state(
                 measured.update(|m| m.colours[run.min(1)] = colour.unwrap_or(run));
             }
             JobEvent::Probe { run, report } => measured.update(|m| m.reports[run.min(1)].push(report)),
-            JobEvent::Names { .. } | JobEvent::Boundary { .. } => {}
+            JobEvent::Names { .. } | JobEvent::Boundary { .. } | JobEvent::Trained { .. } => {}
         });
     };
     (measured, preset, train)

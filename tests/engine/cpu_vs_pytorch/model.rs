@@ -66,3 +66,68 @@ fn mlp_bn_train_matches_pytorch() {
         expect(r.var, &format!("bn{}.running_var_out", i + 1));
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// The causal transformer, pre-LayerNorm, one training pass on padded sequences
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn transformer_pre_ln_train_matches_pytorch() {
+    use normlab::nn::{Architecture, ModelChoices, ModelConfig, NormPosition};
+
+    let f = Fixture::load("transformer__pre_ln_train");
+    let attr = |key: &str| f.attr(key).as_u64().unwrap_or_else(|| panic!("attr {key}")) as usize;
+    let (vocab, dim, heads, blocks, context, batch) =
+        (attr("vocab"), attr("dim"), attr("heads"), attr("blocks"), attr("context"), attr("batch"));
+    assert_eq!((f.attr("norm").as_str(), f.attr("norm_position").as_str()), (Some("layer"), Some("pre")));
+    assert_eq!(f.attr("activation").as_str(), Some("relu"));
+    assert_eq!(f.shape("x"), [batch, context]);
+    let config = ModelConfig {
+        choices: ModelChoices {
+            architecture: Architecture::Transformer { dim, heads, blocks, context, norm_position: NormPosition::Pre },
+            norms: vec![NormKind::Layer],
+            activation: Activation::Relu,
+            ..ModelChoices::default()
+        },
+        input: (context, 1, 1),
+        classes: vocab,
+    };
+    let mut b = CpuBackend::new();
+    let mut model = Model::build(&mut b, &config, batch, &mut ChaCha8Rng::seed_from_u64(0)).expect("the model builds");
+
+    // Model::params() is the embedding table and the positions, then per block ln_1, the
+    // attention's qkv and output products, ln_2, the MLP's two products, then ln_f and the
+    // head: the order the generator registers its modules in (GPT-2's names).
+    let names: Vec<String> =
+        f.attr("parameters").as_array().unwrap().iter().map(|v| v.as_str().unwrap().into()).collect();
+    let params = model.params();
+    assert_eq!(params.len(), names.len(), "parameter count");
+    assert_eq!(params.len(), 2 + 12 * blocks + 4);
+    for (p, name) in params.iter().zip(&names) {
+        let value = f.t(name);
+        assert_eq!(p.len, value.len(), "length of {name}");
+        b.upload(p.value, &value);
+        b.upload(p.grad, &vec![f32::NAN; p.len]);
+    }
+
+    let rows = batch * context;
+    let targets = f.t("targets");
+    assert!(targets.contains(&-1.0), "the fixture has padding");
+    let x = tensor_from(&mut b, &f.t("x"), "token ids");
+    // In the model's own targets buffer, as a run gathers them (a BatchNorm would read it).
+    b.upload(model.targets, &targets);
+    let metrics = nan_tensor(&mut b, METRICS_PER_SLOT, "metrics");
+    let logits = model.forward(&mut b, x, batch, Phase::Train);
+    b.cross_entropy(logits, model.targets, Some(model.dlogits), metrics, 0, rows, vocab);
+    model.backward(&mut b, batch);
+
+    let mut expect = |id: TensorId, key: &str| {
+        let want = f.t(key);
+        assert_close(&format!("transformer {key}"), &read(&mut b, id, want.len()), &want, RTOL, ATOL);
+    };
+    expect(logits, "logits");
+    expect(metrics, "loss");
+    for (p, name) in params.iter().zip(&names) {
+        expect(p.grad, &format!("grad.{name}"));
+    }
+}
