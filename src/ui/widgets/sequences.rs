@@ -282,8 +282,8 @@ const NAME: Msg = Msg { en: "name", zh: "名字" };
 const EVAL_DIFF: Msg = Msg { en: "eval mode", zh: "评估模式" };
 const TRAIN_DIFF: Msg = Msg { en: "training mode (batch statistics)", zh: "训练模式（批统计量）" };
 const PADDING_DIFF: Msg = Msg {
-    en: "training mode: among short names vs among long ones",
-    zh: "训练模式：与短名字同批 vs 与长名字同批",
+    en: "training mode: among short names against among long ones",
+    zh: "训练模式：与短名字同批和与长名字同批之差",
 };
 
 /// The largest absolute difference between two lists of losses.
