@@ -81,14 +81,32 @@ pub static LESSONS: &[Lesson] = &[
     lesson!("playground", "l10"),
 ];
 
+/// Pages for the teacher, after the course: the device self-check a student runs and
+/// hands in, and the class view that overlays the runs a class exported. They are read
+/// like lessons (Markdown with live pieces) but are not part of the course's order.
+pub static TEACHER_PAGES: &[Lesson] = &[lesson!("self-check", "self-check"), lesson!("class", "class")];
+
 impl Lesson {
     pub fn find(id: &str) -> Option<&'static Lesson> {
-        LESSONS.iter().find(|l| l.id == id)
+        LESSONS.iter().chain(TEACHER_PAGES).find(|l| l.id == id)
     }
 
-    /// Position in the course, from 0.
+    /// The list the page belongs to: the course, or the teacher's pages.
+    fn list(&self) -> &'static [Lesson] {
+        if TEACHER_PAGES.iter().any(|l| l.id == self.id) {
+            TEACHER_PAGES
+        } else {
+            LESSONS
+        }
+    }
+
+    pub fn is_teacher_page(&self) -> bool {
+        std::ptr::eq(self.list(), TEACHER_PAGES)
+    }
+
+    /// Position in its list, from 0.
     pub fn index(&self) -> usize {
-        LESSONS.iter().position(|l| l.id == self.id).unwrap_or(0)
+        self.list().iter().position(|l| l.id == self.id).unwrap_or(0)
     }
 
     pub fn source(&self, lang: Lang) -> &'static str {
@@ -103,10 +121,10 @@ impl Lesson {
         self.source(lang).lines().next().unwrap_or("").trim_start_matches('#').trim()
     }
 
-    /// The previous and next lessons, if any.
+    /// The previous and next pages of its list, if any.
     pub fn neighbours(&self) -> (Option<&'static Lesson>, Option<&'static Lesson>) {
-        let i = self.index();
-        (i.checked_sub(1).and_then(|p| LESSONS.get(p)), LESSONS.get(i + 1))
+        let (list, i) = (self.list(), self.index());
+        (i.checked_sub(1).and_then(|p| list.get(p)), list.get(i + 1))
     }
 }
 
@@ -199,7 +217,7 @@ mod tests {
 
     #[test]
     fn every_lesson_renders_without_formula_errors_in_both_languages() {
-        for lesson in LESSONS {
+        for lesson in LESSONS.iter().chain(TEACHER_PAGES) {
             for lang in Lang::ALL {
                 let (segments, errors) = render(lesson.source(lang));
                 assert!(errors.is_empty(), "{} ({}): {errors:?}", lesson.id, lang.code());
@@ -219,7 +237,7 @@ mod tests {
 
     #[test]
     fn both_languages_place_the_same_live_pieces() {
-        for lesson in LESSONS {
+        for lesson in LESSONS.iter().chain(TEACHER_PAGES) {
             let en = live_ids(lesson, Lang::En);
             assert!(!en.is_empty(), "{} has a live piece", lesson.id);
             assert_eq!(en, live_ids(lesson, Lang::Zh), "{}", lesson.id);
@@ -257,5 +275,11 @@ mod tests {
         assert!(first.neighbours().0.is_none());
         assert_eq!(first.neighbours().1.map(|l| l.id), Some(LESSONS[1].id));
         assert_eq!(Lesson::find("l3").map(|l| l.index()), Some(2));
+        // The course ends at the playground; the teacher's pages lead only to each other.
+        assert!(LESSONS.last().is_some_and(|l| l.neighbours().1.is_none()));
+        let check = Lesson::find("self-check").expect("the self-check page");
+        assert!(check.is_teacher_page() && !LESSONS[0].is_teacher_page());
+        assert!(check.neighbours().0.is_none());
+        assert_eq!(check.neighbours().1.map(|l| l.id), Some("class"));
     }
 }

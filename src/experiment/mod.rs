@@ -37,6 +37,7 @@ pub mod query;
 pub mod recorder;
 pub mod run;
 pub mod sampling;
+pub mod self_check;
 pub mod stats;
 pub mod train;
 pub mod verdict;

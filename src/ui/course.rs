@@ -3,49 +3,51 @@
 
 use leptos::prelude::*;
 
-use super::i18n::{lang, pick, tr, LESSONS as LESSONS_MSG, NEXT, PREVIOUS};
+use super::i18n::{lang, pick, tr, FOR_TEACHERS, LESSONS as LESSONS_MSG, NEXT, PREVIOUS};
 use super::widgets;
 use super::Page;
-use crate::course::{render, Lang, Lesson, Segment, LESSONS};
+use crate::course::{render, Lang, Lesson, Segment, LESSONS, TEACHER_PAGES};
 
 #[component]
 pub fn LessonNav() -> impl IntoView {
     let page = expect_context::<Page>();
     let lang = lang();
-    let items = move || {
-        let current = page.lesson.get();
-        let visited = page.visited.get();
-        LESSONS
-            .iter()
-            .enumerate()
-            .map(|(i, lesson)| {
-                let id = lesson.id;
-                let number = if id == "playground" { "▶".to_string() } else { format!("{}", i + 1) };
-                let seen = visited.iter().any(|v| v == id);
-                view! {
-                    <li>
-                        <a href=format!("?lesson={id}&lang={}", lang.get().code())
-                            class:current=current == id
-                            class:visited=seen
-                            aria-current=if current == id { Some("page") } else { None }
-                            data-lesson=id
-                            on:click=move |ev| {
-                                ev.prevent_default();
-                                page.go(id);
-                            }>
-                            <span class="number">{number}</span>
-                            <span class="title">{lesson.title(lang.get())}</span>
-                            <span class="seen" aria-hidden="true">{if seen { "✓" } else { "" }}</span>
-                        </a>
-                    </li>
-                }
-            })
-            .collect_view()
+    let link = move |i: usize, lesson: &'static Lesson| {
+        let id = lesson.id;
+        let number = match id {
+            "playground" => "▶".to_string(),
+            "self-check" => "✓".to_string(),
+            "class" => "▦".to_string(),
+            _ => format!("{}", i + 1),
+        };
+        let current = page.lesson.get() == id;
+        let seen = page.visited.get().iter().any(|v| v == id);
+        view! {
+            <li>
+                <a href=format!("?lesson={id}&lang={}", lang.get().code())
+                    class:current=current
+                    class:visited=seen
+                    aria-current=if current { Some("page") } else { None }
+                    data-lesson=id
+                    on:click=move |ev| {
+                        ev.prevent_default();
+                        page.go(id);
+                    }>
+                    <span class="number">{number}</span>
+                    <span class="title">{lesson.title(lang.get())}</span>
+                    <span class="seen" aria-hidden="true">{if seen { "✓" } else { "" }}</span>
+                </a>
+            </li>
+        }
     };
+    let items = move || LESSONS.iter().enumerate().map(|(i, l)| link(i, l)).collect_view();
+    let teacher_items = move || TEACHER_PAGES.iter().enumerate().map(|(i, l)| link(i, l)).collect_view();
     view! {
         <nav class="lessons" aria-label=move || LESSONS_MSG.get(lang.get())>
             <h2>{tr(LESSONS_MSG)}</h2>
             <ol>{items}</ol>
+            <h2 class="teacher">{tr(FOR_TEACHERS)}</h2>
+            <ol class="teacher">{teacher_items}</ol>
         </nav>
     }
 }

@@ -148,6 +148,7 @@ macro_rules! messages {
 messages! {
     TAGLINE = "How normalization changes training — real experiments on your own device." / "归一化如何改变训练——在你自己的设备上运行真实实验。";
     LESSONS = "Lessons" / "课程";
+    FOR_TEACHERS = "For teachers" / "教师工具";
     PREVIOUS = "Previous" / "上一课";
     NEXT = "Next" / "下一课";
     LANGUAGE = "Language" / "语言";
