@@ -18,6 +18,7 @@
 pub mod cpu;
 pub mod engine;
 pub mod gpu;
+pub mod kernel_check;
 pub mod norm_spec;
 pub mod ops;
 pub mod random;

@@ -16,7 +16,7 @@ pub fn LessonNav() -> impl IntoView {
         let id = lesson.id;
         let number = match id {
             "playground" => "▶".to_string(),
-            "self-check" => "✓".to_string(),
+            "self-check" => "⚙".to_string(),
             "class" => "▦".to_string(),
             _ => format!("{}", i + 1),
         };

@@ -78,11 +78,11 @@ impl Fixture {
 /// message lists the first few mismatches (index, got, want) and the largest absolute and
 /// relative differences, so a failure says how far off and where.
 ///
-/// The comparison itself lives in `tests/common/gpu_cases/`, which the browser test
-/// compiles too and which therefore reports through `Result` instead of panicking.
+/// The comparison itself lives in `normlab::backend::kernel_check`, which the browser test
+/// and the page's self-check run too and which therefore reports through `Result`.
 #[track_caller]
 pub fn assert_close(name: &str, got: &[f32], want: &[f32], rtol: f32, atol: f32) {
-    if let Err(report) = crate::gpu_cases::check_close(name, got, want, rtol, atol) {
+    if let Err(report) = normlab::backend::kernel_check::check_close(name, got, want, rtol, atol) {
         panic!("{report}");
     }
 }

@@ -1,7 +1,9 @@
 //! Every GPU kernel against the CPU reference, natively (Vulkan; lavapipe in CI). The
-//! cases themselves live in `tests/common/gpu_cases/`, shared with the browser test.
+//! cases themselves live in `normlab::backend::kernel_check`, shared with the browser test
+//! and the page's device self-check.
 
 use normlab::backend::gpu::GpuContext;
+use normlab::backend::kernel_check::{check_every_kernel, CaseOutcome};
 
 /// The GPU for a test, or None (after a loud line on stderr) when this machine has no
 /// adapter. With `NORMLAB_REQUIRE_GPU=1` (CI) a missing adapter fails the test instead.
@@ -22,13 +24,30 @@ pub fn gpu_or_skip(test: &str) -> Option<GpuContext> {
     }
 }
 
+/// Every case's mismatch report, or the check's own error.
+pub fn failures_of(outcomes: Result<Vec<CaseOutcome>, String>) -> Result<usize, String> {
+    let outcomes = outcomes?;
+    let failed: Vec<String> = outcomes.iter().filter_map(|o| o.mismatch.clone()).collect();
+    if failed.is_empty() {
+        Ok(outcomes.len())
+    } else {
+        Err(format!("{} of {} cases differ:\n{}", failed.len(), outcomes.len(), failed.join("\n")))
+    }
+}
+
 #[test]
 fn every_kernel_matches_the_cpu_reference() {
     let Some(ctx) = gpu_or_skip("every_kernel_matches_the_cpu_reference") else { return };
     eprintln!("GPU: {}", ctx.adapter);
-    let result = pollster::block_on(crate::gpu_cases::run_all_logged(&ctx, &mut |line| eprintln!("  {line}")));
-    match result {
-        Ok(cases) => assert!(cases >= 42, "only {cases} cases ran"),
+    let mut log = |o: &CaseOutcome| {
+        eprintln!(
+            "  {}: largest difference {:.1e}, worst {:.3} of tolerance",
+            o.name, o.largest_difference, o.tolerance_used
+        )
+    };
+    let outcomes = pollster::block_on(check_every_kernel(&ctx, &mut log));
+    match failures_of(outcomes) {
+        Ok(cases) => assert!(cases >= 55, "only {cases} cases ran"),
         Err(report) => panic!("{report}"),
     }
 }

@@ -5,7 +5,7 @@
 //! | `shaders` | every WGSL file parses and validates with naga; entry points and uniform sizes | nothing |
 //! | `cpu_vs_pytorch` | the CPU backend, op by op and as a whole MLP, against PyTorch's numbers | fixtures |
 //! | `gradcheck` | analytic gradients (whole MLPs; single ops: convolution, pooling, causal attention, random ops) against central differences | nothing |
-//! | `gpu_vs_cpu` | every GPU kernel against the CPU reference (cases in `tests/common/gpu_cases/`) | a GPU adapter |
+//! | `gpu_vs_cpu` | every GPU kernel against the CPU reference (cases in `src/backend/kernel_check/`, which the page's self-check runs too) | a GPU adapter |
 //! | `parsers` | property tests: every parser of a student's input (URL, stored results, data files) returns a value in range or an error, never panics | nothing |
 //! | `training` | loss falls; one epoch reaches 80 %; GPU and CPU agree; a GPU step is one submission of at most 24 (MLP+BN) or 40 (CNN+BN) dispatches; divergence is reported | the shipped data |
 //! | `sequences` | the causal transformer on whole names: the data's padding, it learns, GPU and CPU agree, each character model refuses the other's data | the shipped names |
@@ -25,6 +25,3 @@ mod parsers;
 mod sequences;
 mod shaders;
 mod training;
-
-#[path = "../common/gpu_cases/mod.rs"]
-mod gpu_cases;

@@ -15,6 +15,7 @@ mod playground;
 mod practice;
 mod preset;
 mod regularizers;
+mod self_check;
 mod sequences;
 mod why_bn;
 
@@ -56,6 +57,7 @@ pub fn live(name: &str, lesson: &'static str) -> AnyView {
         "seq-batch-one" => view! { <sequences::SeqBatchOne /> }.into_any(),
         "seq-placement" => view! { <sequences::SeqPlacement /> }.into_any(),
         "playground" => view! { <playground::Playground lesson=lesson /> }.into_any(),
+        "self-check" => view! { <self_check::SelfCheck /> }.into_any(),
         // A lesson names a piece the page does not have: a bug in the lesson, said plainly.
         other => view! { <p class="alert">"Unknown live piece / 未知的实验组件: " {other.to_string()}</p> }.into_any(),
     }

@@ -50,23 +50,26 @@ pub(super) struct Pair<'a> {
     pub(super) cpu: CpuBackend,
     pub(super) gpu: GpuBackend,
     pub(super) rng: Lcg,
-    pub(super) cases: usize,
-    pub(super) failures: Vec<String>,
-    /// Worst fraction of the tolerance used in the current case.
+    pub(super) outcomes: Vec<CaseOutcome>,
+    /// The current case's worst fraction of its tolerance, largest difference and
+    /// mismatch reports.
     pub(super) case_worst: f64,
-    pub(super) log: &'a mut dyn FnMut(&str),
+    pub(super) case_largest: f64,
+    pub(super) case_mismatches: Vec<String>,
+    pub(super) on_case: &'a mut dyn FnMut(&CaseOutcome),
 }
 
 impl<'a> Pair<'a> {
-    pub(super) fn new(ctx: &GpuContext, log: &'a mut dyn FnMut(&str)) -> Self {
+    pub(super) fn new(ctx: &GpuContext, on_case: &'a mut dyn FnMut(&CaseOutcome)) -> Self {
         Pair {
             cpu: CpuBackend::new(),
             gpu: GpuBackend::new(ctx.clone()),
             rng: Lcg(0x5eed_0f6e_0ca5_e5e5),
-            cases: 0,
-            failures: Vec::new(),
+            outcomes: Vec::new(),
             case_worst: 0.0,
-            log,
+            case_largest: 0.0,
+            case_mismatches: Vec::new(),
+            on_case,
         }
     }
 
@@ -117,28 +120,29 @@ impl<'a> Pair<'a> {
     pub(super) async fn compare(&mut self, what: &str, t: Both, rtol: f32, atol: f32) -> Result<(), String> {
         let (cpu, gpu) = self.read(t).await?;
         self.case_worst = self.case_worst.max(tolerance_used(&gpu, &cpu, rtol, atol));
+        self.case_largest = self.case_largest.max(largest_difference(&gpu, &cpu));
         if let Err(report) = check_close(&format!("GPU vs CPU: {what}"), &gpu, &cpu, rtol, atol) {
-            self.failures.push(report);
+            self.case_mismatches.push(report);
         }
         Ok(())
     }
 
-    /// Ends a case: a device error (validation, lost device) fails it.
-    pub(super) fn done(&mut self, name: &str) -> Result<(), String> {
+    /// Ends a case of `kernel`: a device error (validation, lost device) ends the check,
+    /// since nothing after it can be trusted.
+    pub(super) fn done(&mut self, kernel: Kernel, name: &str) -> Result<(), String> {
         if let Some(fault) = self.gpu.take_fault() {
             return Err(format!("{name}: the GPU reported {fault}"));
         }
-        self.cases += 1;
-        (self.log)(&format!("{name}: worst {:.3} of tolerance", self.case_worst));
-        self.case_worst = 0.0;
+        let mismatches = std::mem::take(&mut self.case_mismatches);
+        let outcome = CaseOutcome {
+            kernel,
+            name: name.to_string(),
+            largest_difference: std::mem::take(&mut self.case_largest),
+            tolerance_used: std::mem::take(&mut self.case_worst),
+            mismatch: (!mismatches.is_empty()).then(|| mismatches.join("\n")),
+        };
+        (self.on_case)(&outcome);
+        self.outcomes.push(outcome);
         Ok(())
-    }
-
-    pub(super) fn finish(self) -> Result<usize, String> {
-        if self.failures.is_empty() {
-            Ok(self.cases)
-        } else {
-            Err(format!("{} mismatches in {} cases:\n{}", self.failures.len(), self.cases, self.failures.join("\n")))
-        }
     }
 }

@@ -19,7 +19,7 @@ pub(super) async fn dropout(p: &mut Pair<'_>, len: usize, drop: f32, stream: u32
             be.dropout_backward(dy.on(s), mask.on(s), dx.on(s), len);
         });
         if step > 1 && p.gpu.submission_count() != submissions {
-            p.failures.push(format!("{name}: recording step {step} submitted work (a step must submit once)"));
+            p.case_mismatches.push(format!("{name}: recording step {step} submitted work (a step must submit once)"));
         }
         steps.push((step, y, mask, dx));
     }
@@ -28,7 +28,7 @@ pub(super) async fn dropout(p: &mut Pair<'_>, len: usize, drop: f32, stream: u32
         p.compare(&format!("{name} step {step}: y"), y, RTOL, ATOL).await?;
         p.compare(&format!("{name} step {step}: dx"), dx, RTOL, ATOL).await?;
     }
-    p.done(&name)
+    p.done(Kernel::Dropout, &name)
 }
 
 pub(super) async fn channel_noise(
@@ -52,7 +52,7 @@ pub(super) async fn channel_noise(
     p.compare(&format!("{name}: noise"), noise, RTOL, ATOL).await?;
     p.compare(&format!("{name}: y"), y, RTOL, ATOL).await?;
     p.compare(&format!("{name}: dx"), dx, RTOL, ATOL).await?;
-    p.done(&name)
+    p.done(Kernel::Noise, &name)
 }
 
 /// `clip_gradients` on gradients of the given lengths with values in ±`scale`, into metrics
@@ -87,7 +87,7 @@ pub(super) async fn clip(
             be.clip_gradients(&list, clip, metrics.on(s), SLOT);
         });
         if round == 1 && p.gpu.submission_count() != submissions {
-            p.failures.push(format!("{name}: clip_gradients submitted work the second time"));
+            p.case_mismatches.push(format!("{name}: clip_gradients submitted work the second time"));
         }
         for (i, &g) in grads.iter().enumerate() {
             p.compare(&format!("{name} round {round}: grad {i} (len {})", g.len), g, RTOL, ATOL).await?;
@@ -95,17 +95,17 @@ pub(super) async fn clip(
         let (cpu, gpu) = p.read(metrics).await?;
         let written = [METRICS_PER_SLOT * SLOT + 2, METRICS_PER_SLOT * SLOT + 3];
         if let Some(i) = (0..gpu.len()).find(|i| !written.contains(i) && !gpu[*i].is_nan()) {
-            p.failures.push(format!("{name}: metrics[{i}] outside the norms of slot {SLOT} became {}", gpu[i]));
+            p.case_mismatches.push(format!("{name}: metrics[{i}] outside the norms of slot {SLOT} became {}", gpu[i]));
         }
         let (gpu_norms, cpu_norms) = (&gpu[written[0]..=written[1]], &cpu[written[0]..=written[1]]);
         p.case_worst = p.case_worst.max(tolerance_used(gpu_norms, cpu_norms, RTOL, ATOL));
         if let Err(report) =
             check_close(&format!("GPU vs CPU: {name}: norms before, after"), gpu_norms, cpu_norms, RTOL, ATOL)
         {
-            p.failures.push(report);
+            p.case_mismatches.push(report);
         }
     }
-    p.done(&name)
+    p.done(Kernel::Clip, &name)
 }
 
 /// One NaN in one gradient: norm clipping makes every gradient NaN on both backends (as
@@ -131,7 +131,7 @@ pub(super) async fn clip_with_nan(p: &mut Pair<'_>, lens: &[usize], clip: GradCl
         let (cpu, gpu) = p.read(g).await?;
         for (side, values) in [("CPU", &cpu), ("GPU", &gpu)] {
             if let Some(j) = (0..values.len()).find(|&j| values[j].is_nan() != nan_only(i, j)) {
-                p.failures.push(format!(
+                p.case_mismatches.push(format!(
                     "{name}: {side} grad {i}[{j}] = {} (NaN expected: {})",
                     values[j],
                     nan_only(i, j)
@@ -142,16 +142,17 @@ pub(super) async fn clip_with_nan(p: &mut Pair<'_>, lens: &[usize], clip: GradCl
         if let Err(report) =
             check_close(&format!("GPU vs CPU: {name}: grad {i}"), &finite(&gpu), &finite(&cpu), RTOL, ATOL)
         {
-            p.failures.push(report);
+            p.case_mismatches.push(report);
         }
     }
     let (cpu, gpu) = p.read(metrics).await?;
     for (side, m) in [("CPU", &cpu), ("GPU", &gpu)] {
         if !m[METRICS_PER_SLOT * SLOT + 2].is_nan() {
-            p.failures.push(format!("{name}: {side} norm before is {}, not NaN", m[METRICS_PER_SLOT * SLOT + 2]));
+            p.case_mismatches
+                .push(format!("{name}: {side} norm before is {}, not NaN", m[METRICS_PER_SLOT * SLOT + 2]));
         }
     }
-    p.done(&name)
+    p.done(Kernel::Clip, &name)
 }
 
 /// Views name ranges of their base: an op reads and writes only its view's range, an
@@ -177,7 +178,7 @@ pub(super) async fn views_share_their_base(p: &mut Pair<'_>) -> Result<(), Strin
         be.adam_step(a.on(s), grad.on(s), m.on(s), v.on(s), 320, AdamHyper::default());
     });
     p.compare(&format!("{name}: Adam over the whole base"), a, RTOL, ATOL).await?;
-    p.done(&name)
+    p.done(Kernel::Memory, &name)
 }
 
 /// Uploads and `zero` land between the ops recorded before and after them, even though
@@ -200,7 +201,7 @@ pub(super) async fn upload_and_zero_keep_program_order(p: &mut Pair<'_>, len: us
     let (cpu, _) = p.read(y1).await?;
     let (_, gpu_after) = p.read(y2).await?;
     if cpu == gpu_after {
-        p.failures.push(format!("{name}: the upload did not change the input"));
+        p.case_mismatches.push(format!("{name}: the upload did not change the input"));
     }
-    p.done(&name)
+    p.done(Kernel::Memory, &name)
 }

@@ -1,23 +1,24 @@
-//! Every GPU kernel against the CPU reference, on shapes that are not multiples of the
-//! workgroup or tile sizes (256 threads; 64×64 matmul and convolution blocks with 16-deep K slices).
+//! Every GPU kernel against the CPU reference, at the shapes the lessons' models use and
+//! on shapes that are not multiples of the workgroup or tile sizes (256 threads; 64×64
+//! matmul and convolution blocks with 16-deep K slices).
 //!
-//! Shared by the native test binary (`tests/engine`, on lavapipe) and the browser test
-//! (headless Chromium, SwiftShader), so this file uses only normlab's public API, async
-//! reads, a tiny inline random generator, and no clock, threads or files. Include it with
-//! `#[path = "../common/gpu_cases/mod.rs"] mod gpu_cases;` and call [`run_all`].
+//! Three callers: the native test suite (on lavapipe), the browser test (headless
+//! Chromium, SwiftShader), and the page's device self-check, which runs it on a student's
+//! own GPU. So this module uses only the backends' public API, async reads, a tiny inline
+//! random generator, and no clock, threads or files.
 //!
 //! Each case records the same ops on a `CpuBackend` and a `GpuBackend`, with every output
 //! tensor first filled with NaN on both, so an element a kernel never writes shows up as a
 //! mismatch instead of passing by accident with a stale zero.
 
-use normlab::backend::cpu::CpuBackend;
-use normlab::backend::gpu::{GpuBackend, GpuContext};
-use normlab::backend::{
+use crate::backend::cpu::CpuBackend;
+use crate::backend::gpu::{GpuBackend, GpuContext};
+use crate::backend::{
     Activation, AdamHyper, AttentionShape, Backend, ClipNorm, ConvShape, Epilogue, FusedActivation, GradClip,
     MatmulShape, NormGrads, NormMode, NormTensors, PoolKind, PoolShape, RowMask, RunningStats, SgdHyper, StepScalars,
     TensorId, METRICS_PER_SLOT,
 };
-use normlab::nn::{LpOrder, NormKind};
+use crate::nn::{LpOrder, NormKind};
 
 /// Most kernels: f32 on the GPU against f32 (f64 sums) on the CPU.
 const RTOL: f32 = 1e-4;
@@ -29,8 +30,6 @@ const RTOL_TRANSCENDENTAL: f32 = 2e-4;
 /// `|got − want| ≤ atol + rtol·|want|`, and NaN never does. On failure the report names
 /// the first few mismatches (index, got, want) and the largest absolute and relative
 /// differences.
-// Used by the native suite's fixture comparisons; the browser test does not need it.
-#[allow(dead_code)]
 pub fn check_close(name: &str, got: &[f32], want: &[f32], rtol: f32, atol: f32) -> Result<(), String> {
     if got.len() != want.len() {
         return Err(format!("{name}: got {} values, want {}", got.len(), want.len()));
@@ -77,6 +76,29 @@ pub fn check_close(name: &str, got: &[f32], want: &[f32], rtol: f32, atol: f32) 
     ))
 }
 
+/// The absolute tolerance for outputs that are sums of `terms` products of typical size
+/// `term_rms` (a weight gradient over a batch's pixels, a norm's dγ and dβ). The GPU adds
+/// them in float32, tile by tile; the CPU in float64: the two differ by the rounding of
+/// the GPU's partial sums, which grows with the sum's length, about
+/// `terms · ε · term_rms` (Higham, *Accuracy and Stability of Numerical Algorithms*,
+/// §4.2). The small shapes' sums of a few hundred terms stay within `ATOL`; a lesson's
+/// 64 images of 28×28 pixels are 50 176 terms.
+fn sum_atol(terms: usize, term_rms: f32) -> f32 {
+    ATOL.max(terms as f32 * f32::EPSILON * term_rms)
+}
+
+/// The largest `|got − want|`; NaN on either side counts as infinite.
+fn largest_difference(got: &[f32], want: &[f32]) -> f64 {
+    got.iter().zip(want).fold(0.0, |worst, (&g, &w)| {
+        let diff = (g as f64 - w as f64).abs();
+        if diff.is_nan() {
+            f64::INFINITY
+        } else {
+            worst.max(diff)
+        }
+    })
+}
+
 /// How close a comparison came to its tolerance: the largest `|got − want| / (atol + rtol·|want|)`.
 fn tolerance_used(got: &[f32], want: &[f32], rtol: f32, atol: f32) -> f64 {
     got.iter()
@@ -92,16 +114,78 @@ fn tolerance_used(got: &[f32], want: &[f32], rtol: f32, atol: f32) -> f64 {
         .fold(0.0, |worst, v| if v.is_nan() { f64::INFINITY } else { worst.max(v) })
 }
 
-/// Runs every case; returns how many ran. All mismatches are collected before failing.
-#[allow(dead_code)] // the native suite calls run_all_logged
-pub async fn run_all(ctx: &GpuContext) -> Result<usize, String> {
-    run_all_logged(ctx, &mut |_| {}).await
+/// The kernel families, as the self-check reports them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kernel {
+    Matmul,
+    Conv,
+    Pool,
+    Bias,
+    Activation,
+    Gather,
+    Loss,
+    Attention,
+    Norm,
+    Sgd,
+    Adam,
+    Dropout,
+    Noise,
+    Clip,
+    /// Uploads, zeroing and views: the buffers themselves rather than a shader's math.
+    Memory,
 }
 
-/// Like [`run_all`], and reports each case with the worst fraction of its tolerance used.
-#[allow(dead_code)] // the browser test calls run_all
-pub async fn run_all_logged(ctx: &GpuContext, log: &mut dyn FnMut(&str)) -> Result<usize, String> {
-    let mut p = Pair::new(ctx, log);
+impl Kernel {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kernel::Matmul => "matrix product",
+            Kernel::Conv => "convolution",
+            Kernel::Pool => "pooling",
+            Kernel::Bias => "bias gradient",
+            Kernel::Activation => "activation",
+            Kernel::Gather => "gather",
+            Kernel::Loss => "cross-entropy loss",
+            Kernel::Attention => "causal attention",
+            Kernel::Norm => "normalization",
+            Kernel::Sgd => "SGD",
+            Kernel::Adam => "Adam",
+            Kernel::Dropout => "dropout",
+            Kernel::Noise => "channel noise",
+            Kernel::Clip => "gradient clipping",
+            Kernel::Memory => "uploads and views",
+        }
+    }
+}
+
+/// One case: a kernel on one shape and setting, every output compared.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CaseOutcome {
+    pub kernel: Kernel,
+    pub name: String,
+    /// The largest |GPU − CPU| over every compared value.
+    pub largest_difference: f64,
+    /// The largest |GPU − CPU| / (atol + rtol·|CPU|): above 1 fails.
+    pub tolerance_used: f64,
+    /// What differed, when something did (the first few mismatches and the largest
+    /// differences), or a broken invariant of the case.
+    pub mismatch: Option<String>,
+}
+
+impl CaseOutcome {
+    pub fn passed(&self) -> bool {
+        self.mismatch.is_none()
+    }
+}
+
+/// Runs every case, telling `on_case` about each as it ends, and returns them all. A
+/// mismatch is part of a case's outcome; an `Err` means the check could not go on (the
+/// GPU reported an error or a tensor could not be allocated).
+pub async fn check_every_kernel(
+    ctx: &GpuContext,
+    on_case: &mut dyn FnMut(&CaseOutcome),
+) -> Result<Vec<CaseOutcome>, String> {
+    let mut p = Pair::new(ctx, on_case);
+    lesson_shapes(&mut p).await?;
     for (m, k, n) in [(37, 53, 29), (1, 1, 1), (70, 130, 65), (5, 17, 64)] {
         for (trans_a, trans_b) in [(false, false), (false, true), (true, false), (true, true)] {
             matmul(&mut p, MatmulShape { m, k, n, trans_a, trans_b }).await?;
@@ -239,7 +323,42 @@ pub async fn run_all_logged(ctx: &GpuContext, log: &mut dyn FnMut(&str)) -> Resu
     clip(&mut p, "no tensors", &[], 1.0, GradClip::norm(1.0)).await?;
     upload_and_zero_keep_program_order(&mut p, 1031).await?;
     views_share_their_base(&mut p).await?;
-    p.finish()
+    Ok(p.outcomes)
+}
+
+/// The products, convolutions, pooling, norms, attention and loss of one training step
+/// of the lessons' models at batch 64: the MLP 784-256-256-10, the notes' CNN
+/// (conv 1→32 and 32→64 at 28×28 and 14×14, max-pooled) and the transformer's blocks.
+async fn lesson_shapes(p: &mut Pair<'_>) -> Result<(), String> {
+    let batch = 64;
+    // The MLP's first layer: forward x·Wᵀ, the weight gradient dyᵀ·x, the input gradient dy·W.
+    for (m, k, n, trans_a, trans_b) in
+        [(batch, 784, 256, false, true), (256, batch, 784, true, false), (batch, 256, 784, false, false)]
+    {
+        matmul(p, MatmulShape { m, k, n, trans_a, trans_b }).await?;
+    }
+    for (in_channels, out_channels, side) in [(1, 32, 28), (32, 64, 14)] {
+        let shape =
+            ConvShape { batch, in_channels, out_channels, height: side, width: side, kernel: 3, stride: 1, padding: 1 };
+        conv(p, shape).await?;
+        let pooled = PoolShape {
+            kind: PoolKind::Max,
+            batch,
+            channels: out_channels,
+            height: side,
+            width: side,
+            kernel: 2,
+            stride: 2,
+        };
+        pool(p, pooled, false).await?;
+    }
+    let train = NormMode::training(Some(0.1));
+    norm(p, "BatchNorm, the CNN's first block", NormKind::Batch, (batch, 32, 28 * 28), train).await?;
+    norm(p, "BatchNorm, the MLP's hidden layer", NormKind::Batch, (batch, 256, 1), train).await?;
+    norm(p, "LayerNorm, the transformer's tokens", NormKind::Layer, (32 * 16, 64, 1), train).await?;
+    attention(p, AttentionShape { batch: 32, seq_len: 16, heads: 4, head_dim: 16 }).await?;
+    cross_entropy(p, batch, 10, Some(0), false).await?;
+    Ok(())
 }
 
 mod norm_optim;

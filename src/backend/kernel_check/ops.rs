@@ -14,9 +14,11 @@ pub(super) async fn matmul(p: &mut Pair<'_>, shape: MatmulShape) -> Result<(), S
         be.matmul(a.on(s), b.on(s), out.on(s), shape, Epilogue::NONE);
         be.matmul(a.on(s), b.on(s), out_with_bias.on(s), shape, Epilogue::bias(bias.on(s)));
     });
-    p.compare(&name, out, RTOL, ATOL).await?;
-    p.compare(&format!("{name}, bias in the epilogue"), out_with_bias, RTOL, ATOL).await?;
-    p.done(&name)
+    // Each output sums k products of two values uniform on [−1, 1] (rms 1/√3 each).
+    let atol = sum_atol(shape.k, 1.0 / 3.0);
+    p.compare(&name, out, RTOL, atol).await?;
+    p.compare(&format!("{name}, bias in the epilogue"), out_with_bias, RTOL, atol).await?;
+    p.done(Kernel::Matmul, &name)
 }
 
 /// A product over token rows with `bias_rows` rows of position embeddings and a residual
@@ -40,7 +42,7 @@ pub(super) async fn matmul_epilogue(
         be.matmul(a.on(s), b.on(s), out.on(s), shape, epilogue);
     });
     p.compare(&name, out, RTOL, ATOL).await?;
-    p.done(&name)
+    p.done(Kernel::Matmul, &name)
 }
 
 pub(super) async fn attention(p: &mut Pair<'_>, shape: AttentionShape) -> Result<(), String> {
@@ -59,7 +61,7 @@ pub(super) async fn attention(p: &mut Pair<'_>, shape: AttentionShape) -> Result
     for (what, t) in [("att", att), ("out", out), ("dpre", dpre), ("dqkv", dqkv)] {
         p.compare(&format!("{name}: {what}"), t, RTOL_TRANSCENDENTAL, ATOL).await?;
     }
-    p.done(&name)
+    p.done(Kernel::Attention, &name)
 }
 
 pub(super) async fn conv(p: &mut Pair<'_>, shape: ConvShape) -> Result<(), String> {
@@ -80,11 +82,17 @@ pub(super) async fn conv(p: &mut Pair<'_>, shape: ConvShape) -> Result<(), Strin
         be.conv2d_backward_input(dy.on(s), weight.on(s), dx.on(s), shape);
         be.conv2d_backward_weight(dy.on(s), x.on(s), dweight.on(s), shape);
     });
-    p.compare(&format!("{name}: y"), y, RTOL, ATOL).await?;
-    p.compare(&format!("{name}: y, bias in the epilogue"), y_with_bias, RTOL, ATOL).await?;
-    p.compare(&format!("{name}: dx"), dx, RTOL, ATOL).await?;
-    p.compare(&format!("{name}: dweight"), dweight, RTOL, ATOL).await?;
-    p.done(&name)
+    // y sums x·w over the input channels and the window, dx sums dy·w over the output
+    // channels and the window (x, dy uniform on [−1, 1], rms 1/√3; w on [−½, ½], rms 1/√12).
+    let window = kernel * kernel;
+    let y_atol = sum_atol(in_channels * window, 1.0 / 6.0);
+    p.compare(&format!("{name}: y"), y, RTOL, y_atol).await?;
+    p.compare(&format!("{name}: y, bias in the epilogue"), y_with_bias, RTOL, y_atol).await?;
+    p.compare(&format!("{name}: dx"), dx, RTOL, sum_atol(out_channels * window, 1.0 / 6.0)).await?;
+    // dW sums x·dy over every image and output pixel, both uniform on [−1, 1] (rms 1/√3).
+    let dweight_atol = sum_atol(batch * shape.out_height() * shape.out_width(), 1.0 / 3.0);
+    p.compare(&format!("{name}: dweight"), dweight, RTOL, dweight_atol).await?;
+    p.done(Kernel::Conv, &name)
 }
 
 /// `with_ties`: inputs on a coarse grid, so that most windows hold equal maxima and the
@@ -115,12 +123,12 @@ pub(super) async fn pool(p: &mut Pair<'_>, shape: PoolShape, with_ties: bool) ->
             p.compare(&format!("{name}: y"), y, RTOL, ATOL).await?;
             let (_, untouched) = p.read(argmax).await?;
             if let Some(i) = untouched.iter().position(|v| !v.is_nan()) {
-                p.failures.push(format!("{name}: average pooling wrote argmax[{i}]"));
+                p.case_mismatches.push(format!("{name}: average pooling wrote argmax[{i}]"));
             }
         }
     }
     p.compare(&format!("{name}: dx"), dx, RTOL, ATOL).await?;
-    p.done(&name)
+    p.done(Kernel::Pool, &name)
 }
 
 pub(super) async fn bias_grad(p: &mut Pair<'_>, rows: usize, cols: usize, spatial: usize) -> Result<(), String> {
@@ -130,7 +138,7 @@ pub(super) async fn bias_grad(p: &mut Pair<'_>, rows: usize, cols: usize, spatia
     let dbias = p.output(cols, "dbias")?;
     p.both(|be, s| be.bias_grad(dy.on(s), dbias.on(s), (rows, cols, spatial)));
     p.compare(&format!("{name}: dbias"), dbias, RTOL, ATOL).await?;
-    p.done(&name)
+    p.done(Kernel::Bias, &name)
 }
 
 pub(super) async fn activation(p: &mut Pair<'_>, kind: Activation, len: usize) -> Result<(), String> {
@@ -151,7 +159,7 @@ pub(super) async fn activation(p: &mut Pair<'_>, kind: Activation, len: usize) -
     let rtol = if kind == Activation::Tanh { RTOL_TRANSCENDENTAL } else { RTOL };
     p.compare(&format!("{name}: y"), y, rtol, ATOL).await?;
     p.compare(&format!("{name}: dx"), dx, rtol, ATOL).await?;
-    p.done(&name)
+    p.done(Kernel::Activation, &name)
 }
 
 pub(super) async fn gather(p: &mut Pair<'_>, src_rows: usize, rows: usize, row_len: usize) -> Result<(), String> {
@@ -172,7 +180,7 @@ pub(super) async fn gather(p: &mut Pair<'_>, src_rows: usize, rows: usize, row_l
     p.compare(&name, out, 0.0, 0.0).await?;
     p.compare(&format!("{name}: gather_batch inputs"), batch_inputs, 0.0, 0.0).await?;
     p.compare(&format!("{name}: gather_batch labels"), batch_labels, 0.0, 0.0).await?;
-    p.done(&name)
+    p.done(Kernel::Gather, &name)
 }
 
 /// `grad_slot`: Some(slot) computes the gradient too; None writes metrics slot 1 only.
@@ -215,21 +223,21 @@ pub(super) async fn cross_entropy(
     if let Err(report) =
         check_close(&format!("GPU vs CPU: {name}: loss"), gpu_loss, cpu_loss, RTOL_TRANSCENDENTAL, ATOL)
     {
-        p.failures.push(report);
+        p.case_mismatches.push(report);
     }
     if gpu[base + 1] != cpu[base + 1] {
-        p.failures.push(format!("{name}: correct count GPU {} vs CPU {}", gpu[base + 1], cpu[base + 1]));
+        p.case_mismatches.push(format!("{name}: correct count GPU {} vs CPU {}", gpu[base + 1], cpu[base + 1]));
     }
     if let Some(i) = (0..gpu.len()).find(|i| !written.contains(i) && !gpu[*i].is_nan()) {
-        p.failures.push(format!("{name}: metrics[{i}] outside slot {slot} was overwritten with {}", gpu[i]));
+        p.case_mismatches.push(format!("{name}: metrics[{i}] outside slot {slot} was overwritten with {}", gpu[i]));
     }
     if with_grad {
         p.compare(&format!("{name}: dlogits"), dlogits, RTOL_TRANSCENDENTAL, ATOL).await?;
     } else {
         let (_, untouched) = p.read(dlogits).await?;
         if let Some(i) = untouched.iter().position(|v| !v.is_nan()) {
-            p.failures.push(format!("{name}: dlogits[{i}] written without a gradient request"));
+            p.case_mismatches.push(format!("{name}: dlogits[{i}] written without a gradient request"));
         }
     }
-    p.done(&name)
+    p.done(Kernel::Loss, &name)
 }
