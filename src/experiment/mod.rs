@@ -27,6 +27,7 @@ pub mod benchmark;
 pub mod blocks;
 pub mod catalog;
 pub mod config;
+pub mod course_results;
 pub mod demos;
 pub mod events;
 pub mod pace;

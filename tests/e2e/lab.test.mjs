@@ -19,6 +19,8 @@ import { selfCheckChecks } from "./self_check.mjs";
 
 const lab = await start();
 const LESSONS = ["l1", "l2", "l3", "l4", "l5", "l6", "l7", "l8", "l9", "l11", "playground"];
+/** The teacher's pages after the course, rendered like lessons. */
+const TEACHER_PAGES = ["self-check", "class"];
 
 /** The training chart's runs: [{label, losses, test_accuracy, diverged_at, note}]. */
 async function trainingRuns(page, chart) {
@@ -49,7 +51,7 @@ async function assertResponsive(page) {
 
 await check("course: every lesson renders in English and Chinese, with MathML formulas and its live pieces", async () => {
   const { context, page, errors, foreign } = await lab.open("lesson=l1&lang=en");
-  for (const lesson of LESSONS) {
+  for (const lesson of [...LESSONS, ...TEACHER_PAGES]) {
     for (const lang of ["en", "zh"]) {
       await page.goto(`${lab.origin}/?lesson=${lesson}&lang=${lang}`);
       await page.waitForSelector(`article[data-lesson="${lesson}"] h1`);
@@ -61,7 +63,7 @@ await check("course: every lesson renders in English and Chinese, with MathML fo
       assert(title.trim().length > 0, `${lesson}/${lang}: no title`);
       assert(live.length >= 1, `${lesson}/${lang}: no live piece`);
       assert(chinese === (lang === "zh"), `${lesson}/${lang}: the text is in the wrong language`);
-      if (lesson !== "playground" && lesson !== "l4") assert(maths > 0, `${lesson}/${lang}: no MathML formulas`);
+      if (!["playground", "l4", "class"].includes(lesson)) assert(maths > 0, `${lesson}/${lang}: no MathML formulas`);
       assert(!/\$[^$\s]/.test(prose), `${lesson}/${lang}: raw $…$ left in the text`);
       await page.screenshot({ path: join(artifacts, `lesson-${lesson}-${lang}.png`), fullPage: true });
       console.log(`     ${lesson}/${lang}: "${title.trim()}", ${maths} formulas, live: ${live.join(", ")}`);

@@ -13,7 +13,7 @@ use clap::error::ErrorKind;
 use clap::{Arg, ArgAction, ArgMatches, Command, CommandFactory, FromArgMatches, Parser, ValueEnum};
 
 use normlab::error::Words;
-use normlab::experiment::catalog::{named, EXPERIMENTS};
+use normlab::experiment::catalog::{named, Experiment, EXPERIMENTS};
 use normlab::experiment::presets::Preset;
 use normlab::experiment::query::{allowed, check_value, PAGE_KEYS, URL_KEYS};
 use normlab::experiment::{ExperimentConfig, ProbeSpec};
@@ -77,17 +77,40 @@ pub struct Cli {
     /// Draw the progress bars on standard error even when it is not a terminal
     #[arg(long)]
     pub progress: bool,
+    /// Train every lesson's full preset over --seeds and write one results file per
+    /// experiment into --results-dir: what the lessons and the README state as measured
+    #[arg(long, conflicts_with_all = ["preset", "url"])]
+    pub reproduce_course: bool,
+    /// The seeds --reproduce-course trains each run at, joined by commas
+    #[arg(long, value_name = "N,N,…", value_delimiter = ',', default_value = "1,2,3", requires = "reproduce_course")]
+    pub seeds: Vec<u64>,
+    /// Only these experiments, joined by commas (the names of --list-presets without the size)
+    #[arg(long, value_name = "EXPERIMENT,…", value_delimiter = ',', value_parser = experiment_names(), requires = "reproduce_course", hide_possible_values = true)]
+    pub only: Vec<String>,
+    /// Where --reproduce-course writes its files
+    #[arg(long, value_name = "DIR", default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/www/results"))]
+    pub results_dir: PathBuf,
 }
 
 /// What the command line asks for.
 pub enum Plan {
     ListPresets,
     Train(Training),
+    /// Every full preset (or those of `only`) over `cli.seeds`.
+    Reproduce {
+        cli: Cli,
+        experiments: Vec<Experiment>,
+    },
 }
 
 pub struct Training {
     pub cli: Cli,
     pub runs: Vec<(ExperimentConfig, Option<ProbeSpec>)>,
+}
+
+/// Every experiment's name, for `--only`.
+fn experiment_names() -> Vec<PossibleValue> {
+    EXPERIMENTS.iter().map(PossibleValue::new).collect()
 }
 
 /// Every `EXPERIMENT-SIZE` that `--preset` takes.
@@ -113,6 +136,7 @@ fn setting_args() -> Vec<Arg> {
                 .help_heading(SETTINGS_HEADING)
                 .help(format!("{} [default: {}] [allowed: {}]", key.meaning, key.default, allowed(name).0))
                 .value_parser(move |value: &str| check_value(name, value).map(|()| value.to_string()));
+            let arg = arg.conflicts_with("reproduce_course");
             if PRESET_OVERRIDES.contains(&name) {
                 arg
             } else {
@@ -137,6 +161,16 @@ pub fn parse() -> Plan {
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
     if cli.list_presets {
         return Plan::ListPresets;
+    }
+    if cli.reproduce_course {
+        if cli.seeds.is_empty() {
+            command.error(ErrorKind::ValueValidation, "--seeds needs at least one seed").exit()
+        }
+        let experiments = Experiment::ALL
+            .into_iter()
+            .filter(|e| cli.only.is_empty() || cli.only.iter().any(|name| name == e.name()))
+            .collect();
+        return Plan::Reproduce { cli, experiments };
     }
     let settings = given_settings(&matches);
     let runs = match &cli.preset {

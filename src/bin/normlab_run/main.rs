@@ -4,6 +4,7 @@
 //! ```text
 //! normlab-run [--backend cpu|gpu] [--threads N] [--url 'http://…/?norm=batch&lr=0.001'] [--KEY VALUE]…
 //! normlab-run [--backend cpu|gpu] --preset high-lr-full [--seed N] [--epochs N]
+//! normlab-run --reproduce-course [--seeds 1,2,3] [--only high-lr,batch-sweep]
 //! ```
 //! Every `--KEY VALUE` is a setting of the page's address, checked strictly (`--help`
 //! lists them with their defaults). Prints one JSON line per epoch (and per probe, for the
@@ -30,7 +31,11 @@ mod native {
     use std::process::ExitCode;
 
     use normlab::backend::engine::Engine;
+    use normlab::chart::RunSeries;
     use normlab::data::{toy, Dataset, Source};
+    use normlab::experiment::catalog::Experiment;
+    use normlab::experiment::course_results::{ExperimentResults, SeedRun, VariantResults, RESULTS_VERSION};
+    use normlab::experiment::presets::Preset;
     use normlab::experiment::stats::loss_noise;
     use normlab::experiment::{ExperimentConfig, Outcome, ProbeSpec, Run};
     use normlab::NormlabError;
@@ -45,7 +50,111 @@ mod native {
                 ExitCode::SUCCESS
             }
             Plan::Train(training) => train_all(&training),
+            Plan::Reproduce { cli, experiments } => reproduce(&cli, &experiments),
         }
+    }
+
+    /// Trains every run of each experiment's full preset at every seed and writes the
+    /// experiment's results file as soon as it is done (an interrupted course keeps the
+    /// experiments it finished).
+    fn reproduce(cli: &cli::Cli, experiments: &[Experiment]) -> ExitCode {
+        let backend = cli.backend.name();
+        let engine = match pollster::block_on(Engine::open(backend, usize::from(cli.threads))) {
+            Ok(engine) => engine,
+            Err(error) => {
+                eprintln!("error: {error}");
+                return ExitCode::FAILURE;
+            }
+        };
+        if let Err(e) = std::fs::create_dir_all(&cli.results_dir) {
+            eprintln!("error: cannot make {}: {e}", cli.results_dir.display());
+            return ExitCode::FAILURE;
+        }
+        let label = BackendLabel { backend, device: engine.describe() };
+        let progress = if cli.progress { ProgressWhere::Always } else { ProgressWhere::TerminalOnly };
+        let course_started = std::time::Instant::now();
+        for experiment in experiments {
+            let started = std::time::Instant::now();
+            let variants = experiment.variants(Preset::Full);
+            let total = variants.len() * cli.seeds.len();
+            let mut runs = Vec::with_capacity(variants.len());
+            for (v, variant) in variants.iter().enumerate() {
+                let mut seeds = Vec::with_capacity(cli.seeds.len());
+                for (s, &seed) in cli.seeds.iter().enumerate() {
+                    let config = ExperimentConfig { seed, ..variant.config.clone() };
+                    let title = format!("{} run {}/{total}", experiment.name(), v * cli.seeds.len() + s + 1);
+                    let run_started = std::time::Instant::now();
+                    let trained = load(&config, &cli.data_dir, None).and_then(|dataset| {
+                        pollster::block_on(train(
+                            &engine,
+                            &label,
+                            &config,
+                            variant.probes.clone(),
+                            &dataset,
+                            title,
+                            progress,
+                        ))
+                    });
+                    match trained {
+                        Ok((outcome, losses, series)) => {
+                            let noise = loss_noise(&losses);
+                            let secs = run_started.elapsed().as_secs_f64();
+                            eprintln!("  seed {seed}: {} ({secs:.0} s)", describe(&outcome));
+                            seeds.push(SeedRun::new(seed, outcome, &series, noise.is_finite().then_some(noise), secs));
+                        }
+                        Err(error) => {
+                            eprintln!("error: {}: {error}", experiment.name());
+                            return ExitCode::FAILURE;
+                        }
+                    }
+                }
+                runs.push(VariantResults { config: variant.config.clone(), seeds });
+            }
+            let results = ExperimentResults {
+                version: RESULTS_VERSION,
+                experiment: experiment.name().into(),
+                preset: Preset::Full.name().into(),
+                seeds: cli.seeds.clone(),
+                commit: commit(),
+                engine: backend.into(),
+                device: label.device.clone(),
+                machine: machine(),
+                made: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+                wall_secs: started.elapsed().as_secs_f64(),
+                runs,
+            };
+            let path = cli.results_dir.join(ExperimentResults::file_name(*experiment));
+            if let Err(e) = std::fs::write(&path, results.to_json() + "\n") {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                return ExitCode::FAILURE;
+            }
+            label.print(serde_json::json!({
+                "results": path.display().to_string(),
+                "experiment": experiment.name(),
+                "wall_secs": results.wall_secs,
+            }));
+        }
+        let (n, secs) = (experiments.len(), course_started.elapsed().as_secs_f64());
+        eprintln!("the course: {n} experiment{} in {secs:.0} s", if n == 1 { "" } else { "s" });
+        ExitCode::SUCCESS
+    }
+
+    /// The commit the results come from: `git describe --always --dirty` of the source
+    /// tree, or `unknown` outside a checkout.
+    fn commit() -> String {
+        std::process::Command::new("git")
+            .args(["-C", env!("CARGO_MANIFEST_DIR"), "describe", "--always", "--dirty"])
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .map(|s| s.trim().to_string())
+            .unwrap_or_else(|| "unknown".into())
+    }
+
+    fn machine() -> String {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        format!("{} {}, {cores} cores", std::env::consts::ARCH, std::env::consts::OS)
     }
 
     fn train_all(training: &Training) -> ExitCode {
@@ -68,7 +177,7 @@ mod native {
                 pollster::block_on(train(&engine, &label, config, probes.clone(), &dataset, title, progress))
             });
             match trained {
-                Ok((outcome, losses)) => {
+                Ok((outcome, losses, _)) => {
                     let noise = loss_noise(&losses);
                     let summary = serde_json::json!({
                         "summary": json(&outcome),
@@ -128,7 +237,7 @@ mod native {
         dataset: &Dataset,
         title: String,
         progress: ProgressWhere,
-    ) -> Result<(Outcome, Vec<f32>), NormlabError> {
+    ) -> Result<(Outcome, Vec<f32>, RunSeries), NormlabError> {
         eprintln!("training on {}: {}", label.device, config.label());
         let mut run = Run::new(engine.backend(), config, dataset)?;
         if let Some(spec) = probes {
@@ -138,11 +247,12 @@ mod native {
         eprintln!("model: {}", layers.join(" → "));
         let total_steps = config.steps_per_epoch(config.training_pool(dataset)) * config.epochs;
         let bar = progress_bar(total_steps as u64, title, progress);
-        let mut report = RunReport { label: label.clone(), bar, losses: Vec::new() };
+        let mut report =
+            RunReport { label: label.clone(), bar, losses: Vec::new(), series: RunSeries::new(config.label()) };
         let outcome = run.train(&mut report).await;
         if !report.bar.is_finished() {
             report.bar.finish();
         }
-        Ok((outcome?, report.losses))
+        Ok((outcome?, report.losses, report.series))
     }
 }

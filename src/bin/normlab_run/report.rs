@@ -8,6 +8,7 @@ use indicatif::{HumanFloatCount, ProgressBar, ProgressDrawTarget, ProgressState,
 use serde::Serialize;
 use serde_json::Value;
 
+use normlab::chart::RunSeries;
 use normlab::experiment::{Event, Observer};
 
 /// `value` as JSON with each f32 at the shortest decimal that reads back as that f32.
@@ -115,11 +116,13 @@ pub fn progress_bar(total_steps: u64, title: String, place: ProgressWhere) -> Pr
 }
 
 /// Prints a run's epochs, probes and divergence as JSON lines, moves its progress bar at
-/// every batch, and keeps the batch losses.
+/// every batch, and keeps its series (losses and epochs) as the page would.
 pub struct RunReport {
     pub label: BackendLabel,
     pub bar: ProgressBar,
+    /// Every batch loss, NaN included (the series keeps only the finite ones).
     pub losses: Vec<f32>,
+    pub series: RunSeries,
 }
 
 impl RunReport {
@@ -131,6 +134,7 @@ impl RunReport {
 
 impl Observer for RunReport {
     fn on_event(&mut self, event: &Event) {
+        self.series.absorb(event);
         match event {
             Event::Epoch(summary) => self.print(json(summary)),
             Event::Diverged { epoch, batch, .. } => {
