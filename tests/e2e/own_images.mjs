@@ -95,14 +95,56 @@ async function previewClasses(page) {
   );
 }
 
+/** Drops the folder `name` holding `files` ({path: Buffer}) on the own-images box. A page
+ *  cannot make a real folder drop (the entries of a script's DataTransfer are null), so the
+ *  drop event carries stand-ins with the entries API's shape: directories answer
+ *  `readEntries` in batches of 10 until an empty one, as Chromium does in batches of 100. */
+async function dropFolder(page, name, files) {
+  const list = Object.entries(files).map(([path, bytes]) => [path, bytes.toString("base64")]);
+  await page.evaluate(
+    ([name, list]) => {
+      const dir = (dirName, fullPath) => ({ isDirectory: true, isFile: false, name: dirName, fullPath, children: [] });
+      const root = dir(name, `/${name}`);
+      for (const [path, base64] of list) {
+        const parts = path.split("/");
+        let at = root;
+        for (const part of parts.slice(0, -1)) {
+          let next = at.children.find((c) => c.isDirectory && c.name === part);
+          if (!next) at.children.push((next = dir(part, `${at.fullPath}/${part}`)));
+          at = next;
+        }
+        const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+        const file = new File([bytes], parts.at(-1));
+        at.children.push({ isDirectory: false, isFile: true, name: parts.at(-1), file: (ok) => setTimeout(() => ok(file)) });
+      }
+      const withReaders = (entry) => {
+        if (!entry.isDirectory) return entry;
+        entry.children.forEach(withReaders);
+        entry.createReader = () => {
+          let at = 0;
+          return { readEntries: (ok) => setTimeout(() => ok(entry.children.slice(at, (at += 10)))) };
+        };
+        return entry;
+      };
+      withReaders(root);
+      const items = [{ kind: "file", webkitGetAsEntry: () => root }];
+      const event = new DragEvent("drop", { bubbles: true, cancelable: true });
+      Object.defineProperty(event, "dataTransfer", { value: { items: Object.assign(items, { length: 1 }) } });
+      document.querySelector("#pg-images").dispatchEvent(event);
+    },
+    [name, list],
+  );
+}
+
 export async function ownImagesChecks(lab) {
-  const good = await folder("two-classes", {
+  const goodFiles = {
     ...classImages("stripes", PER_CLASS),
     ...classImages("checks", PER_CLASS),
     "checks/broken.png": Buffer.from("this is not a PNG, only its name says so"),
     "notes.txt": Buffer.from("two classes of patterns\n"),
     "stripes/labels.csv": Buffer.from("file,label\n"),
-  });
+  };
+  const good = await folder("two-classes", goodFiles);
 
   await check("playground: own images — a folder of two classes is previewed per class, the corrupt file is named, and it trains on the CPU", async () => {
     const { context, page, errors, foreign } = await lab.open(
@@ -141,6 +183,21 @@ export async function ownImagesChecks(lab) {
     const said = await again.page.textContent(".widget.playground");
     assert(said.includes("no image folder is loaded in this page"), "the link's run did not say the images are missing");
     await again.context.close();
+    await context.close();
+  });
+
+  await check("playground: own images — a dropped folder is walked (sub-folders read in batches) and gives the same counts, skipped files and preview as the picker", async () => {
+    const { context, page, errors } = await lab.open("lesson=playground&lang=en&engine=cpu&seed=1");
+    await page.waitForSelector("#pg-images");
+    await dropFolder(page, "two-classes", goodFiles);
+    await page.waitForSelector("#pg-images-status", { timeout: 30_000 });
+    const status = await page.textContent("#pg-images-status");
+    assert(status.includes("60 images in 2 classes, 28×28 grey: 48 for training, 12 for testing"), `dropped: ${status}`);
+    assert(status.includes("checks/broken.png") && status.includes("2 files that are not PNG or JPEG images"), `dropped: ${status}`);
+    const classes = await previewClasses(page);
+    assert(JSON.stringify(classes.map((c) => [c.name, c.count])) === JSON.stringify([["checks", 30], ["stripes", 30]]), `dropped preview: ${JSON.stringify(classes)}`);
+    assert((await page.inputValue("#pg-data")) === "image-folder", "the data set did not switch to the dropped folder");
+    assert(errors.length === 0, `console errors: ${errors.join(" | ")}`);
     await context.close();
   });
 
