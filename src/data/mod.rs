@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::NormlabError;
 
 pub mod cifar;
+pub mod image_folder;
 pub mod names;
 pub mod toy;
 
@@ -40,6 +41,9 @@ pub enum DatasetId {
     Spirals,
     /// The student's own CIFAR-10 binary batch file, loaded from disk in the browser.
     Cifar10,
+    /// The student's own folder of images, one sub-folder per class, decoded in the
+    /// browser (`image_folder`).
+    ImageFolder,
 }
 
 /// Where a data set's rows come from.
@@ -49,12 +53,12 @@ pub enum Source {
     Shipped(&'static str),
     /// Made by [`toy::generate`].
     Generated(toy::Shape),
-    /// A file the student picks.
+    /// A file (or a folder of images) the student picks.
     UserFile,
 }
 
 impl DatasetId {
-    pub const ALL: [DatasetId; 8] = [
+    pub const ALL: [DatasetId; 9] = [
         DatasetId::FashionMnist,
         DatasetId::Mnist,
         DatasetId::Names,
@@ -63,6 +67,7 @@ impl DatasetId {
         DatasetId::Circles,
         DatasetId::Spirals,
         DatasetId::Cifar10,
+        DatasetId::ImageFolder,
     ];
 
     pub fn name(self) -> &'static str {
@@ -75,6 +80,7 @@ impl DatasetId {
             DatasetId::Circles => "circles",
             DatasetId::Spirals => "spirals",
             DatasetId::Cifar10 => "cifar10",
+            DatasetId::ImageFolder => "image-folder",
         }
     }
 
@@ -86,13 +92,13 @@ impl DatasetId {
             DatasetId::Moons => Source::Generated(toy::Shape::Moons),
             DatasetId::Circles => Source::Generated(toy::Shape::Circles),
             DatasetId::Spirals => Source::Generated(toy::Shape::Spirals),
-            DatasetId::Cifar10 => Source::UserFile,
+            DatasetId::Cifar10 | DatasetId::ImageFolder => Source::UserFile,
         }
     }
 
     /// Whether the rows are images (rather than token ids or points).
     pub fn is_images(self) -> bool {
-        matches!(self, DatasetId::FashionMnist | DatasetId::Mnist | DatasetId::Cifar10)
+        matches!(self, DatasetId::FashionMnist | DatasetId::Mnist | DatasetId::Cifar10 | DatasetId::ImageFolder)
     }
 
     pub fn parse(name: &str) -> Option<Self> {
@@ -109,6 +115,7 @@ impl DatasetId {
             DatasetId::Circles => "circles",
             DatasetId::Spirals => "spirals",
             DatasetId::Cifar10 => "CIFAR-10 (your file)",
+            DatasetId::ImageFolder => "your images",
         }
     }
 
@@ -121,6 +128,7 @@ impl DatasetId {
             DatasetId::Circles => "同心圆",
             DatasetId::Spirals => "螺旋",
             DatasetId::Cifar10 => "CIFAR-10（你的文件）",
+            DatasetId::ImageFolder => "你的图像",
             other => other.title(),
         }
     }
@@ -179,6 +187,10 @@ impl Dataset {
                 }
             }
             DatasetId::Cifar10 => cifar::parse(bytes),
+            DatasetId::ImageFolder => Err(NormlabError::BadData(crate::words!(
+                "a folder of images is decoded in the browser, not read from one file",
+                "图像文件夹在浏览器里解码，不是从单个文件读取的"
+            ))),
             _ if bytes.starts_with(&[0x1f, 0x8b]) => Self::from_nlds_gz(bytes),
             _ => Self::from_nlds(bytes),
         }

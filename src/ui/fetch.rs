@@ -41,6 +41,13 @@ pub async fn load_dataset(id: DatasetId) -> Result<Rc<Dataset>, NormlabError> {
             Dataset::from_file_bytes(id, &bytes)?
         }
         Source::Generated(shape) => toy::generate(shape),
+        Source::UserFile if id == DatasetId::ImageFolder => {
+            // A run's link names the data set but cannot carry the student's images.
+            return Err(NormlabError::BadData(crate::words!(
+                "no image folder is loaded in this page; choose or drop your folder first (its images stay in your browser)",
+                "本页面还没有加载图像文件夹；请先选择或拖入你的文件夹（图像只留在你的浏览器里）"
+            )));
+        }
         Source::UserFile => {
             return Err(NormlabError::BadData(crate::words!(
                 "no CIFAR-10 file is loaded in this page; choose your file first (it stays in your browser)",
@@ -59,4 +66,12 @@ pub fn use_file(id: DatasetId, bytes: &[u8]) -> Result<Rc<Dataset>, NormlabError
     let dataset = Rc::new(Dataset::from_file_bytes(id, bytes)?);
     CACHE.with(|c| c.borrow_mut().insert(id, dataset.clone()));
     Ok(dataset)
+}
+
+/// Keeps a data set made in the page (the student's decoded images) for this page's runs
+/// of `id`, replacing any earlier one.
+pub fn use_dataset(id: DatasetId, dataset: Dataset) -> Rc<Dataset> {
+    let dataset = Rc::new(dataset);
+    CACHE.with(|c| c.borrow_mut().insert(id, dataset.clone()));
+    dataset
 }

@@ -209,4 +209,14 @@ messages! {
     ELAPSED = "elapsed" / "已用";
     SKIP = "Skip to the lesson" / "跳到课程内容";
     FOOTER = "Data: Fashion-MNIST (Zalando, MIT), MNIST (LeCun, Cortes, Burges) and US census first names, shipped with the page. Nothing you do here leaves your browser." / "数据：Fashion-MNIST（Zalando,MIT 许可）、MNIST（LeCun、Cortes、Burges）和美国人口普查的名字，随页面一起提供。你在这里做的一切都不会离开你的浏览器。";
+    // The playground's own images: a folder with one sub-folder per class.
+    IMAGES_TITLE = "Your own images" / "你自己的图像";
+    IMAGES_FOLDER = "Your folder of images" / "你的图像文件夹";
+    IMAGES_SHAPE = "Model input" / "模型输入";
+    IMAGES_GREY = "28×28 grey" / "28×28 灰度";
+    IMAGES_COLOUR = "32×32 colour" / "32×32 彩色";
+    IMAGES_HINT = "PNG or JPEG images, one sub-folder per class (the sub-folder's name is the class name). Choose the folder or drop it here; your browser decodes and resizes the images, and nothing is sent anywhere. 20 % of each class is held out for testing, split by the seed; at most 10 000 images." / "PNG 或 JPEG 图像，每个类别一个子文件夹（子文件夹的名字就是类别名）。选择文件夹或把它拖到这里；图像由你的浏览器解码并缩放，不会发送到任何地方。每个类别留出 20 % 用于测试，按随机种子划分；最多 10 000 张。";
+    IMAGES_DROP = "Drop a folder here" / "把文件夹拖到这里";
+    IMAGES_READING = "reading the images…" / "正在读取图像…";
+    IMAGES_COUNT = "images" / "张";
 }

@@ -12,6 +12,7 @@ mod course;
 mod device;
 mod fetch;
 mod i18n;
+mod image_files;
 mod offline;
 mod run_panel;
 mod runs;

@@ -18,7 +18,7 @@ const LESSONS = ["l1", "l2", "l3", "l4", "l5", "l6", "l7", "l8", "l9", "l11", "p
 const ALLOWED_LATIN = new Set(
   `normlab BatchNorm LayerNorm GroupNorm InstanceNorm RMSNorm BN LN GN IN RMS Lp Dropout WebGPU GPU CPU
    MLP CNN ReLU relu tanh Tanh GELU Adam adam SGD sgd PyTorch TensorFlow Fashion MNIST Fashion-MNIST CIFAR zzz Zalando MIT LeCun Cortes Burges
-   epoch epochs nat nats CSV JSON PNG URL softmax cross entropy ln lr SD sd Conv conv max pool Linear Embedding
+   epoch epochs nat nats CSV JSON PNG JPEG URL softmax cross entropy ln lr SD sd Conv conv max pool Linear Embedding
    google swiftshader SwiftShader Vulkan lavapipe llvmpipe Chromium Chrome Firefox Safari
    batch layer instance group rms none before after mlp cnn char norm act bias affine momentum noise opt sgdm wd
    train test batches clip drop init hidden channels embed data seed value auto webgpu cpu l1 l2 linf group4 group8

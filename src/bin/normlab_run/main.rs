@@ -32,7 +32,7 @@ mod native {
 
     use normlab::backend::engine::Engine;
     use normlab::chart::RunSeries;
-    use normlab::data::{toy, Dataset, Source};
+    use normlab::data::{toy, Dataset, DatasetId, Source};
     use normlab::experiment::catalog::Experiment;
     use normlab::experiment::course_results::{ExperimentResults, SeedRun, VariantResults, RESULTS_VERSION};
     use normlab::experiment::presets::Preset;
@@ -219,6 +219,10 @@ mod native {
         match config.dataset.source() {
             Source::Shipped(file) => Dataset::from_file_bytes(config.dataset, &read(&data_dir.join(file))?),
             Source::Generated(shape) => Ok(toy::generate(shape)),
+            Source::UserFile if config.dataset == DatasetId::ImageFolder => Err(NormlabError::InvalidConfig(normlab::words!(
+                "--data image-folder is the page's own images (decoded by the browser); the runner cannot read a folder of images",
+                "--data image-folder 是页面里你自己的图像（由浏览器解码）；命令行运行器不能读取图像文件夹"
+            ))),
             Source::UserFile => match cifar_file {
                 Some(path) => Dataset::from_file_bytes(config.dataset, &read(path)?),
                 None => Err(NormlabError::InvalidConfig(normlab::words!(

@@ -61,7 +61,7 @@ const fn key(name: &'static str, default: &'static str, meaning: &'static str) -
 
 /// Every experiment setting an address may carry, in the order the help lists them.
 pub const URL_KEYS: [UrlKey; 33] = [
-    key("data", "fashion-mnist", "data set (cifar10 reads your own batch file)"),
+    key("data", "fashion-mnist", "data set (cifar10 reads your own batch file, image-folder your own folder of images)"),
     key("train", "all", "train on only this many examples (a fixed subset, the same for every seed)"),
     key("test", "all", "evaluate on only the first this-many test examples"),
     key(

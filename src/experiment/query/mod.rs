@@ -5,7 +5,7 @@
 //!
 //! | key | values | meaning |
 //! |---|---|---|
-//! | `data` | `fashion-mnist`, `mnist`, `names`, `moons`, `circles`, `spirals`, `cifar10` (your file) | data set |
+//! | `data` | `fashion-mnist`, `mnist`, `names`, `moons`, `circles`, `spirals`, `cifar10` (your file), `image-folder` (your images) | data set |
 //! | `train` | integer | use only this many training examples (a fixed, seed-independent subset) |
 //! | `test` | integer | evaluate on only the first this-many test examples |
 //! | `arch` | `mlp`, `cnn`, `char`, `transformer` | architecture (`char`: the character-level MLP of lesson 3; `transformer`: the causal transformer over whole names) |

@@ -7,13 +7,15 @@ use leptos::prelude::*;
 use super::{BatchSizeSlider, EpochsInput, LearningRateSlider, TrainButton, TrainingChart};
 use crate::backend::GradClip;
 use crate::chart::draw_decision_boundary;
+use crate::data::image_folder::{ImagePool, ImageShape};
 use crate::data::DatasetId;
 use crate::experiment::query::{clip_amount, clip_kind_code, clip_of_kind};
 use crate::experiment::ExperimentConfig;
 use crate::nn::{Architecture, NormKind, Optimizer, Placement};
 use crate::ui::chart_canvas::{CanvasArea, ChartCanvas, Drawn};
-use crate::ui::fetch::{load_dataset, use_file};
+use crate::ui::fetch::{load_dataset, use_dataset, use_file};
 use crate::ui::i18n::*;
+use crate::ui::image_files::{self, FolderFile};
 use crate::ui::run_panel::RunPanel;
 use crate::ui::trainer::{JobEvent, RunRequest, Trainer, BOUNDARY_EXTENT, BOUNDARY_RESOLUTION};
 use crate::ui::Page;
@@ -64,6 +66,53 @@ const SGD_MOMENTUM: Msg = Msg { en: "SGD momentum", zh: "SGD 动量" };
 const WEIGHT_DECAY: Msg = Msg { en: "Weight decay", zh: "权重衰减" };
 const LR_DROP: Msg = Msg { en: "Learning-rate drop (share:factor)", zh: "学习率下降（比例:倍数）" };
 const NO_DROP: Msg = Msg { en: "none", zh: "无" };
+
+/// One class of the student's folder as the preview shows it.
+#[derive(Clone, Debug, PartialEq)]
+struct PreviewClass {
+    name: String,
+    images: usize,
+    train: usize,
+    test: usize,
+    /// `data:` addresses of its first few images, as the model reads them.
+    thumbnails: Vec<String>,
+}
+
+fn preview_classes(pool: &ImagePool) -> Vec<PreviewClass> {
+    let side = pool.shape.side();
+    pool.classes
+        .iter()
+        .enumerate()
+        .map(|(i, class)| PreviewClass {
+            name: class.name.clone(),
+            images: class.images.len(),
+            train: class.images.len() - class.test_count(),
+            test: class.test_count(),
+            thumbnails: pool.preview(i).iter().filter_map(|rgba| image_files::thumbnail_url(rgba, side)).collect(),
+        })
+        .collect()
+}
+
+/// `text` with each of `names` (the student's file names) set as code: they are names, not
+/// words of the page's language.
+fn with_code(text: &str, names: &[String]) -> Vec<AnyView> {
+    let mut parts = Vec::new();
+    let mut rest = text;
+    loop {
+        let next = names
+            .iter()
+            .filter(|n| !n.is_empty())
+            .filter_map(|n| rest.find(n.as_str()).map(|at| (at, n)))
+            .min_by_key(|&(at, _)| at);
+        let Some((at, name)) = next else {
+            parts.push(rest.to_string().into_any());
+            return parts;
+        };
+        parts.push(rest[..at].to_string().into_any());
+        parts.push(view! { <code>{name.clone()}</code> }.into_any());
+        rest = &rest[at + name.len()..];
+    }
+}
 
 /// The value of `key` in a configuration's link (None when the link leaves it out).
 fn link_value(config: &ExperimentConfig, key: &str) -> Option<String> {
@@ -226,6 +275,82 @@ pub fn Playground(lesson: &'static str) -> impl IntoView {
             }
         });
     };
+    // The student's folder of images: its files (kept to decode again at another size),
+    // what they became before the split (kept so the split follows the seed), the preview,
+    // what became of it in words, and how far the decoding is.
+    let images_shape = RwSignal::new(ImageShape::Grey28);
+    let folder_files: StoredValue<Vec<FolderFile>, LocalStorage> = StoredValue::new_local(Vec::new());
+    let image_pool: StoredValue<Option<ImagePool>, LocalStorage> = StoredValue::new_local(None);
+    let preview: RwSignal<Vec<PreviewClass>> = RwSignal::new(Vec::new());
+    let images_status: RwSignal<Option<Result<crate::error::Words, crate::error::NormlabError>>> = RwSignal::new(None);
+    let reading: RwSignal<Option<(usize, usize)>> = RwSignal::new(None);
+    let read_images = move |files: Vec<FolderFile>| {
+        if reading.get_untracked().is_some() {
+            return;
+        }
+        folder_files.set_value(files.clone());
+        let shape = images_shape.get_untracked();
+        reading.set(Some((0, 0)));
+        leptos::task::spawn_local(async move {
+            let result = image_files::read_folder(&files, shape, |done, total| reading.set(Some((done, total)))).await;
+            reading.set(None);
+            match result {
+                Ok(pool) => {
+                    let seed = config.with_untracked(|c| c.seed);
+                    use_dataset(DatasetId::ImageFolder, pool.split(seed));
+                    preview.set(preview_classes(&pool));
+                    let summary = pool.summary(seed);
+                    // The pool first: the status names its unreadable files as code.
+                    image_pool.set_value(Some(pool));
+                    images_status.set(Some(Ok(summary)));
+                    config.update(|c| c.dataset = DatasetId::ImageFolder);
+                }
+                Err(e) => {
+                    preview.set(Vec::new());
+                    image_pool.set_value(None);
+                    images_status.set(Some(Err(e)));
+                }
+            }
+        });
+    };
+    // The split follows the run's seed: a new seed splits the same images anew.
+    let seed = Memo::new(move |_| config.with(|c| c.seed));
+    Effect::new(move |_| {
+        let seed = seed.get();
+        image_pool.with_value(|pool| {
+            if let Some(pool) = pool {
+                use_dataset(DatasetId::ImageFolder, pool.split(seed));
+                images_status.set(Some(Ok(pool.summary(seed))));
+            }
+        });
+    });
+    // The picker chooses a folder (`webkitdirectory`, which the view macro has no name for).
+    let folder_input = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if let Some(input) = folder_input.get() {
+            input.set_webkitdirectory(true);
+        }
+    });
+    let pick_folder = move |ev: leptos::ev::Event| {
+        use wasm_bindgen::JsCast;
+        let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
+        let Some(files) = input.files() else { return };
+        read_images(image_files::from_picker(&files));
+    };
+    let drop_folder = move |ev: leptos::ev::DragEvent| {
+        ev.prevent_default();
+        let Some(transfer) = ev.data_transfer() else { return };
+        let entries = image_files::dropped_entries(&transfer);
+        if entries.is_empty() {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            match image_files::walk(entries).await {
+                Ok(files) => read_images(files),
+                Err(e) => images_status.set(Some(Err(e))),
+            }
+        });
+    };
     let draw_boundary = move |root: &CanvasArea| {
         let Some(cells) = boundary.get() else { return Ok(Drawn::default()) };
         let data = draw_decision_boundary(
@@ -253,7 +378,7 @@ pub fn Playground(lesson: &'static str) -> impl IntoView {
                                 set(Box::new(move |c| c.dataset = d));
                             }
                         }>
-                        {[DatasetId::FashionMnist, DatasetId::Mnist, DatasetId::Moons, DatasetId::Circles, DatasetId::Spirals, DatasetId::Cifar10]
+                        {[DatasetId::FashionMnist, DatasetId::Mnist, DatasetId::Moons, DatasetId::Circles, DatasetId::Spirals, DatasetId::Cifar10, DatasetId::ImageFolder]
                             .map(|d| view! { <option value=d.name()>{move || if lang.get() == Lang::Zh { d.title_zh() } else { d.title() }}</option> })
                             .collect_view()}
                     </select>
@@ -411,6 +536,66 @@ pub fn Playground(lesson: &'static str) -> impl IntoView {
                     <code>{name}</code>{move || if lang.get() == Lang::Zh { "：" } else { ": " }}{text}
                 </p>
             })}
+            <section class="own-images" id="pg-images" aria-labelledby="pg-images-title"
+                on:dragover=move |ev: leptos::ev::DragEvent| ev.prevent_default()
+                on:drop=drop_folder>
+                <p class="own-images-title" id="pg-images-title"><strong>{tr(IMAGES_TITLE)}</strong>
+                    <span class="muted">" · "{tr(IMAGES_DROP)}</span></p>
+                <div class="own-images-controls">
+                    <div class="control file">
+                        <label for="pg-folder">{tr(IMAGES_FOLDER)}</label>
+                        <input id="pg-folder" type="file" multiple=true node_ref=folder_input
+                            prop:disabled=move || reading.get().is_some() on:change=pick_folder />
+                    </div>
+                    <div class="control">
+                        <label for="pg-images-shape">{tr(IMAGES_SHAPE)}</label>
+                        <select id="pg-images-shape" prop:value=move || images_shape.get().name()
+                            prop:disabled=move || reading.get().is_some()
+                            on:change=move |ev| {
+                                if let Some(shape) = ImageShape::parse(&event_target_value(&ev)) {
+                                    images_shape.set(shape);
+                                    let files = folder_files.get_value();
+                                    if !files.is_empty() {
+                                        read_images(files);
+                                    }
+                                }
+                            }>
+                            <option value="grey28">{tr(IMAGES_GREY)}</option>
+                            <option value="colour32">{tr(IMAGES_COLOUR)}</option>
+                        </select>
+                    </div>
+                </div>
+                <p class="muted">{tr(IMAGES_HINT)}</p>
+                {move || reading.get().map(|(done, total)| view! {
+                    <p class="note" role="status" id="pg-images-reading">{tr(IMAGES_READING)}
+                        {(total > 0).then(|| format!(" {done} / {total}"))}</p>
+                })}
+                {move || images_status.get().map(|status| {
+                    let l = lang.get();
+                    match status {
+                        Ok(summary) => {
+                            let names = image_pool.with_value(|p| p.as_ref().map(|p| p.unreadable.iter().map(|(path, _)| path.clone()).collect::<Vec<_>>()).unwrap_or_default());
+                            view! { <p class="note" role="status" id="pg-images-status">{with_code(words(&summary, l), &names)}</p> }.into_any()
+                        }
+                        Err(e) => view! { <p class="alert" role="alert" id="pg-images-status">{error_words(&e, l)}</p> }.into_any(),
+                    }
+                })}
+                <div class="image-preview" id="pg-images-preview">
+                    <For each=move || preview.get() key=|c| (c.name.clone(), c.images, c.thumbnails.first().cloned()) let:class>
+                        <figure class="image-class" data-class=class.name.clone() data-count=class.images>
+                            <figcaption><code>{class.name.clone()}</code>" "
+                                <span class="count">{class.images}" "{tr(IMAGES_COUNT)}</span>
+                                <span class="muted split">{move || pick(lang.get(),
+                                    format!("{} train · {} test", class.train, class.test),
+                                    format!("训练 {} · 测试 {}", class.train, class.test))}</span>
+                            </figcaption>
+                            <div class="thumbs">
+                                {class.thumbnails.iter().map(|url| view! { <img src=url.clone() alt="" width="28" height="28" /> }).collect_view()}
+                            </div>
+                        </figure>
+                    </For>
+                </div>
+            </section>
             <TrainingChart group=GROUP id="pg-chart" title=TITLE />
             <Show when=move || toy() && boundary.with(|b| b.is_some())>
                 <ChartCanvas id="pg-boundary" draw=draw_boundary width=520 height=520
