@@ -24,4 +24,5 @@ mod pace;
 mod parsers;
 mod sequences;
 mod shaders;
+mod stored_results;
 mod training;

@@ -73,6 +73,9 @@ mod native {
         let label = BackendLabel { backend, device: engine.describe() };
         let progress = if cli.progress { ProgressWhere::Always } else { ProgressWhere::TerminalOnly };
         let course_started = std::time::Instant::now();
+        // Once, before training: the files say what the runs were built from, even if the
+        // checkout moves on while the course trains.
+        let commit = commit();
         for experiment in experiments {
             let started = std::time::Instant::now();
             let variants = experiment.variants(Preset::Full);
@@ -115,7 +118,7 @@ mod native {
                 experiment: experiment.name().into(),
                 preset: Preset::Full.name().into(),
                 seeds: cli.seeds.clone(),
-                commit: commit(),
+                commit: commit.clone(),
                 engine: backend.into(),
                 device: label.device.clone(),
                 machine: machine(),

@@ -1,0 +1,116 @@
+//! The course's stored results (`www/results/`, written by `normlab-run --reproduce-course`):
+//! each file was made with the configuration its experiment's full preset has now, over the
+//! seeds it names, and what the lessons say the full presets show holds in it, at every
+//! stored seed. A changed preset, a damaged file or an outcome that no longer holds fails
+//! here, naming the experiment.
+
+use std::path::PathBuf;
+
+use normlab::experiment::catalog::Experiment;
+use normlab::experiment::course_results::{ExperimentResults, VariantResults};
+use normlab::experiment::Outcome;
+
+fn results_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("www/results")
+}
+
+/// Every stored file, read.
+fn stored() -> Vec<ExperimentResults> {
+    let mut all = Vec::new();
+    let entries = std::fs::read_dir(results_dir()).expect("www/results/ holds the course's results");
+    for entry in entries {
+        let path = entry.expect("a directory entry").path();
+        if path.extension().is_some_and(|e| e == "json") {
+            let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let results = ExperimentResults::from_json(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let expected = path.file_name().and_then(|n| n.to_str()).map(str::to_string);
+            let named = Experiment::parse(&results.experiment).map(ExperimentResults::file_name);
+            assert_eq!(named, expected, "{} holds the results of {}", path.display(), results.experiment);
+            all.push(results);
+        }
+    }
+    all
+}
+
+fn results_of(experiment: Experiment) -> ExperimentResults {
+    let path = results_dir().join(ExperimentResults::file_name(experiment));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!("{}: {e} (make it with normlab-run --reproduce-course --only {})", path.display(), experiment.name())
+    });
+    ExperimentResults::from_json(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn every_stored_result_was_made_with_the_full_preset_it_names_over_at_least_three_seeds() {
+    let all = stored();
+    assert!(!all.is_empty(), "no results files in www/results/");
+    for results in &all {
+        let problems = results.differences_from_preset();
+        assert!(
+            problems.is_empty(),
+            "{}: the stored results were made with another configuration; run normlab-run --reproduce-course --only {} again:\n  {}",
+            results.experiment,
+            results.experiment,
+            problems.join("\n  ")
+        );
+        assert!(results.seeds.len() >= 3, "{}: only seeds {:?}", results.experiment, results.seeds);
+        for run in &results.runs {
+            for seed in &run.seeds {
+                let finished = matches!(seed.outcome, Outcome::Finished { .. });
+                assert!(
+                    !finished || seed.epochs.len() == run.config.epochs,
+                    "{} seed {}: {} epochs stored of {}",
+                    results.experiment,
+                    seed.seed,
+                    seed.epochs.len(),
+                    run.config.epochs
+                );
+            }
+        }
+    }
+}
+
+/// The stored runs in the preset's order, each with its seeds' outcomes.
+fn runs(results: &ExperimentResults) -> &[VariantResults] {
+    &results.runs
+}
+
+fn accuracies(run: &VariantResults) -> Vec<f32> {
+    run.seeds.iter().map(|s| s.final_accuracy().unwrap_or(f32::NAN)).collect()
+}
+
+fn not_learning(run: &VariantResults) -> bool {
+    run.seeds.iter().all(|s| matches!(s.outcome, Outcome::Finished { not_learning: true, .. }))
+}
+
+#[test]
+fn l1_at_both_bad_initialisations_batchnorm_learns_at_every_seed_and_the_plain_network_too_small_does_not() {
+    let small = results_of(Experiment::DeepMlpTooSmall);
+    let [plain, bn] = runs(&small) else { panic!("lesson 1 has two runs") };
+    assert!(not_learning(plain), "the plain network at ×0.5 learned at some seed: {:?}", accuracies(plain));
+    assert!(accuracies(bn).iter().all(|&a| a >= 0.75), "BatchNorm at ×0.5: {:?}", accuracies(bn));
+    let large = results_of(Experiment::DeepMlpTooLarge);
+    let [plain, bn] = runs(&large) else { panic!("lesson 1 has two runs") };
+    for (p, b) in accuracies(plain).into_iter().zip(accuracies(bn)) {
+        assert!(b >= p + 0.03, "at ×5 BatchNorm ({b}) is not ahead of the plain network ({p})");
+    }
+}
+
+#[test]
+fn l3_both_momenta_end_with_a_held_out_loss_below_2_1_nats_and_within_0_05_of_each_other() {
+    let names = results_of(Experiment::Names);
+    let [fast, slow] = runs(&names) else { panic!("lesson 3 has two runs") };
+    for (f, s) in fast.seeds.iter().zip(&slow.seeds) {
+        let (f, s) = (f.epochs.last().expect("epochs").test_loss, s.epochs.last().expect("epochs").test_loss);
+        assert!(f < 2.1 && s < 2.1, "held-out losses {f} and {s}");
+        assert!((f - s).abs() <= 0.05, "the two momenta end apart: {f} against {s}");
+    }
+}
+
+#[test]
+fn l4_at_adam_lr_0_1_the_plain_cnn_is_not_learning_at_every_seed_and_the_batchnorm_one_learns() {
+    let high_lr = results_of(Experiment::HighLr);
+    let [plain, bn] = runs(&high_lr) else { panic!("lesson 4 has two runs") };
+    assert!(not_learning(plain), "the plain CNN at lr 0.1 learned at some seed: {:?}", accuracies(plain));
+    assert!(accuracies(bn).iter().all(|&a| a >= 0.75), "the BatchNorm CNN at lr 0.1: {:?}", accuracies(bn));
+}
