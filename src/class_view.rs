@@ -40,6 +40,11 @@ pub const MAX_FILE_BYTES: usize = 32 * 1024 * 1024;
 /// run is "not a preset configuration" (a playground run, say).
 pub const MAX_LISTED_CHANGES: usize = 4;
 
+/// `n` and the English noun, singular or plural: "1 run", "3 runs".
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// A file that was not read, or read in part, and why.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SetAside {
@@ -232,8 +237,9 @@ fn read_one(bytes: &[u8]) -> Read {
                 ));
             }
             let note = (damaged > 0).then(|| {
+                let runs = count(damaged, "damaged run", "damaged runs");
                 crate::words!(
-                    "{damaged} damaged run(s) left out ({first}); its other {kept} kept",
+                    "{runs} left out ({first}); its other {kept} kept",
                     "{damaged} 次损坏的运行已略去（{first}）；其余 {kept} 次保留"
                 )
             });
@@ -628,7 +634,7 @@ pub(crate) mod tests {
         assert_eq!(aside, [("notes.json", 0), ("cut.json", 0), ("half.json", 1), ("picture.png", 0)]);
         assert!(class.set_aside[0].reason.en.contains("neither a run export nor a device report"));
         assert!(class.set_aside[1].reason.en.contains("not readable"));
-        assert!(class.set_aside[2].reason.en.contains("1 damaged run(s) left out"));
+        assert!(class.set_aside[2].reason.en.contains("1 damaged run left out"));
         assert!(class.set_aside[3].reason.en.contains("UTF-8"));
         assert_eq!(class.run_count(), 2, "good.json's run and half.json's first");
         assert_eq!(class.devices.len(), 1);

@@ -35,6 +35,13 @@ async function classFiles() {
     { model: "cnn", engine: "webgpu", batch: 64, step_millis: 210.0 },
     { model: "cnn", engine: "cpu", batch: 64, step_millis: 95.0 },
   ];
+  const phone = {
+    ...device,
+    gpu: null,
+    gpu_problem: "this browser has no WebGPU",
+    kernels: [],
+    steps: [{ model: "mlp", engine: "cpu", batch: 64, step_millis: 12.0 }, { model: "cnn", engine: "cpu", batch: 64, step_millis: 400.0 }],
+  };
   const cut = exportOf([run(9, 9, [0.5])]);
   const json = (name, text) => ({ name, mimeType: "application/json", buffer: Buffer.from(text) });
   return {
@@ -47,6 +54,7 @@ async function classFiles() {
     dropped: [
       json("cy.json", exportOf([run(5, 4, [0.7, 0.75], (c) => ({ ...c, batch_size: 32 }))])),
       json("device-ann.json", JSON.stringify(device)),
+      json("device-bo.json", JSON.stringify(phone)),
     ],
   };
 }
@@ -110,14 +118,15 @@ export async function classViewChecks(lab) {
     assert(/notes\.json: neither a run export nor a device report/.test(aside), `set aside: ${aside}`);
     assert(/broken\.json: not readable as JSON/.test(aside), `set aside: ${aside}`);
     const status = await page.textContent("#class-summary");
-    assert(status.includes("4 run(s) of 1 piece(s), 1 device report(s), 2 file(s) set aside"), status);
+    assert(status.includes("4 runs of 1 piece, 2 device reports, 2 files set aside"), status);
 
     // The device table.
     const rows = await page.$$eval(".class-devices tbody tr", (rs) => rs.map((r) => [...r.children].map((c) => c.textContent.trim())));
-    assert(rows.length === 1, `device rows: ${JSON.stringify(rows)}`);
+    assert(rows.length === 2, `device rows: ${JSON.stringify(rows)}`);
     const [file, gpu, kernels, mlpGpu, mlpCpu, cnnGpu, cnnCpu] = rows[0];
     assert(file === "device-ann.json" && gpu === "SwiftShader Device (Subzero)" && kernels === "passed (2 kernels)", `device row: ${rows[0]}`);
     assert([mlpGpu, mlpCpu, cnnGpu, cnnCpu].join(" ") === "4.4 3.5 210.0 95.0", `step times: ${rows[0]}`);
+    assert(rows[1].join(" | ") === "device-bo.json | none (this browser has no WebGPU) | not checked (no GPU) | – | 12.0 | – | 400.0", `the device without a GPU: ${rows[1]}`);
 
     await page.screenshot({ path: join(artifacts, "class-view-en-1280.png"), fullPage: true });
     assert(errors.length === 0, `console errors: ${errors}`);

@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::chart::{css_colour, draw_line_plot_with_bands, Band, Line, LinePlot, LineStyle, Scale};
-use crate::class_view::{read_class, Class, ConfigGroup, Flag, PieceGroup, SetAside, MAX_FILE_BYTES};
+use crate::class_view::{count, read_class, Class, ConfigGroup, Flag, PieceGroup, SetAside, MAX_FILE_BYTES};
 use crate::experiment::ExperimentConfig;
 use crate::ui::chart_canvas::{CanvasArea, ChartCanvas, Drawn};
 use crate::ui::i18n::*;
@@ -127,7 +127,11 @@ fn config_item(i: usize, config: &ConfigGroup, lang: Lang) -> impl IntoView {
     // Described without its seed: the seeds are listed after it, all of them.
     let seedless = ExperimentConfig { seed: ExperimentConfig::default().seed, ..config.config.clone() };
     let what = words(&seedless.label_words(), lang).to_string();
-    let counts = pick(lang, format!("{runs} run(s), seeds {seeds}"), format!("{runs} 次运行，种子 {seeds}"));
+    let counts = pick(
+        lang,
+        format!("{}, {} {seeds}", count(runs, "run", "runs"), if config.seeds().len() == 1 { "seed" } else { "seeds" }),
+        format!("{runs} 次运行，种子 {seeds}"),
+    );
     let flag = config.flag.clone();
     let flagged = flag.is_some();
     view! {
@@ -232,7 +236,12 @@ fn piece_view(piece: PieceGroup, class: Memo<Class>) -> impl IntoView {
     let configs = piece.configs.len();
     let heading = pick(
         l,
-        format!("{} — {runs} run(s) in {configs} configuration(s)", piece_name(&group, l)),
+        format!(
+            "{} — {} in {}",
+            piece_name(&group, l),
+            count(runs, "run", "runs"),
+            count(configs, "configuration", "configurations")
+        ),
         format!("{} —— {runs} 次运行，{configs} 种配置", piece_name(&group, l)),
     );
     view! {
@@ -254,7 +263,7 @@ fn aside_view(aside: &[SetAside], lang: Lang) -> impl IntoView {
             .iter()
             .map(|s| {
                 let kept = (s.kept_runs > 0).then(|| {
-                    view! { <span class="class-kept">{pick(lang, format!(" ({} run(s) kept)", s.kept_runs), format!("（保留了 {} 次运行）", s.kept_runs))}</span> }
+                    view! { <span class="class-kept">{pick(lang, format!(" ({} kept)", count(s.kept_runs, "run", "runs")), format!("（保留了 {} 次运行）", s.kept_runs))}</span> }
                 });
                 view! { <li><code>{s.file.clone()}</code>{pick(lang, ": ".into(), "：".into())}{words(&s.reason, lang).to_string()}{kept}</li> }
             })
@@ -290,7 +299,13 @@ fn devices_view(class: &Class, lang: Lang) -> impl IntoView {
                 };
                 let gpu = match &r.gpu {
                     Some(name) => view! { <code>{name.clone()}</code> }.into_any(),
-                    None => view! { <span>{CLASS_NO_GPU.get(lang)}</span> }.into_any(),
+                    None => {
+                        let problem = r
+                            .gpu_problem
+                            .clone()
+                            .map(|p| view! { <span class="class-problem">" ("<code>{p}</code>")"</span> });
+                        view! { <span>{CLASS_NO_GPU.get(lang)}{problem}</span> }.into_any()
+                    }
                 };
                 view! {
                     <tr class:failed=passed < total>
@@ -395,7 +410,13 @@ pub fn ClassView() -> impl IntoView {
             let aside = c.set_aside.iter().filter(|s| s.kept_runs == 0).count();
             pick(
                 l,
-                format!("{runs} run(s) of {pieces} piece(s), {devices} device report(s), {aside} file(s) set aside."),
+                format!(
+                    "{} of {}, {}, {} set aside.",
+                    count(runs, "run", "runs"),
+                    count(pieces, "piece", "pieces"),
+                    count(devices, "device report", "device reports"),
+                    count(aside, "file", "files")
+                ),
                 format!("{pieces} 个实验组件的 {runs} 次运行，{devices} 份设备报告，{aside} 个文件被放到一边。"),
             )
         })
