@@ -7,6 +7,7 @@
 
 pub mod backend;
 pub mod chart;
+pub mod class_view;
 pub mod course;
 pub mod data;
 pub mod error;

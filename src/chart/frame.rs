@@ -150,6 +150,8 @@ pub enum Swatch {
     Line(LineStyle),
     /// A block of colour: a run whose marks are explained by a key of styles.
     Colour,
+    /// A translucent block: a band between two values (see `lines::Band`).
+    Band,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -227,6 +229,11 @@ impl Legend {
                 Swatch::Colour => {
                     let (x, y) = (p.x.round() as i32 + 4, middle.round() as i32);
                     area.draw(&Rectangle::new([(x, y - 6), (x + 20, y + 6)], p.entry.colour.filled())).map_err(err)?
+                }
+                Swatch::Band => {
+                    let (x, y) = (p.x.round() as i32 + 4, middle.round() as i32);
+                    let fill = p.entry.colour.mix(marks::BAND_ALPHA).filled();
+                    area.draw(&Rectangle::new([(x, y - 6), (x + 20, y + 6)], fill)).map_err(err)?
                 }
             }
             for (i, line) in p.lines.iter().enumerate() {

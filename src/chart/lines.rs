@@ -1,6 +1,8 @@
 //! A general plot of lines and points, with linear or logarithmic axes: the lessons'
 //! measurement charts (accuracy against batch size, running statistics over steps,
 //! gradient norms per layer, a clipping threshold drawn across a gradient-norm curve).
+//! [`draw_line_plot_with_bands`] adds translucent bands under the lines (the class view's
+//! lowest-to-highest spread of a configuration's runs).
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -52,6 +54,19 @@ pub struct LinePlot<'a> {
     pub y_range: Option<(f64, f64)>,
 }
 
+/// The area between a low and a high value at each x (the lowest and highest of several
+/// runs), drawn translucent in its colour under the lines. Its values count in the y
+/// axis's fit like the lines'; where the y range is fixed, the band is cut at the plot's
+/// edge (the lines beyond it are marked as off-scale, see [`LinePlot::y_range`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Band {
+    /// Its legend entry (none when empty).
+    pub label: String,
+    /// (x, low, high), in order of x.
+    pub points: Vec<(f64, f64, f64)>,
+    pub colour: usize,
+}
+
 /// Where a chart put its plot, for tests that check what lies inside and outside it.
 #[derive(Clone, Debug)]
 #[cfg_attr(not(test), allow(dead_code))]
@@ -70,9 +85,26 @@ pub fn draw_line_plot<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, plot: &
     draw_line_plot_laid_out(root, plot).map(|(data, _)| data)
 }
 
+/// The plot with `bands` under its lines (the class view's spread over runs).
+pub fn draw_line_plot_with_bands<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    plot: &LinePlot,
+    bands: &[Band],
+) -> Result<ChartData, String> {
+    draw_bands_and_lines(root, plot, bands).map(|(data, _)| data)
+}
+
 pub(crate) fn draw_line_plot_laid_out<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     plot: &LinePlot,
+) -> Result<(ChartData, Layout), String> {
+    draw_bands_and_lines(root, plot, &[])
+}
+
+fn draw_bands_and_lines<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    plot: &LinePlot,
+    bands: &[Band],
 ) -> Result<(ChartData, Layout), String> {
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     root.fill(&WHITE).map_err(err)?;
@@ -83,6 +115,11 @@ pub(crate) fn draw_line_plot_laid_out<DB: DrawingBackend>(
             .iter()
             .filter(|l| !l.label.is_empty())
             .map(|l| LegendEntry { label: l.label.clone(), colour: colour(l.colour), swatch: Swatch::Line(l.style) })
+            .chain(bands.iter().filter(|b| !b.label.is_empty()).map(|b| LegendEntry {
+                label: b.label.clone(),
+                colour: colour(b.colour),
+                swatch: Swatch::Band,
+            }))
             .collect()],
     };
     let (area, legend_area) = frame::split_for_legend(&body, &legend);
@@ -93,6 +130,21 @@ pub(crate) fn draw_line_plot_laid_out<DB: DrawingBackend>(
         .iter()
         .map(|l| {
             l.points.iter().filter_map(|&(x, y)| Some((plot.x_scale.to_axis(x)?, plot.y_scale.to_axis(y)?))).collect()
+        })
+        .collect();
+    // Each band as its high edge and its low edge, in axis units; a point either edge
+    // cannot show (NaN, ≤ 0 on a log axis) is left out of both.
+    type Edge = Vec<(f64, f64)>;
+    let band_edges: Vec<(Edge, Edge)> = bands
+        .iter()
+        .map(|b| {
+            b.points
+                .iter()
+                .filter_map(|&(x, low, high)| {
+                    let x = plot.x_scale.to_axis(x)?;
+                    Some(((x, plot.y_scale.to_axis(high)?), (x, plot.y_scale.to_axis(low)?)))
+                })
+                .unzip()
         })
         .collect();
     let references: Vec<(f64, &str)> =
@@ -109,7 +161,8 @@ pub(crate) fn draw_line_plot_laid_out<DB: DrawingBackend>(
         14.0,
         |label| frame::text_width(&area, label, TICK_PX),
         |ticks| {
-            Axis::fitted(plot.x_scale, &mut mapped.iter().flatten().map(|p| p.0), ticks)
+            let band_x = band_edges.iter().flat_map(|(high, _)| high.iter().map(|p| p.0));
+            Axis::fitted(plot.x_scale, &mut mapped.iter().flatten().map(|p| p.0).chain(band_x), ticks)
                 .unwrap_or_else(|| empty_axis(plot.x_scale, ticks))
         },
     );
@@ -123,7 +176,12 @@ pub(crate) fn draw_line_plot_laid_out<DB: DrawingBackend>(
         }
         None => Axis::fitted(
             plot.y_scale,
-            &mut mapped.iter().flatten().map(|p| p.1).chain(references.iter().map(|r| r.0)),
+            &mut mapped
+                .iter()
+                .flatten()
+                .map(|p| p.1)
+                .chain(references.iter().map(|r| r.0))
+                .chain(band_edges.iter().flat_map(|(high, low)| high.iter().chain(low).map(|p| p.1))),
             y_ticks,
         )
         .unwrap_or_else(|| empty_axis(plot.y_scale, y_ticks)),
@@ -163,6 +221,10 @@ pub(crate) fn draw_line_plot_laid_out<DB: DrawingBackend>(
         marks::stroke(&area, &[(on.left, py), (on.right, py)], grey, dashed)?;
         frame::draw_text(&area, label, (on.left + 4.0, py - 3.0), TEXT_PX, grey, Pos::new(HPos::Left, VPos::Bottom))?;
     }
+    for (band, (high, low)) in bands.iter().zip(&band_edges) {
+        let px = |edge: &[(f64, f64)]| edge.iter().map(|&p| on.px(p)).collect::<Vec<_>>();
+        marks::fill_band(&area, &on, &px(high), &px(low), colour(band.colour))?;
+    }
     let mut off_scale = 0;
     for (line, points) in plot.lines.iter().zip(&mapped) {
         off_scale += marks::draw_series(&area, &on, points, colour(line.colour), line.style)?;
@@ -200,7 +262,13 @@ pub(crate) fn draw_line_plot_laid_out<DB: DrawingBackend>(
                 points: l.points.iter().copied().filter(|p| p.0.is_finite() && p.1.is_finite()).collect(),
             })
             .collect(),
-        legend: plot.lines.iter().filter(|l| !l.label.is_empty()).map(|l| (l.label.clone(), Some(l.style))).collect(),
+        legend: plot
+            .lines
+            .iter()
+            .filter(|l| !l.label.is_empty())
+            .map(|l| (l.label.clone(), Some(l.style)))
+            .chain(bands.iter().filter(|b| !b.label.is_empty()).map(|b| (b.label.clone(), None)))
+            .collect(),
         ..Default::default()
     };
     Ok((data, layout))
@@ -375,6 +443,44 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_band_is_filled_under_its_lines_within_the_fitted_axis_and_keyed_in_the_legend() {
+        let lines = [line("mean", 1, LineStyle::SolidWithPoints, vec![(1.0, 60.0), (2.0, 85.0)])];
+        let bands =
+            [Band { label: "lowest to highest".into(), points: vec![(1.0, 50.0, 70.0), (2.0, 80.0, 95.0)], colour: 1 }];
+        let mut svg = String::new();
+        let (data, layout) = {
+            let root = SVGBackend::with_string(&mut svg, (640, 360)).into_drawing_area();
+            let plot = LinePlot {
+                title: "Class",
+                x_label: "epoch",
+                y_label: "test accuracy (%)",
+                x_scale: Scale::Linear,
+                y_scale: Scale::Linear,
+                lines: &lines,
+                references: &[],
+                y_range: None,
+            };
+            draw_bands_and_lines(&root, &plot, &bands).unwrap()
+        };
+        let filled = |tag: &str| -> Vec<_> {
+            svg::elements(&svg, tag)
+                .into_iter()
+                .filter(|(a, _)| a.get("fill") == Some(&hex(crate::chart::colour(1))))
+                .map(|(a, _)| a["opacity"].parse::<f64>().unwrap_or(1.0))
+                .collect()
+        };
+        // The band in the plot and its swatch in the legend, both translucent.
+        let (band, swatch) = (filled("polygon"), filled("rect"));
+        assert!(band.len() == 1 && band[0] < 0.5, "band: {band:?}");
+        assert!(swatch.len() == 1 && swatch[0] < 0.5, "swatch: {swatch:?}");
+        // The axis covers the band's extremes (50 and 95 lie beyond every line's point).
+        assert!(layout.y.low <= 50.0 && layout.y.high >= 95.0, "{:?}", layout.y);
+        assert_eq!(layout.off_scale, 0);
+        assert!(texts(&svg).iter().any(|t| t.content == "lowest to highest" && t.y > layout.plot.3));
+        assert_eq!(data.legend.last(), Some(&("lowest to highest".to_string(), None)));
     }
 
     #[test]

@@ -32,6 +32,26 @@ pub struct Pen {
     pub marker: Option<Marker>,
 }
 
+/// The opacity of a band's fill (`lines::Band`), in the plot and in its legend swatch.
+pub const BAND_ALPHA: f64 = 0.2;
+
+/// Fills the area between `high` and `low` (pixels, both in order of x) with `colour` at
+/// [`BAND_ALPHA`], cut at the plot's top and bottom: a band never reaches past the axis.
+pub fn fill_band<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    plot: &Plot,
+    high: &[Px],
+    low: &[Px],
+    colour: RGBColor,
+) -> Result<(), String> {
+    if high.len() < 2 || high.len() != low.len() {
+        return Ok(());
+    }
+    let inside = |p: &Px| (p.0, p.1.clamp(plot.top, plot.bottom));
+    let outline: Vec<(i32, i32)> = high.iter().map(inside).chain(low.iter().rev().map(inside)).map(round).collect();
+    root.draw(&Polygon::new(outline, colour.mix(BAND_ALPHA).filled())).map_err(err)
+}
+
 pub fn pen(style: LineStyle) -> Pen {
     let line = Pen { width: 2, alpha: 1.0, dash: None, marker: None };
     match style {

@@ -31,7 +31,7 @@ pub use boundary::draw_decision_boundary;
 pub use data::{ChartData, ChartWords, PartKind, PartSummary, Quantity, SeriesData};
 pub use frame::{fitted_size, EMPTY_HEIGHT_PX};
 pub use histograms::draw_histogram_grid;
-pub use lines::{draw_line_plot, Line, LinePlot, LineStyle, Scale};
+pub use lines::{draw_line_plot, draw_line_plot_with_bands, Band, Line, LinePlot, LineStyle, Scale};
 pub use scaled::ScaledBackend;
 pub use training::{draw_training_chart, draw_training_chart_with, LossAxis, TrainingChartText, TrainingKey};
 

@@ -220,3 +220,28 @@ messages! {
     IMAGES_READING = "reading the images…" / "正在读取图像…";
     IMAGES_COUNT = "images" / "张";
 }
+
+// The class view (`widgets/class_view.rs`).
+messages! {
+    CLASS_DROP = "Drop the class's JSON files here: run exports (one or many runs each) and device reports." / "把全班的 JSON 文件拖到这里：运行导出文件（每个含一次或多次运行）和设备报告。";
+    CLASS_PICK = "Or choose them:" / "或者选择文件：";
+    CLASS_LOCAL = "The files are read in this browser; nothing is uploaded." / "文件只在这个浏览器里读取；不会上传任何东西。";
+    CLASS_CLEAR = "Clear all files" / "清除所有文件";
+    CLASS_SET_ASIDE = "Set aside (the other files are kept):" / "已放到一边（其余文件照常保留）：";
+    CLASS_EACH_RUN = "each run" / "每次运行";
+    CLASS_ACCURACY_AXIS = "test accuracy (%)" / "测试准确率（%）";
+    CLASS_CHART_CAPTION = "Faint lines: each run. Thick lines with dots: the mean of a configuration's runs. Shaded: from the lowest to the highest run at each epoch." / "浅色线：每次运行。带圆点的粗线：同一配置各次运行的平均。阴影：每个 epoch 最低与最高运行之间的范围。";
+    CLASS_DOTS = "Final test accuracy of each run" / "每次运行最终的测试准确率";
+    CLASS_RUN = "run (file · device)" / "运行（文件 · 设备）";
+    CLASS_FINAL = "final" / "最终";
+    CLASS_SEED = "seed" / "种子";
+    CLASS_UNFINISHED = "did not finish" / "未完成";
+    CLASS_FLAGGED = "not the lesson's preset:" / "不是课程的预设：";
+    CLASS_TRIAL = "a trial run (smoke test), too short to show the lesson's effect" / "试运行（冒烟测试），太短，看不出课程所讲的效果";
+    CLASS_NOT_PRESET = "not a preset configuration" / "不是预设的配置";
+    CLASS_DEVICES = "The class's devices (training step in ms)" / "全班的设备（每个训练步的毫秒数）";
+    CLASS_FILE = "file" / "文件";
+    CLASS_KERNEL_CHECK = "kernel check" / "算子检查";
+    CLASS_NOT_CHECKED = "not checked (no GPU)" / "未检查（没有 GPU）";
+    CLASS_NO_GPU = "none" / "无";
+}

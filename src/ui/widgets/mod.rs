@@ -5,6 +5,7 @@ mod attention_map;
 mod batch_stats;
 mod batch_sweep;
 mod bn_step;
+mod class_view;
 mod comparison;
 mod deep_mlp;
 mod family;
@@ -58,6 +59,7 @@ pub fn live(name: &str, lesson: &'static str) -> AnyView {
         "seq-placement" => view! { <sequences::SeqPlacement /> }.into_any(),
         "playground" => view! { <playground::Playground lesson=lesson /> }.into_any(),
         "self-check" => view! { <self_check::SelfCheck /> }.into_any(),
+        "class-view" => view! { <class_view::ClassView /> }.into_any(),
         // A lesson names a piece the page does not have: a bug in the lesson, said plainly.
         other => view! { <p class="alert">"Unknown live piece / 未知的实验组件: " {other.to_string()}</p> }.into_any(),
     }
