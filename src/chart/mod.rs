@@ -33,7 +33,10 @@ pub use frame::{fitted_size, EMPTY_HEIGHT_PX};
 pub use histograms::draw_histogram_grid;
 pub use lines::{draw_line_plot, draw_line_plot_with_bands, Band, Line, LinePlot, LineStyle, Scale};
 pub use scaled::ScaledBackend;
-pub use training::{draw_training_chart, draw_training_chart_with, LossAxis, TrainingChartText, TrainingKey};
+pub use training::{
+    draw_training_chart, draw_training_chart_with, draw_training_chart_with_references, LossAxis, Reference,
+    TrainingChartText, TrainingKey,
+};
 
 use crate::experiment::{EpochSummary, Event};
 

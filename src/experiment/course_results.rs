@@ -12,7 +12,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::catalog::Experiment;
+use super::catalog::{Experiment, VariantKey};
 use super::presets::Preset;
 use super::{EpochSummary, ExperimentConfig, Outcome};
 use crate::chart::RunSeries;
@@ -192,6 +192,14 @@ impl ExperimentResults {
         problems
     }
 
+    /// The stored run that `key` names in the full preset (the stored runs are in the
+    /// preset's order, as [`Self::differences_from_preset`] checks).
+    pub fn run_keyed(&self, key: VariantKey) -> Option<&VariantResults> {
+        let experiment = Experiment::parse(&self.experiment)?;
+        let index = experiment.variants(Preset::Full).iter().position(|v| v.key == key)?;
+        self.runs.get(index)
+    }
+
     /// The stored run whose configuration is `config` but for its seed.
     pub fn run_like(&self, config: &ExperimentConfig) -> Option<&VariantResults> {
         self.runs.iter().find(|r| ExperimentConfig { seed: config.seed, ..r.config.clone() } == *config)
@@ -278,6 +286,9 @@ mod tests {
         assert!(read.differences_from_preset().is_empty(), "{:?}", read.differences_from_preset());
         let at_seed_5 = ExperimentConfig { seed: 5, ..results.runs[1].config.clone() };
         assert_eq!(read.run_like(&at_seed_5).map(|r| &r.config), Some(&results.runs[1].config));
+        // A quick run of the experiment finds the full run of the same key.
+        let quick = &Experiment::HighLr.variants(Preset::Quick)[1];
+        assert_eq!(read.run_keyed(quick.key).map(|r| &r.config), Some(&results.runs[1].config));
     }
 
     #[test]

@@ -29,6 +29,12 @@ async fn fetch_bytes(url: &str) -> Result<Vec<u8>, NormlabError> {
     Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }
 
+/// A text file of the page's own origin (the course's stored results).
+pub async fn fetch_text(url: &str) -> Result<String, NormlabError> {
+    let bytes = fetch_bytes(url).await?;
+    String::from_utf8(bytes).map_err(|e| NormlabError::Fetch { what: url.to_string(), reason: e.to_string() })
+}
+
 /// Fetches and parses a shipped data set, or generates a toy one (once per page); the
 /// student's own file must have been loaded with [`use_file`] first.
 pub async fn load_dataset(id: DatasetId) -> Result<Rc<Dataset>, NormlabError> {

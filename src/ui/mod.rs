@@ -14,6 +14,7 @@ mod fetch;
 mod i18n;
 mod image_files;
 mod offline;
+mod references;
 mod run_panel;
 mod runs;
 mod trainer;
@@ -129,6 +130,7 @@ fn App() -> impl IntoView {
     let store = RunStore::load();
     provide_context(store);
     provide_context(Trainer::new(device, store));
+    provide_context(references::References::new());
 
     Effect::new(move |_| {
         let l = lang.get();

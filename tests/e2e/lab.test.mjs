@@ -11,7 +11,7 @@
 
 import { readFile } from "node:fs/promises";
 import {
-  start, check, assert, mean, join, artifacts, waitEnabled, trainToEnd, waitForJobEnd, runRows, chartSummary, chartInk,
+  start, check, assert, mean, join, root, artifacts, waitEnabled, trainToEnd, waitForJobEnd, runRows, chartSummary, chartInk,
 } from "./harness.mjs";
 import { truthChecks } from "./truth.mjs";
 import { hostingChecks } from "./hosting.mjs";
@@ -157,6 +157,21 @@ await check("L1 live: the deep MLP trains with and without BatchNorm; histograms
   assert(runs.length === 2, `runs: ${JSON.stringify(runs)}`);
   assert(await chartInk(page, "l1-histograms") > 5000, "the histogram canvas is blank");
   console.log(`     layer-8 activation sd: ${plain[7][0].toFixed(4)} without BN, ${bn[7][0].toFixed(3)} with`);
+  // Behind each test run, the lab's reference: the stored full preset's epoch-mean training
+  // loss over its seeds (mean, lowest, highest), read from the same file the page fetched.
+  const stored = JSON.parse(await readFile(join(root, "www/results/deep-mlp-too-small.json"), "utf8"));
+  const chart = await chartSummary(page, "l1-chart");
+  assert(chart.references.length === 2, `references: ${JSON.stringify(chart.references)}`);
+  chart.references.forEach((reference, i) => {
+    const seeds = stored.runs[i].seeds;
+    assert(reference.points.length === stored.runs[i].config.epochs, `reference ${i}: ${reference.points.length} epochs`);
+    reference.points.forEach(([epoch, mean, low, high], e) => {
+      const losses = seeds.map((s) => s.epochs[e].train_loss);
+      const want = [e + 1, losses.reduce((a, b) => a + b) / losses.length, Math.min(...losses), Math.max(...losses)];
+      assert([epoch, mean, low, high].every((v, k) => Math.abs(v - want[k]) < 1e-6), `reference ${i} epoch ${e + 1}: ${[epoch, mean, low, high]} against ${want}`);
+    });
+  });
+  assert(chart.legend.some(([label]) => label === `the lab's full runs (seeds ${stored.seeds[0]}–${stored.seeds.at(-1)}): mean and range of the epoch means`), `legend: ${JSON.stringify(chart.legend)}`);
   assert(errors.length === 0, `console errors: ${errors.join(" | ")}`);
   await context.close();
 });

@@ -11,7 +11,8 @@ import { check, assert, join, artifacts, waitEnabled, waitForJobEnd, runRows } f
 const require = createRequire(import.meta.url);
 const axeSource = await readFile(require.resolve("axe-core/axe.min.js"), "utf8");
 
-const LESSONS = ["l1", "l2", "l3", "l4", "l5", "l6", "l7", "l8", "l9", "l11", "playground"];
+// The course and the teacher's pages after it.
+const LESSONS = ["l1", "l2", "l3", "l4", "l5", "l6", "l7", "l8", "l9", "l11", "playground", "self-check", "class"];
 
 /** Words that may stay in Latin letters on the Chinese page: names of methods, models,
  *  data sets, tools and units, and the short codes a student types (URL keys, norm names). */
@@ -19,7 +20,7 @@ const ALLOWED_LATIN = new Set(
   `normlab BatchNorm LayerNorm GroupNorm InstanceNorm RMSNorm BN LN GN IN RMS Lp Dropout WebGPU GPU CPU
    MLP CNN ReLU relu tanh Tanh GELU Adam adam SGD sgd PyTorch TensorFlow Fashion MNIST Fashion-MNIST CIFAR zzz Zalando MIT LeCun Cortes Burges
    epoch epochs nat nats CSV JSON PNG JPEG URL softmax cross entropy ln lr SD sd Conv conv max pool Linear Embedding
-   google swiftshader SwiftShader Vulkan lavapipe llvmpipe Chromium Chrome Firefox Safari
+   google swiftshader SwiftShader Vulkan lavapipe llvmpipe Chromium Chrome Firefox Safari WGSL WebAssembly Rust
    batch layer instance group rms none before after mlp cnn char norm act bias affine momentum noise opt sgdm wd
    train test batches clip drop init hidden channels embed data seed value auto webgpu cpu l1 l2 linf group4 group8
    Ioffe Szegedy Santurkar Tsipras Ilyas Madry Keskar Xiong Wu He Ba Kiros Hinton Ulyanov Vedaldi Lempitsky Zhang Sennrich

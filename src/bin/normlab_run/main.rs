@@ -38,6 +38,7 @@ mod native {
     use normlab::experiment::presets::Preset;
     use normlab::experiment::stats::loss_noise;
     use normlab::experiment::{ExperimentConfig, Outcome, ProbeSpec, Run};
+    use normlab::platform::now_millis;
     use normlab::NormlabError;
 
     use crate::cli::{self, Plan, Training};
@@ -72,12 +73,12 @@ mod native {
         }
         let label = BackendLabel { backend, device: engine.describe() };
         let progress = if cli.progress { ProgressWhere::Always } else { ProgressWhere::TerminalOnly };
-        let course_started = std::time::Instant::now();
+        let course_started = now_millis();
         // Once, before training: the files say what the runs were built from, even if the
         // checkout moves on while the course trains.
         let commit = commit();
         for experiment in experiments {
-            let started = std::time::Instant::now();
+            let started = now_millis();
             let variants = experiment.variants(Preset::Full);
             let total = variants.len() * cli.seeds.len();
             let mut runs = Vec::with_capacity(variants.len());
@@ -86,7 +87,7 @@ mod native {
                 for (s, &seed) in cli.seeds.iter().enumerate() {
                     let config = ExperimentConfig { seed, ..variant.config.clone() };
                     let title = format!("{} run {}/{total}", experiment.name(), v * cli.seeds.len() + s + 1);
-                    let run_started = std::time::Instant::now();
+                    let run_started = now_millis();
                     let trained = load(&config, &cli.data_dir, None).and_then(|dataset| {
                         pollster::block_on(train(
                             &engine,
@@ -101,7 +102,7 @@ mod native {
                     match trained {
                         Ok((outcome, losses, series)) => {
                             let noise = loss_noise(&losses);
-                            let secs = run_started.elapsed().as_secs_f64();
+                            let secs = (now_millis() - run_started) / 1000.0;
                             eprintln!("  seed {seed}: {} ({secs:.0} s)", describe(&outcome));
                             seeds.push(SeedRun::new(seed, outcome, &series, noise.is_finite().then_some(noise), secs));
                         }
@@ -123,7 +124,7 @@ mod native {
                 device: label.device.clone(),
                 machine: machine(),
                 made: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
-                wall_secs: started.elapsed().as_secs_f64(),
+                wall_secs: (now_millis() - started) / 1000.0,
                 runs,
             };
             let path = cli.results_dir.join(ExperimentResults::file_name(*experiment));
@@ -137,7 +138,7 @@ mod native {
                 "wall_secs": results.wall_secs,
             }));
         }
-        let (n, secs) = (experiments.len(), course_started.elapsed().as_secs_f64());
+        let (n, secs) = (experiments.len(), (now_millis() - course_started) / 1000.0);
         eprintln!("the course: {n} experiment{} in {secs:.0} s", if n == 1 { "" } else { "s" });
         ExitCode::SUCCESS
     }

@@ -80,6 +80,19 @@ impl LossAxis {
     }
 }
 
+/// A run's reference behind it: the stored full preset's epoch-mean training loss over its
+/// seeds (`experiment::course_results`), drawn faintly in the run's colour as a band from
+/// the lowest to the highest seed with the mean as a thin line, so that a quick or
+/// stopped run shows where the full experiment goes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reference {
+    /// The legend's words for every reference ("the lab's full runs, seeds 1–3").
+    pub label: String,
+    pub colour: usize,
+    /// (epoch, mean, lowest, highest) of the epoch-mean training loss.
+    pub points: Vec<(f64, f64, f64, f64)>,
+}
+
 /// Every loss the chart draws on its loss axis: batch losses and epoch means.
 fn losses(runs: &[RunSeries]) -> Vec<f64> {
     runs.iter()
@@ -145,12 +158,25 @@ pub fn draw_training_chart_with<DB: DrawingBackend>(
     key: &TrainingKey,
     axis: LossAxis,
 ) -> Result<ChartData, String> {
-    draw_laid_out(root, runs, text, key, axis).map(|(data, _)| data)
+    draw_laid_out(root, runs, &[], text, key, axis).map(|(data, _)| data)
+}
+
+/// The runs with `references` behind them (see [`Reference`]).
+pub fn draw_training_chart_with_references<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    runs: &[RunSeries],
+    references: &[Reference],
+    text: &TrainingChartText,
+    key: &TrainingKey,
+    axis: LossAxis,
+) -> Result<ChartData, String> {
+    draw_laid_out(root, runs, references, text, key, axis).map(|(data, _)| data)
 }
 
 pub(crate) fn draw_laid_out<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     runs: &[RunSeries],
+    references: &[Reference],
     text: &TrainingChartText,
     key: &TrainingKey,
     axis: LossAxis,
@@ -170,11 +196,15 @@ pub(crate) fn draw_laid_out<DB: DrawingBackend>(
             colour: KEY_GREY,
             swatch: Swatch::Line(style),
         };
-        legend.groups.push(vec![
+        let mut keys = vec![
             entry(key.batch_loss, LineStyle::Faint),
             entry(key.epoch_mean, LineStyle::SolidWithPoints),
             entry(key.test_accuracy, LineStyle::DashedWithTriangles),
-        ]);
+        ];
+        if let Some(first) = references.first() {
+            keys.push(LegendEntry { label: first.label.clone(), colour: KEY_GREY, swatch: Swatch::Band });
+        }
+        legend.groups.push(keys);
     }
     let (area, legend_area) = frame::split_for_legend(&body, &legend);
     let (width, height) = area.dim_in_pixel();
@@ -184,9 +214,12 @@ pub(crate) fn draw_laid_out<DB: DrawingBackend>(
         .flat_map(|r| {
             r.batch_losses.iter().map(|p| p.0).chain(r.diverged_at).chain(r.epochs.iter().map(|e| e.epoch as f64))
         })
+        .chain(references.iter().flat_map(|r| r.points.iter().map(|p| p.0)))
         .fold(0.0f64, f64::max);
     let x = fit_ticks(width as f64 - 140.0, 14.0, |l| frame::text_width(&area, l, TICK_PX), |n| epoch_axis(last_x, n));
-    let loss_values = losses(runs);
+    let mut loss_values = losses(runs);
+    loss_values
+        .extend(references.iter().flat_map(|r| r.points.iter().flat_map(|p| [p.2, p.3])).filter(|v| v.is_finite()));
     let scale = axis.scale(&loss_values);
     let y_ticks = ticks_for(height as f64 - 70.0, 36.0);
     let y = loss_axis(&loss_values, scale, y_ticks);
@@ -231,6 +264,23 @@ pub(crate) fn draw_laid_out<DB: DrawingBackend>(
 
     let mut series = Vec::new();
     let mut off_scale = 0;
+    // The references first, under every run.
+    for reference in references {
+        let c = colour(reference.colour);
+        let edge = |pick: fn(&(f64, f64, f64, f64)) -> f64| -> Vec<(f64, f64)> {
+            reference.points.iter().filter_map(|p| Some(on.px((p.0, to_y(pick(p) as f32)?)))).collect()
+        };
+        let (high, low) = (edge(|p| p.3), edge(|p| p.2));
+        marks::fill_band(&area, &on, &high, &low, c)?;
+        let means: Vec<(f64, f64)> = reference.points.iter().filter_map(|p| Some((p.0, to_y(p.1 as f32)?))).collect();
+        off_scale += marks::draw_series(&area, &on, &means, c, LineStyle::Faint)?;
+        series.push(SeriesData {
+            label: reference.label.clone(),
+            style: LineStyle::Faint,
+            y_label: None,
+            points: reference.points.iter().map(|p| (p.0, p.1)).collect(),
+        });
+    }
     for run in runs {
         let c = colour(run.colour);
         let batches: Vec<(f64, f64)> = run.batch_losses.iter().filter_map(|&(x, l)| Some((x, to_y(l)?))).collect();
@@ -318,6 +368,7 @@ pub(crate) fn draw_laid_out<DB: DrawingBackend>(
             (key.epoch_mean.to_string(), Some(LineStyle::SolidWithPoints)),
             (key.test_accuracy.to_string(), Some(LineStyle::DashedWithTriangles)),
         ])
+        .chain(references.first().map(|r| (r.label.clone(), None)))
         .filter(|_| !runs.is_empty())
         .collect();
     let data = ChartData {

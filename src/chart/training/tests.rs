@@ -133,7 +133,7 @@ fn draw(runs: &[RunSeries], axis: LossAxis, size: (u32, u32)) -> (String, ChartD
     let mut svg = String::new();
     let (data, layout) = {
         let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
-        draw_laid_out(&root, runs, &TEXT, &TrainingKey::default(), axis).unwrap()
+        draw_laid_out(&root, runs, &[], &TEXT, &TrainingKey::default(), axis).unwrap()
     };
     (svg, data, layout)
 }
@@ -316,4 +316,46 @@ fn the_data_lists_each_runs_three_series_with_their_points() {
     assert_eq!(data.series[3].style, LineStyle::Faint);
     assert!(!data.is_empty());
     assert!(draw(&[], LossAxis::Auto, (640, 360)).1.is_empty());
+}
+
+#[test]
+fn a_reference_band_lies_under_the_run_within_the_axis_and_is_keyed_in_the_legend() {
+    // One epoch of a live run against a stored reference of three epochs whose highest
+    // seed starts above every loss of the run.
+    let run = series();
+    let reference = Reference {
+        label: "the lab's full runs, seeds 1–3".into(),
+        colour: run.colour,
+        points: vec![(1.0, 1.2, 1.0, 3.1), (2.0, 0.6, 0.5, 0.7), (3.0, 0.4, 0.35, 0.45)],
+    };
+    let mut svg = String::new();
+    let (data, layout) = {
+        let root = SVGBackend::with_string(&mut svg, (640, 400)).into_drawing_area();
+        draw_laid_out(
+            &root,
+            std::slice::from_ref(&run),
+            std::slice::from_ref(&reference),
+            &TEXT,
+            &TrainingKey::default(),
+            LossAxis::Linear,
+        )
+        .unwrap()
+    };
+    let bands: Vec<_> = svg::elements(&svg, "polygon")
+        .into_iter()
+        .filter(|(a, _)| a.get("fill") == Some(&hex(colour(run.colour))))
+        .filter(|(a, _)| a.get("opacity").and_then(|o| o.parse::<f64>().ok()).is_some_and(|o| o < 0.5))
+        .collect();
+    assert_eq!(bands.len(), 1, "one translucent band for the one reference (the accuracy's triangles are opaque)");
+    assert!(layout.y.high >= 3.1, "the loss axis stops below the reference's highest seed: {:?}", layout.y);
+    // The epoch axis reaches the reference's last epoch though the run ended at one.
+    assert!(data
+        .series
+        .iter()
+        .any(|s| s.label == reference.label && s.points == vec![(1.0, 1.2), (2.0, 0.6), (3.0, 0.4)]));
+    assert_eq!(data.legend.last(), Some(&(reference.label.clone(), None)));
+    assert!(texts(&svg).iter().any(|t| t.content == reference.label && t.y > layout.plot.3), "no legend entry");
+    let (_, _, right, _) = layout.plot;
+    let x_labels: Vec<_> = texts(&svg).into_iter().filter(|t| t.content == "3").collect();
+    assert!(x_labels.iter().any(|t| t.x <= right + 1.0), "no tick at epoch 3: the axis did not reach the reference");
 }

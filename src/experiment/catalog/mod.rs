@@ -184,10 +184,48 @@ pub fn named(name: &str) -> Option<Vec<(ExperimentConfig, Option<ProbeSpec>)>> {
     Some(variants.into_iter().map(|v| (v.config, v.probes)).collect())
 }
 
+/// Which run of which experiment `config` is, at any preset and any seed: the experiment
+/// and what sets the run apart (the same key names it at every preset, though a preset
+/// may have more runs than another). None for a configuration no preset trains.
+pub fn variant_of(config: &ExperimentConfig) -> Option<(Experiment, VariantKey)> {
+    Experiment::ALL.into_iter().find_map(|experiment| {
+        Preset::ALL.into_iter().find_map(|preset| {
+            let variant = experiment
+                .variants(preset)
+                .into_iter()
+                .find(|v| ExperimentConfig { seed: config.seed, ..v.config.clone() } == *config)?;
+            Some((experiment, variant.key))
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::experiment::presets::*;
+
+    #[test]
+    fn a_run_of_any_preset_and_seed_is_found_at_its_place_and_other_settings_are_not() {
+        for experiment in Experiment::ALL {
+            for preset in Preset::ALL {
+                for (i, v) in experiment.variants(preset).into_iter().enumerate() {
+                    let seeded = ExperimentConfig { seed: 97, ..v.config.clone() };
+                    let (found, key) = variant_of(&seeded).expect("a preset's run");
+                    // Two experiments may share a run: the one found trains the same
+                    // configuration under the same key at this preset.
+                    let same = found.variants(preset).into_iter().find(|f| f.key == key).map(|f| f.config);
+                    assert_eq!(
+                        same.map(|c| ExperimentConfig { seed: 97, ..c }),
+                        Some(seeded),
+                        "{experiment:?} {preset:?} run {i}"
+                    );
+                }
+            }
+        }
+        let mut changed = Experiment::HighLr.variants(Preset::Quick)[0].config.clone();
+        changed.batch_size = 33;
+        assert_eq!(variant_of(&changed), None);
+    }
 
     #[test]
     fn every_named_experiment_exists_in_both_presets() {

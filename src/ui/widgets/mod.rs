@@ -26,11 +26,12 @@ use super::chart_canvas::{CanvasArea, ChartCanvas, Drawn};
 use super::i18n::*;
 use super::runs::RunStore;
 use super::trainer::RunRequest;
-use crate::chart::training::{draw_training_chart_with, LossAxis, TrainingKey};
+use crate::chart::training::{draw_training_chart_with_references, LossAxis, TrainingKey};
 use crate::chart::{RunSeries, TrainingChartText};
 use crate::experiment::catalog::Variant;
 use crate::experiment::config::{format_lr, BATCH_SIZE_RANGE, EPOCHS_RANGE};
 use crate::experiment::Outcome;
+use crate::ui::references::References;
 pub use preset::PresetChoice;
 
 /// The live piece called `name` in lesson `lesson`.
@@ -113,11 +114,14 @@ pub fn TrainingChart(
     title: Msg,
 ) -> impl IntoView {
     let store = expect_context::<RunStore>();
+    let references = expect_context::<References>();
     let lang = lang();
     let log_loss = RwSignal::new(false);
     let draw = move |root: &CanvasArea| {
         let l = lang.get();
         let runs = chart_series(&store, group, l);
+        let colours: Vec<usize> = runs.iter().map(|r| r.colour).collect();
+        let behind = references.for_runs(&store.group(group), &colours, l);
         let text = TrainingChartText {
             title: title.get(l),
             x_label: EPOCH_AXIS.get(l),
@@ -130,7 +134,8 @@ pub fn TrainingChart(
             epoch_mean: KEY_EPOCH.get(l),
             test_accuracy: KEY_ACCURACY.get(l),
         };
-        let data = draw_training_chart_with(root, &runs, &text, &key, LossAxis::from_log_switch(log_loss.get()))?;
+        let axis = LossAxis::from_log_switch(log_loss.get());
+        let data = draw_training_chart_with_references(root, &runs, &behind, &text, &key, axis)?;
         let summary: Vec<serde_json::Value> = runs
             .iter()
             .map(|r| {
@@ -146,7 +151,16 @@ pub fn TrainingChart(
             .collect();
         // What was drawn, for tests and anyone inspecting the page: the runs' numbers, the
         // loss axis's range (data units, and whether logarithmic) and the legend's styles.
-        let summary = serde_json::json!({ "runs": summary, "loss_axis": data.y_range, "legend": data.legend });
+        let reference_summary: Vec<serde_json::Value> = behind
+            .iter()
+            .map(|r| serde_json::json!({ "label": r.label, "colour": r.colour, "points": r.points }))
+            .collect();
+        let summary = serde_json::json!({
+            "runs": summary,
+            "references": reference_summary,
+            "loss_axis": data.y_range,
+            "legend": data.legend,
+        });
         Ok(Drawn { summary: summary.to_string(), data: Some(data) })
     };
     let label = Signal::derive(move || title.get(lang.get()).to_string());
