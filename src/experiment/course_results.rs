@@ -155,6 +155,10 @@ impl ExperimentResults {
             .map_err(|e| crate::words!("the results file is damaged ({e})", "结果文件已损坏（{e}）"))
     }
 
+    /// The name of the list of stored experiments under `www/results/`: the page reads it
+    /// first, so that it never asks for a file that is not there.
+    pub const INDEX: &'static str = "index.json";
+
     /// The file's name under `www/results/`.
     pub fn file_name(experiment: Experiment) -> String {
         format!("{}.json", experiment.name())

@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::chart::Reference;
-use crate::experiment::catalog::{variant_of, Experiment};
+use crate::experiment::catalog::{variant_of, Experiment, VariantKey};
 use crate::experiment::course_results::ExperimentResults;
 use crate::records::RunRecord;
 use crate::ui::i18n::{pick, Lang};
@@ -24,23 +24,52 @@ enum Stored {
     Missing,
 }
 
+/// The list of stored experiments (`results/index.json`), read once.
+#[derive(Clone, Debug)]
+enum Index {
+    Unread,
+    Fetching,
+    Read(Vec<String>),
+}
+
 #[derive(Clone, Copy)]
 pub struct References {
+    index: RwSignal<Index, LocalStorage>,
     stored: RwSignal<HashMap<Experiment, Stored>, LocalStorage>,
+    /// Which experiment's run each stored run is, by run id: a chart redraws many times a
+    /// second while it trains, and the lookup goes through every preset's runs.
+    variants: StoredValue<HashMap<u64, Option<(Experiment, VariantKey)>>, LocalStorage>,
 }
 
 impl References {
     pub fn new() -> Self {
-        References { stored: RwSignal::new_local(HashMap::new()) }
+        References {
+            index: RwSignal::new_local(Index::Unread),
+            stored: RwSignal::new_local(HashMap::new()),
+            variants: StoredValue::new_local(HashMap::new()),
+        }
+    }
+
+    fn variant(&self, record: &RunRecord) -> Option<(Experiment, VariantKey)> {
+        if let Some(known) = self.variants.with_value(|v| v.get(&record.id).copied()) {
+            return known;
+        }
+        let found = variant_of(&record.config);
+        self.variants.update_value(|v| {
+            v.insert(record.id, found);
+        });
+        found
     }
 
     /// The references for `records`' runs (one per run of an experiment, in the colour of
-    /// the first of its runs on the chart), fetching what is not here yet: the chart is
+    /// the first of its runs on the chart), computed only from what is already here and
+    /// fetching what is not here yet: the chart is
     /// drawn again when it comes (reactive).
-    pub fn for_runs(&self, records: &[RunRecord], colours: &[usize], lang: Lang) -> Vec<Reference> {
-        let mut references: Vec<(Experiment, crate::experiment::catalog::VariantKey, Reference)> = Vec::new();
-        for (record, &colour) in records.iter().zip(colours) {
-            let Some((experiment, key)) = variant_of(&record.config) else { continue };
+    pub fn for_runs(&self, records: &[RunRecord], lang: Lang) -> Vec<Reference> {
+        let mut references: Vec<(Experiment, VariantKey, Reference)> = Vec::new();
+        for record in records {
+            let colour = record.series.colour;
+            let Some((experiment, key)) = self.variant(record) else { continue };
             if references.iter().any(|(e, k, _)| *e == experiment && *k == key) {
                 continue;
             }
@@ -63,6 +92,17 @@ impl References {
     }
 
     fn get(&self, experiment: Experiment) -> Option<Rc<ExperimentResults>> {
+        let listed = match self.index.get() {
+            Index::Read(listed) => listed.iter().any(|name| name == experiment.name()),
+            Index::Fetching => return None,
+            Index::Unread => {
+                self.fetch_index();
+                return None;
+            }
+        };
+        if !listed {
+            return None;
+        }
         match self.stored.with(|s| s.get(&experiment).cloned()) {
             Some(Stored::Found(results)) => Some(results),
             Some(Stored::Fetching | Stored::Missing) => None,
@@ -71,6 +111,25 @@ impl References {
                 None
             }
         }
+    }
+
+    fn fetch_index(&self) {
+        let index = self.index;
+        index.update_untracked(|i| *i = Index::Fetching);
+        spawn_local(async move {
+            let url = format!("results/{}", ExperimentResults::INDEX);
+            let listed = match crate::ui::fetch::fetch_text(&url).await {
+                Ok(text) => serde_json::from_str::<Vec<String>>(&text).unwrap_or_else(|e| {
+                    log::warn!("{url}: {e}");
+                    Vec::new()
+                }),
+                Err(e) => {
+                    log::warn!("{url}: {e}");
+                    Vec::new()
+                }
+            };
+            index.set(Index::Read(listed));
+        });
     }
 
     fn fetch(&self, experiment: Experiment) {
@@ -92,8 +151,10 @@ impl References {
                         Stored::Missing
                     }
                 },
-                // Not stored: no reference, and nothing to say.
-                Err(_) => Stored::Missing,
+                Err(e) => {
+                    log::warn!("{url}: {e}");
+                    Stored::Missing
+                }
             };
             stored.update(|s| {
                 s.insert(experiment, found);

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use normlab::experiment::catalog::Experiment;
 use normlab::experiment::course_results::{ExperimentResults, VariantResults};
 use normlab::experiment::Outcome;
+use normlab::nn::NormKind;
 
 fn results_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("www/results")
@@ -20,7 +21,8 @@ fn stored() -> Vec<ExperimentResults> {
     let entries = std::fs::read_dir(results_dir()).expect("www/results/ holds the course's results");
     for entry in entries {
         let path = entry.expect("a directory entry").path();
-        if path.extension().is_some_and(|e| e == "json") {
+        let is_index = path.file_name().is_some_and(|n| n == ExperimentResults::INDEX);
+        if path.extension().is_some_and(|e| e == "json") && !is_index {
             let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             let results = ExperimentResults::from_json(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             let expected = path.file_name().and_then(|n| n.to_str()).map(str::to_string);
@@ -38,6 +40,21 @@ fn results_of(experiment: Experiment) -> ExperimentResults {
         panic!("{}: {e} (make it with normlab-run --reproduce-course --only {})", path.display(), experiment.name())
     });
     ExperimentResults::from_json(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn the_index_lists_exactly_the_stored_experiments() {
+    let path = results_dir().join(ExperimentResults::INDEX);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let listed: Vec<String> = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut stored: Vec<String> = stored().into_iter().map(|r| r.experiment).collect();
+    stored.sort();
+    assert_eq!(
+        listed,
+        stored,
+        "{} does not list the stored files (the page fetches only what it lists)",
+        path.display()
+    );
 }
 
 #[test]
@@ -113,4 +130,83 @@ fn l4_at_adam_lr_0_1_the_plain_cnn_is_not_learning_at_every_seed_and_the_batchno
     let [plain, bn] = runs(&high_lr) else { panic!("lesson 4 has two runs") };
     assert!(not_learning(plain), "the plain CNN at lr 0.1 learned at some seed: {:?}", accuracies(plain));
     assert!(accuracies(bn).iter().all(|&a| a >= 0.75), "the BatchNorm CNN at lr 0.1: {:?}", accuracies(bn));
+}
+
+/// A run of the sweep by its norm and batch size.
+fn swept(results: &ExperimentResults, norm: NormKind, batch_size: usize) -> &VariantResults {
+    results
+        .runs
+        .iter()
+        .find(|r| r.config.model.norms == [norm] && r.config.batch_size == batch_size)
+        .unwrap_or_else(|| panic!("the sweep has no {norm:?} at batch {batch_size}"))
+}
+
+#[test]
+fn l5_at_batch_size_2_batchnorm_ends_far_below_groupnorm_and_layernorm_at_every_seed() {
+    let sweep = results_of(Experiment::BatchSweep);
+    let bn = accuracies(swept(&sweep, NormKind::Batch, 2));
+    let gn = accuracies(swept(&sweep, NormKind::Group { groups: 8 }, 2));
+    let ln = accuracies(swept(&sweep, NormKind::Layer, 2));
+    for ((b, g), l) in bn.iter().zip(&gn).zip(&ln) {
+        assert!(
+            *b <= g.min(*l) - 0.25,
+            "BatchNorm at batch 2 ({b}) is not 25 points below GroupNorm ({g}) and LayerNorm ({l})"
+        );
+    }
+}
+
+#[test]
+fn l5_without_normalization_the_largest_batch_size_falls_behind_every_norm_at_every_seed() {
+    let sweep = results_of(Experiment::BatchSweep);
+    let none = accuracies(swept(&sweep, NormKind::None, 256));
+    for norm in [NormKind::Batch, NormKind::Group { groups: 8 }, NormKind::Layer] {
+        for (n, a) in none.iter().zip(accuracies(swept(&sweep, norm, 256))) {
+            assert!(*n <= a - 0.05, "no normalization at 256 ({n}) is not 5 points behind {norm:?} ({a})");
+        }
+    }
+}
+
+#[test]
+fn l6_dropout_narrows_the_generalization_gap_and_batchnorm_alone_does_not_at_every_seed() {
+    let regularizers = results_of(Experiment::Regularizers);
+    let [none, dropout, bn, both] = runs(&regularizers) else { panic!("lesson 6 has four runs") };
+    // The gap as the lesson measures it: training accuracy in eval mode minus test accuracy.
+    let gaps = |run: &VariantResults| -> Vec<f32> {
+        run.seeds
+            .iter()
+            .map(|s| {
+                let last = s.epochs.last().expect("epochs");
+                last.train_eval_accuracy.expect("the probes measure the training accuracy") - last.test_accuracy
+            })
+            .collect()
+    };
+    let (none, dropout, bn, both) = (gaps(none), gaps(dropout), gaps(bn), gaps(both));
+    for i in 0..none.len() {
+        assert!(
+            dropout[i] <= none[i] - 0.03,
+            "seed {i}: Dropout's gap {} is not clearly below the plain {}",
+            dropout[i],
+            none[i]
+        );
+        assert!(bn[i] >= none[i] - 0.01, "seed {i}: BatchNorm alone narrowed the gap: {} against {}", bn[i], none[i]);
+        assert!(
+            dropout[i] < both[i] && both[i] < bn[i],
+            "seed {i}: the gaps are not ordered Dropout < both < BatchNorm"
+        );
+    }
+}
+
+#[test]
+fn l7_noisy_batchnorm_ends_below_batchnorm_and_the_lp_normalizations_within_a_few_points_at_every_seed() {
+    let noisy = results_of(Experiment::NoisyBn);
+    let [bn, noisy_bn, _none] = runs(&noisy) else { panic!("lesson 7's noisy BatchNorm has three runs") };
+    for (b, n) in accuracies(bn).into_iter().zip(accuracies(noisy_bn)) {
+        assert!(n < b, "noisy BatchNorm ({n}) is not below BatchNorm ({b})");
+    }
+    let lp = results_of(Experiment::LpNorm);
+    let [l1, l2, linf, _none] = runs(&lp) else { panic!("lesson 7's Lp normalization has four runs") };
+    for ((a, b), c) in accuracies(l1).into_iter().zip(accuracies(l2)).zip(accuracies(linf)) {
+        let spread = a.max(b).max(c) - a.min(b).min(c);
+        assert!(spread <= 0.04, "L1 {a}, L2 {b}, L∞ {c}: not within 4 points");
+    }
 }

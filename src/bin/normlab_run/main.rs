@@ -59,19 +59,12 @@ mod native {
     /// experiment's results file as soon as it is done (an interrupted course keeps the
     /// experiments it finished).
     fn reproduce(cli: &cli::Cli, experiments: &[Experiment]) -> ExitCode {
-        let backend = cli.backend.name();
-        let engine = match pollster::block_on(Engine::open(backend, usize::from(cli.threads))) {
-            Ok(engine) => engine,
-            Err(error) => {
-                eprintln!("error: {error}");
-                return ExitCode::FAILURE;
-            }
-        };
+        let Some((engine, label)) = open_engine(cli) else { return ExitCode::FAILURE };
+        let backend = label.backend;
         if let Err(e) = std::fs::create_dir_all(&cli.results_dir) {
             eprintln!("error: cannot make {}: {e}", cli.results_dir.display());
             return ExitCode::FAILURE;
         }
-        let label = BackendLabel { backend, device: engine.describe() };
         let progress = if cli.progress { ProgressWhere::Always } else { ProgressWhere::TerminalOnly };
         let course_started = now_millis();
         // Once, before training: the files say what the runs were built from, even if the
@@ -132,6 +125,10 @@ mod native {
                 eprintln!("error: cannot write {}: {e}", path.display());
                 return ExitCode::FAILURE;
             }
+            if let Err(e) = write_index(&cli.results_dir) {
+                eprintln!("error: cannot write the list of stored results: {e}");
+                return ExitCode::FAILURE;
+            }
             label.print(serde_json::json!({
                 "results": path.display().to_string(),
                 "experiment": experiment.name(),
@@ -141,6 +138,33 @@ mod native {
         let (n, secs) = (experiments.len(), (now_millis() - course_started) / 1000.0);
         eprintln!("the course: {n} experiment{} in {secs:.0} s", if n == 1 { "" } else { "s" });
         ExitCode::SUCCESS
+    }
+
+    /// Writes `index.json`: the experiments whose results files are in `dir`, by name.
+    fn write_index(dir: &Path) -> std::io::Result<()> {
+        let mut stored: Vec<&str> = Experiment::ALL
+            .iter()
+            .filter(|e| dir.join(ExperimentResults::file_name(**e)).is_file())
+            .map(|e| e.name())
+            .collect();
+        stored.sort_unstable();
+        std::fs::write(dir.join(ExperimentResults::INDEX), serde_json::json!(stored).to_string() + "\n")
+    }
+
+    /// One engine for every run (the GPU device is opened, and its pipelines compiled,
+    /// once) and the label every line carries; None after saying why it would not open.
+    fn open_engine(cli: &cli::Cli) -> Option<(Engine, BackendLabel)> {
+        let backend = cli.backend.name();
+        match pollster::block_on(Engine::open(backend, usize::from(cli.threads))) {
+            Ok(engine) => {
+                let label = BackendLabel { backend, device: engine.describe() };
+                Some((engine, label))
+            }
+            Err(error) => {
+                eprintln!("error: {error}");
+                None
+            }
+        }
     }
 
     /// The commit the results come from: `git describe --always --dirty` of the source
@@ -163,16 +187,7 @@ mod native {
 
     fn train_all(training: &Training) -> ExitCode {
         let Training { cli, runs } = training;
-        let backend = cli.backend.name();
-        // One engine for every run: the GPU device is opened, and its pipelines compiled, once.
-        let engine = match pollster::block_on(Engine::open(backend, usize::from(cli.threads))) {
-            Ok(engine) => engine,
-            Err(error) => {
-                eprintln!("error: {error}");
-                return ExitCode::FAILURE;
-            }
-        };
-        let label = BackendLabel { backend, device: engine.describe() };
+        let Some((engine, label)) = open_engine(cli) else { return ExitCode::FAILURE };
         let progress = if cli.progress { ProgressWhere::Always } else { ProgressWhere::TerminalOnly };
         let mut table = Vec::new();
         for (index, (config, probes)) in runs.iter().enumerate() {

@@ -66,11 +66,10 @@ pub fn live(name: &str, lesson: &'static str) -> AnyView {
     }
 }
 
-/// The runs of `group` as chart series, each failed run's note (from the same verdict as
-/// its status line) in the page's language.
-pub fn chart_series(store: &RunStore, group: &str, lang: Lang) -> Vec<RunSeries> {
-    store
-        .group(group)
+/// The runs as chart series, each failed run's note (from the same verdict as its status
+/// line) in the page's language.
+fn series_of(records: Vec<crate::records::RunRecord>, lang: Lang) -> Vec<RunSeries> {
+    records
         .into_iter()
         .map(|r| {
             let not_learning = matches!(r.outcome(), Some(Outcome::Finished { not_learning: true, .. }));
@@ -119,9 +118,9 @@ pub fn TrainingChart(
     let log_loss = RwSignal::new(false);
     let draw = move |root: &CanvasArea| {
         let l = lang.get();
-        let runs = chart_series(&store, group, l);
-        let colours: Vec<usize> = runs.iter().map(|r| r.colour).collect();
-        let behind = references.for_runs(&store.group(group), &colours, l);
+        let records = store.group(group);
+        let behind = references.for_runs(&records, l);
+        let runs = series_of(records, l);
         let text = TrainingChartText {
             title: title.get(l),
             x_label: EPOCH_AXIS.get(l),
