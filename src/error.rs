@@ -5,7 +5,7 @@ use thiserror::Error;
 
 /// A message the lab writes itself, in both of the page's languages (the page shows the
 /// student's; the command line prints the English). Make one with [`words!`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Words {
     pub en: String,
     pub zh: String,
@@ -26,7 +26,9 @@ macro_rules! words {
     };
 }
 
-#[derive(Debug, Clone, Error, PartialEq)]
+/// Serializable, so that a run trained in a Web Worker reports its error to the page as
+/// the same value.
+#[derive(Debug, Clone, Error, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum NormlabError {
     #[error("WebGPU unavailable: {0}")]
     NoGpu(Words),

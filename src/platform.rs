@@ -8,7 +8,33 @@ pub const IS_BROWSER: bool = cfg!(target_arch = "wasm32");
 #[cfg(target_arch = "wasm32")]
 pub fn now_millis() -> f64 {
     // `performance` exists in windows and workers alike; Date is the fallback.
-    web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or_else(js_sys::Date::now)
+    thread_local! {
+        static PERFORMANCE: Option<web_sys::Performance> =
+            js_sys::Reflect::get(&js_sys::global(), &"performance".into())
+                .ok()
+                .filter(|p| !p.is_undefined())
+                .map(wasm_bindgen::JsCast::unchecked_into);
+    }
+    PERFORMANCE.with(|p| p.as_ref().map(|p| p.now())).unwrap_or_else(js_sys::Date::now)
+}
+
+/// `setTimeout` of whatever global scope runs the code: the page's window or a worker's.
+#[cfg(target_arch = "wasm32")]
+mod global {
+    use wasm_bindgen::prelude::*;
+    #[wasm_bindgen]
+    extern "C" {
+        #[wasm_bindgen(js_name = setTimeout)]
+        pub fn set_timeout(handler: &js_sys::Function, millis: i32) -> JsValue;
+    }
+}
+
+/// A promise that resolves after about `millis` milliseconds, in a window or a worker.
+#[cfg(target_arch = "wasm32")]
+fn timer(millis: i32) -> wasm_bindgen_futures::JsFuture {
+    wasm_bindgen_futures::JsFuture::from(js_sys::Promise::new(&mut |resolve, _reject| {
+        global::set_timeout(&resolve, millis);
+    }))
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -38,14 +64,9 @@ pub async fn yield_now() {
                 let _ = resolve.call0(&wasm_bindgen::JsValue::NULL);
             }
         }
-        Err(_) => match web_sys::window() {
-            Some(window) => {
-                let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
-            }
-            None => {
-                let _ = resolve.call0(&wasm_bindgen::JsValue::NULL);
-            }
-        },
+        Err(_) => {
+            global::set_timeout(&resolve, 0);
+        }
     });
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
@@ -63,7 +84,52 @@ pub fn paused_millis() -> f64 {
 }
 
 #[cfg(target_arch = "wasm32")]
+thread_local! {
+    /// In a worker, which has no document of its own: the page says when its tab is
+    /// hidden and shown again, and the worker's training waits meanwhile at its next turn.
+    /// While paused this holds the resolvers of the turns that wait.
+    static HOST_PAUSED: std::cell::RefCell<Option<Vec<js_sys::Function>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// See [`HOST_PAUSED`]: a worker's page was hidden (`true`) or shown.
+#[cfg(target_arch = "wasm32")]
+pub fn set_host_hidden(hidden: bool) {
+    let waiting = HOST_PAUSED.with(|p| {
+        let mut p = p.borrow_mut();
+        match (hidden, p.is_some()) {
+            (true, false) => {
+                *p = Some(Vec::new());
+                Vec::new()
+            }
+            (false, true) => p.take().unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    });
+    for resolve in waiting {
+        let _ = resolve.call0(&wasm_bindgen::JsValue::NULL);
+    }
+}
+
+/// Time the page spent hidden, counted by the page itself while its training runs in
+/// workers (a worker's waits are not the page's).
+#[cfg(target_arch = "wasm32")]
+pub fn add_paused_millis(millis: f64) {
+    PAUSED_MILLIS.with(|p| p.set(p.get() + millis.max(0.0)));
+}
+
+#[cfg(target_arch = "wasm32")]
 async fn wait_while_hidden() {
+    loop {
+        let promise = HOST_PAUSED.with(|p| {
+            p.borrow_mut().as_mut().map(|waiting| js_sys::Promise::new(&mut |resolve, _reject| waiting.push(resolve)))
+        });
+        match promise {
+            Some(promise) => {
+                let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+            }
+            None => break,
+        }
+    }
     let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
     if !document.hidden() {
         return;
@@ -88,16 +154,7 @@ pub fn paused_millis() -> f64 {
 /// Waits about `millis` milliseconds (a timer in the browser; natively at once).
 pub async fn sleep_millis(millis: i32) {
     #[cfg(target_arch = "wasm32")]
-    {
-        let promise = js_sys::Promise::new(&mut |resolve, _reject| {
-            if let Some(window) = web_sys::window() {
-                let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, millis);
-            } else {
-                let _ = resolve.call0(&wasm_bindgen::JsValue::NULL);
-            }
-        });
-        let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
-    }
+    let _ = timer(millis).await;
     #[cfg(not(target_arch = "wasm32"))]
     let _ = millis;
 }
@@ -119,14 +176,7 @@ pub async fn unless_stopped<F: std::future::Future>(future: F, stop: &dyn Fn() -
         if stop() {
             return None;
         }
-        let promise = js_sys::Promise::new(&mut |resolve, _reject| {
-            if let Some(window) = web_sys::window() {
-                let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, STOP_POLL_MILLIS);
-            } else {
-                let _ = resolve.call0(&wasm_bindgen::JsValue::NULL);
-            }
-        });
-        let mut timer = wasm_bindgen_futures::JsFuture::from(promise);
+        let mut timer = timer(STOP_POLL_MILLIS);
         let done = std::future::poll_fn(|cx| {
             if let Poll::Ready(value) = future.as_mut().poll(cx) {
                 return Poll::Ready(Some(value));

@@ -47,11 +47,34 @@ fn err<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> String
     e.to_string()
 }
 
-/// The width `text` takes at `size`, as the backend measures it.
+/// The width `text` takes at `size`, as the backend measures it. Measured once per text,
+/// size and kind of backend: in the browser each measurement is a DOM element laid out by
+/// the page (plotters' web font), and a chart redrawn several times a second while runs
+/// train measured its titles, legends and wrapped words again each time, which made the
+/// page's layout work the largest part of a redraw.
 pub fn text_width<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, text: &str, size: f64) -> f64 {
-    area.estimate_text_size(text, &font(size, INK))
+    type Key = (&'static str, String, u64);
+    thread_local! {
+        static MEASURED: std::cell::RefCell<std::collections::HashMap<Key, f64>> = Default::default();
+    }
+    /// Texts a page draws are a few thousand at most; past that, start again.
+    const MOST_KEPT: usize = 8192;
+    let key = (std::any::type_name::<DB>(), text.to_string(), size.to_bits());
+    if let Some(width) = MEASURED.with(|m| m.borrow().get(&key).copied()) {
+        return width;
+    }
+    let width = area
+        .estimate_text_size(text, &font(size, INK))
         .map(|(w, _)| w as f64)
-        .unwrap_or(text.chars().count() as f64 * size * 0.55)
+        .unwrap_or(text.chars().count() as f64 * size * 0.55);
+    MEASURED.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.len() >= MOST_KEPT {
+            m.clear();
+        }
+        m.insert(key, width);
+    });
+    width
 }
 
 /// The height of one line of text at `size`.

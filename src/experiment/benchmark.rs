@@ -95,7 +95,7 @@ pub struct BenchSchedule {
 }
 
 /// What one model at one batch size measured on one backend.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StepTiming {
     /// The median block's milliseconds per step.
     pub ms_per_step: f64,

@@ -1,11 +1,11 @@
 //! What a run reports while it trains, and how it ended.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::probes::ProbeReport;
 
 /// What a run reports while it trains.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
     /// Losses of consecutive training batches, starting at global batch `first_step`, with
@@ -34,7 +34,7 @@ pub enum Event {
     },
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct EpochSummary {
     /// Counted from 1.
     pub epoch: usize,

@@ -15,6 +15,7 @@
 //!   alone and in a batch; attention maps, each block's gradient at initialisation);
 //! - [`config`], [`presets`], [`catalog`]: the configuration, the lessons' configurations
 //!   and their experiments, each defined once;
+//! - [`remote`]: one run as an order and its answer, for training it in a Web Worker;
 //! - [`pace`], [`verdict`], [`stats`], [`demos`], [`benchmark`]: timing, the one verdict
 //!   rule, statistics, the lessons' small computations, the benchmark's measurement.
 //!
@@ -36,6 +37,7 @@ pub mod presets;
 pub mod probes;
 pub mod query;
 pub mod recorder;
+pub mod remote;
 pub mod run;
 pub mod sampling;
 pub mod self_check;

@@ -189,104 +189,152 @@ impl RunWork {
     }
 }
 
-/// The time left of a job while it trains. Each run's time is first predicted from the
-/// engine's [`StepCost`]; as the job goes, the prediction of the run in progress is
-/// replaced by what it measures (its milliseconds per step, probes included, and per
-/// evaluated row), and the runs still to come are scaled by how far the measurements so
-/// far are from their predictions.
+/// The time left of a job while it trains. A job's runs train on `lanes` engines at once
+/// (the CPU engine's workers; one lane on the GPU), each lane taking the next run when
+/// its last one ends. Each run's time is first predicted from the engine's
+/// [`StepCost`]; as the job goes, the prediction of a run in progress is replaced by what
+/// it measures (its milliseconds per step, probes included, and per evaluated row), and
+/// the runs still to come are scaled by how far the measurements so far are from their
+/// predictions. The time left is when the last lane would finish, the runs to come taken
+/// in order by the lane free first.
 #[derive(Clone, Debug)]
 pub struct JobClock {
     works: Vec<RunWork>,
     cost: StepCost,
-    current: usize,
-    /// Within the current run: steps done; the steps and wall time that count for its pace
-    /// (after its first chunk, whose time includes building the model and warming up);
-    /// rows evaluated and the time that took.
-    steps_done: usize,
-    timed_steps: usize,
-    step_millis_spent: f64,
-    eval_rows_done: usize,
-    eval_millis_spent: f64,
+    lanes: usize,
+    runs: Vec<RunClock>,
     /// What the job measured over all runs so far, for the measured-over-predicted ratios.
     job_timed_steps: f64,
     job_step_millis: f64,
     job_predicted_step_millis: f64,
     job_eval_rows: usize,
     job_eval_millis: f64,
-    /// When the clock last advanced.
+}
+
+/// One run's part of a [`JobClock`].
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+enum RunState {
+    #[default]
+    Waiting,
+    Training,
+    Done,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct RunClock {
+    state: RunState,
+    /// Steps done; the steps and wall time that count for its pace (after its first
+    /// chunk, whose time includes building the model and warming up); rows evaluated and
+    /// the time that took.
+    steps_done: usize,
+    timed_steps: usize,
+    step_millis_spent: f64,
+    eval_rows_done: usize,
+    eval_millis_spent: f64,
+    /// When this run's clock last advanced.
     mark: f64,
 }
 
 impl JobClock {
-    pub fn new(works: Vec<RunWork>, cost: StepCost, now: f64) -> Self {
+    /// A clock for runs trained one after another.
+    pub fn new(works: Vec<RunWork>, cost: StepCost, _now: f64) -> Self {
+        let runs = vec![RunClock::default(); works.len()];
         JobClock {
             works,
             cost,
-            current: 0,
-            steps_done: 0,
-            timed_steps: 0,
-            step_millis_spent: 0.0,
-            eval_rows_done: 0,
-            eval_millis_spent: 0.0,
+            lanes: 1,
+            runs,
             job_timed_steps: 0.0,
             job_step_millis: 0.0,
             job_predicted_step_millis: 0.0,
             job_eval_rows: 0,
             job_eval_millis: 0.0,
-            mark: now,
         }
+    }
+
+    /// The same, for runs trained `lanes` at a time.
+    pub fn with_lanes(self, lanes: usize) -> Self {
+        JobClock { lanes: lanes.max(1), ..self }
     }
 
     /// The prediction for the whole job, before it starts.
     pub fn predicted_millis(&self) -> f64 {
-        self.works.iter().map(|w| w.millis(&self.cost)).sum()
+        let each: Vec<f64> = self.works.iter().map(|w| w.millis(&self.cost)).collect();
+        finish_time(&vec![0.0; self.lanes], &each)
     }
 
-    /// Run `index` of the job begins (everything before it is done).
+    /// Run `index` of the job begins. On one lane, every run before it is done.
     pub fn start_run(&mut self, index: usize, now: f64) {
-        self.current = index;
-        self.steps_done = 0;
-        self.timed_steps = 0;
-        self.step_millis_spent = 0.0;
-        self.eval_rows_done = 0;
-        self.eval_millis_spent = 0.0;
-        self.mark = now;
+        if self.lanes == 1 {
+            self.runs.iter_mut().take(index).for_each(|r| r.state = RunState::Done);
+        }
+        if let Some(run) = self.runs.get_mut(index) {
+            *run = RunClock { state: RunState::Training, mark: now, ..RunClock::default() };
+        }
     }
 
-    /// `steps` of the current run are done, at `now`. The run's first report is not
-    /// timed: it includes building the model and the engine's first touches.
+    /// Run `index` has ended (finished, stopped or failed).
+    pub fn finish_run(&mut self, index: usize) {
+        if let Some(run) = self.runs.get_mut(index) {
+            run.state = RunState::Done;
+        }
+    }
+
+    /// `steps` of the run (the last one started, on one lane) are done, at `now`. The
+    /// run's first report is not timed: it includes building the model and the engine's
+    /// first touches.
     pub fn steps(&mut self, steps: usize, now: f64) {
-        let elapsed = (now - self.mark).max(0.0);
-        let new_steps = steps.saturating_sub(self.steps_done);
-        if self.steps_done > 0 {
-            self.timed_steps += new_steps;
-            self.step_millis_spent += elapsed;
+        self.steps_of(self.latest(), steps, now);
+    }
+
+    /// `steps` of run `index` are done, at `now`.
+    pub fn steps_of(&mut self, index: usize, steps: usize, now: f64) {
+        let predicted_step = self.works.get(index).map_or(0.0, |w| self.cost.step_millis(w.batch));
+        let Some(run) = self.runs.get_mut(index) else { return };
+        let elapsed = (now - run.mark).max(0.0);
+        let new_steps = steps.saturating_sub(run.steps_done);
+        if run.steps_done > 0 {
+            run.timed_steps += new_steps;
+            run.step_millis_spent += elapsed;
             self.job_timed_steps += new_steps as f64;
             self.job_step_millis += elapsed;
-            if let Some(work) = self.works.get(self.current) {
-                self.job_predicted_step_millis += new_steps as f64 * self.cost.step_millis(work.batch);
-            }
+            self.job_predicted_step_millis += new_steps as f64 * predicted_step;
         }
-        self.steps_done = steps;
-        self.mark = now;
+        run.steps_done = steps;
+        run.mark = now;
     }
 
     /// An evaluation pass begins: the time since the last steps was theirs.
     pub fn evaluation_started(&mut self, now: f64) {
-        let elapsed = (now - self.mark).max(0.0);
-        self.step_millis_spent += elapsed;
+        self.evaluation_started_of(self.latest(), now);
+    }
+
+    pub fn evaluation_started_of(&mut self, index: usize, now: f64) {
+        let Some(run) = self.runs.get_mut(index) else { return };
+        let elapsed = (now - run.mark).max(0.0);
+        run.step_millis_spent += elapsed;
         self.job_step_millis += elapsed;
-        self.mark = now;
+        run.mark = now;
     }
 
     /// The evaluation pass of `rows` rows that began last is over.
     pub fn evaluation_finished(&mut self, rows: usize, now: f64) {
-        let elapsed = (now - self.mark).max(0.0);
-        self.eval_rows_done += rows;
-        self.eval_millis_spent += elapsed;
+        self.evaluation_finished_of(self.latest(), rows, now);
+    }
+
+    pub fn evaluation_finished_of(&mut self, index: usize, rows: usize, now: f64) {
+        let Some(run) = self.runs.get_mut(index) else { return };
+        let elapsed = (now - run.mark).max(0.0);
+        run.eval_rows_done += rows;
+        run.eval_millis_spent += elapsed;
         self.job_eval_rows += rows;
         self.job_eval_millis += elapsed;
-        self.mark = now;
+        run.mark = now;
+    }
+
+    /// The run started last.
+    fn latest(&self) -> usize {
+        self.runs.iter().rposition(|r| r.state != RunState::Waiting).unwrap_or(0)
     }
 
     /// Measured over predicted step time so far in the job (1 before anything is measured).
@@ -306,33 +354,56 @@ impl JobClock {
         }
     }
 
-    /// Milliseconds left of the job at `now`.
-    pub fn millis_left(&self, now: f64) -> f64 {
-        let Some(work) = self.works.get(self.current) else { return 0.0 };
-        let since_mark = (now - self.mark).max(0.0);
+    /// Milliseconds left of a run in progress at `now`.
+    fn run_left(&self, index: usize, now: f64) -> f64 {
+        let (work, run) = (&self.works[index], &self.runs[index]);
+        let since_mark = (now - run.mark).max(0.0);
         // A run's own pace once it has timed a few steps; before, the prediction scaled by
         // how the job's measurements compare with their predictions.
-        let step_millis = if self.timed_steps >= 2 {
-            self.step_millis_spent / self.timed_steps as f64
+        let step_millis = if run.timed_steps >= 2 {
+            run.step_millis_spent / run.timed_steps as f64
         } else {
             self.cost.step_millis(work.batch) * self.step_ratio()
         };
-        let steps_left = (work.steps + work.probe_passes).saturating_sub(self.steps_done) as f64;
-        let eval_row_millis = self.eval_row_millis();
-        let evals_left = work.eval_rows.saturating_sub(self.eval_rows_done) as f64;
-        let current = (steps_left * step_millis + evals_left * eval_row_millis - since_mark).max(0.0);
+        let steps_left = (work.steps + work.probe_passes).saturating_sub(run.steps_done) as f64;
+        let evals_left = work.eval_rows.saturating_sub(run.eval_rows_done) as f64;
+        (steps_left * step_millis + evals_left * self.eval_row_millis() - since_mark).max(0.0)
+    }
+
+    /// Milliseconds left of the job at `now`.
+    pub fn millis_left(&self, now: f64) -> f64 {
         let ratio = self.step_ratio();
         let eval_ratio =
-            if self.cost.eval_row_millis > 0.0 { eval_row_millis / self.cost.eval_row_millis } else { 1.0 };
-        let later: f64 = self.works[self.current + 1..]
-            .iter()
-            .map(|w| {
+            if self.cost.eval_row_millis > 0.0 { self.eval_row_millis() / self.cost.eval_row_millis } else { 1.0 };
+        let mut lanes: Vec<f64> = (0..self.runs.len())
+            .filter(|&i| self.runs[i].state == RunState::Training)
+            .map(|i| self.run_left(i, now))
+            .collect();
+        lanes.resize(lanes.len().max(self.lanes), 0.0);
+        let waiting: Vec<f64> = (0..self.runs.len())
+            .filter(|&i| self.runs[i].state == RunState::Waiting)
+            .map(|i| {
+                let w = &self.works[i];
                 let share = w.step_share(&self.cost);
                 w.millis(&self.cost) * (share * ratio + (1.0 - share) * eval_ratio)
             })
-            .sum();
-        current + later
+            .collect();
+        finish_time(&lanes, &waiting)
     }
+}
+
+/// When the last of `lanes` (each busy for the given milliseconds) is done, if the runs
+/// of `waiting` go in order to the lane free first.
+fn finish_time(lanes: &[f64], waiting: &[f64]) -> f64 {
+    let mut lanes = lanes.to_vec();
+    if lanes.is_empty() {
+        lanes.push(0.0);
+    }
+    for &millis in waiting {
+        let free = lanes.iter_mut().min_by(|a, b| a.total_cmp(b)).expect("at least one lane");
+        *free += millis;
+    }
+    lanes.into_iter().fold(0.0, f64::max)
 }
 
 #[cfg(test)]
@@ -372,5 +443,42 @@ mod tests {
         // 50 steps × 68 + 1000 rows × 0.2 (scaled like the steps) + the next run × 2.
         let expected = 50.0 * 68.0 + 1000.0 * 0.2 + 7000.0;
         assert!((left - expected).abs() / expected < 1e-6, "{left} vs {expected}");
+    }
+
+    #[test]
+    fn runs_on_several_lanes_end_when_the_busiest_lane_does() {
+        let run = RunWork { batch: 64, steps: 100, eval_rows: 1000, probe_passes: 0 };
+        // 3 500 ms a run, as above.
+        let clock = JobClock::new(vec![run; 5], COST, 0.0).with_lanes(2);
+        // Runs 1, 3, 5 on one lane and 2, 4 on the other.
+        assert!((clock.predicted_millis() - 3.0 * 3500.0).abs() < 1e-6);
+        assert!((clock.millis_left(0.0) - 3.0 * 3500.0).abs() < 1e-6);
+        let mut clock = clock;
+        // Both lanes start; the first run has measured twice the predicted pace, the
+        // second nothing yet (its prediction follows the job's ratio, also 2).
+        clock.start_run(0, 0.0);
+        clock.start_run(1, 0.0);
+        clock.steps_of(0, 1, 100.0);
+        clock.steps_of(0, 51, 100.0 + 50.0 * 68.0);
+        let now = 100.0 + 50.0 * 68.0;
+        let first_left = 49.0 * 68.0 + 1000.0 * 0.2;
+        let second_left = 100.0 * 68.0 + 1000.0 * 0.2 - now;
+        let each_later = 7000.0;
+        // Lane 1 frees first and takes run 3 then run 5; lane 2 takes run 4.
+        let (lane1, lane2) = (first_left, second_left);
+        let mut lanes: [f64; 2] = [lane1, lane2];
+        for _ in 0..3 {
+            let free = if lanes[0] <= lanes[1] { 0 } else { 1 };
+            lanes[free] += each_later;
+        }
+        let expected = lanes[0].max(lanes[1]);
+        let left = clock.millis_left(now);
+        assert!((left - expected).abs() / expected < 1e-6, "{left} vs {expected}");
+        // Finished runs cost nothing more; the clock ends at zero.
+        for i in 0..5 {
+            clock.start_run(i, now);
+            clock.finish_run(i);
+        }
+        assert_eq!(clock.millis_left(now), 0.0);
     }
 }

@@ -3,7 +3,7 @@
 //! chunk of steps it follows; the landscape and covariate-shift probes move the
 //! parameters along the gradient and put them back, so training is not perturbed.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::run::{settle, Run, SplitName};
 use super::stats::{self, ActivationStats};
@@ -13,7 +13,7 @@ use crate::nn::{Phase, ProbePoints};
 
 /// What a run measures inside the network every `every_steps` training steps (rounded up
 /// to the 8-step chunks in which losses are read back), for the lessons that look inside.
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct ProbeSpec {
     pub every_steps: usize,
     /// Histograms of each activation layer's output over the last training batch:
@@ -63,7 +63,7 @@ impl ProbeSpec {
 }
 
 /// One probe's measurements, each list in layer order.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ProbeReport {
     /// Training steps done when it was taken.
     pub step: usize,
@@ -81,7 +81,7 @@ pub struct ProbeReport {
 /// How the loss and its gradient change along the gradient direction from the current
 /// parameters w, on the batch of the last step (Santurkar, Tsipras, Ilyas & Madry 2018,
 /// §3.1): the loss and gradient at w − η·g for each step η tried, g = ∇L(w).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Landscape {
     /// The smallest and largest loss over the steps tried ("loss landscape").
     pub loss_min: f32,
@@ -95,7 +95,7 @@ pub struct Landscape {
 /// Internal covariate shift as Santurkar et al. (2018, §2.2) measure it for one weight
 /// layer: its gradient G at the current parameters against its gradient G′ after every
 /// earlier layer has taken its gradient step, on the same batch.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Shift {
     /// ‖G − G′‖.
     pub l2_distance: f32,
@@ -105,7 +105,7 @@ pub struct Shift {
 
 /// The first units of one normalization layer: the statistics of the last training batch
 /// (variance biased, as used to normalize) and, for BatchNorm, the running estimates.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NormUnitStats {
     pub batch_mean: Vec<f32>,
     pub batch_var: Vec<f32>,
@@ -114,7 +114,7 @@ pub struct NormUnitStats {
 }
 
 /// The test split's loss and accuracy in eval mode and with batch statistics.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Evaluation {
     pub eval_loss: f32,
     pub eval_accuracy: f32,

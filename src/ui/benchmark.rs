@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::fetch::load_dataset;
+use super::trainer::workers::EngineWorker;
 use crate::backend::engine::{AnyBackend, Engine};
 use crate::experiment::benchmark::{profile_kernels, time_training_steps, BenchModel, BenchSchedule};
 use crate::experiment::Run;
@@ -15,7 +16,8 @@ use crate::experiment::Run;
 struct Request {
     model: BenchModel,
     batch: usize,
-    /// "webgpu" or "cpu" (the page's fallback backend, single-threaded in the tab).
+    /// "webgpu", "cpu-worker" (the CPU engine as the page trains on it, in a Web Worker)
+    /// or "cpu" (the same on the page's own thread).
     backend: String,
     steps_per_block: usize,
     blocks: usize,
@@ -47,9 +49,16 @@ pub async fn benchmark_training_step(request: &str) -> Result<String, String> {
         "cpu" => {
             let mut run = Run::new(Engine::cpu().backend(), &config, &dataset).map_err(|e| e.to_string())?;
             let timing = time_training_steps(&mut run, schedule, |_| None).await.map_err(|e| e.to_string())?;
-            ("CPU (wasm, one thread)".to_string(), timing)
+            ("CPU (wasm, one thread, on the page's thread)".to_string(), timing)
         }
-        other => return Err(format!("unknown backend '{other}' (webgpu, cpu)")),
+        // As the page trains on the CPU: in an engine worker.
+        "cpu-worker" => {
+            let worker = EngineWorker::start().await?;
+            let timing =
+                worker.benchmark(request.model, request.batch, schedule, &dataset).await.map_err(|e| e.to_string())?;
+            ("CPU (wasm, one thread, in a Web Worker)".to_string(), timing)
+        }
+        other => return Err(format!("unknown backend '{other}' (webgpu, cpu, cpu-worker)")),
     };
     let mut answer = json!({
         "framework": "normlab",

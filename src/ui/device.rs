@@ -126,13 +126,16 @@ pub struct DeviceState {
     pub costs: RwSignal<HashMap<String, StepCost>>,
     /// The WebGPU engine, opened once (its pipelines compiled once, for every run).
     gpu_engine: StoredValue<Option<Engine>, LocalStorage>,
+    /// How many engine workers a link asked the CPU's jobs to use (`workers=`; 0 trains
+    /// on the page's own thread, as a comparison); None: one per core.
+    asked_workers: Option<usize>,
 }
 
 impl DeviceState {
     /// Starts looking for a WebGPU adapter; until it answers, the status is `Detecting`.
     /// `linked` is the engine a link asked for (`engine=`, or the older `backend=cpu`): it
     /// becomes the student's choice.
-    pub fn detect(linked: Option<EngineChoice>) -> Self {
+    pub fn detect(linked: Option<EngineChoice>, asked_workers: Option<usize>) -> Self {
         let stored = browser::load(CHOICE_KEY).as_deref().and_then(EngineChoice::parse);
         let choice = linked.or(stored).unwrap_or_default();
         if linked.is_some() {
@@ -146,6 +149,7 @@ impl DeviceState {
             decision: RwSignal::new(None),
             costs: RwSignal::new(costs),
             gpu_engine: StoredValue::new_local(None),
+            asked_workers,
         };
         spawn_local(async move {
             match Engine::gpu().await {
@@ -168,6 +172,11 @@ impl DeviceState {
     pub fn set_choice(&self, choice: EngineChoice) {
         self.choice.set(choice);
         let _ = browser::save(CHOICE_KEY, choice.code());
+    }
+
+    /// How many engine workers a link asked for (0: the page's own thread).
+    pub fn asked_workers(&self) -> Option<usize> {
+        self.asked_workers
     }
 
     /// The GPU, where WebGPU works.

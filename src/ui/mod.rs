@@ -125,7 +125,10 @@ fn App() -> impl IntoView {
         .and_then(EngineChoice::parse)
         .or_else(|| (query_value(&query, "backend") == Some("cpu")).then_some(EngineChoice::Cpu));
     let unknown_engine = query_value(&query, "engine").filter(|e| EngineChoice::parse(e).is_none()).map(str::to_string);
-    let device = DeviceState::detect(linked_engine);
+    // `workers=N`: how many engine workers the CPU's jobs use (0: the page's own thread),
+    // for comparing the two; the default is one per core.
+    let asked_workers = query_value(&query, "workers").and_then(|w| w.parse::<usize>().ok());
+    let device = DeviceState::detect(linked_engine, asked_workers);
     provide_context(device);
     let store = RunStore::load();
     provide_context(store);

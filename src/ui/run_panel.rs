@@ -85,11 +85,19 @@ pub fn playground_link(record: &RunRecord, lang: Lang) -> String {
 /// The job's progress in words.
 fn progress_text(p: &Progress, group: &str, now: f64, l: Lang) -> String {
     let piece = piece_name(group, l);
-    let runs = if p.runs > 1 {
+    let runs = if p.runs > 1 && p.run_last > p.run {
+        pick(
+            l,
+            format!(" · runs {}–{} of {}", p.run, p.run_last, p.runs),
+            format!(" · 第 {}–{}/{} 次运行", p.run, p.run_last, p.runs),
+        )
+    } else if p.runs > 1 {
         pick(l, format!(" · run {} of {}", p.run, p.runs), format!(" · 第 {}/{} 次运行", p.run, p.runs))
     } else {
         String::new()
     };
+    // One run's epoch; several runs at once are each at their own.
+    let one_run = p.run_last <= p.run;
     let elapsed = format!(" · {} {}", duration_words(p.elapsed_millis(now), l), ELAPSED.get(l));
     let left = p
         .left_millis(now)
@@ -97,8 +105,15 @@ fn progress_text(p: &Progress, group: &str, now: f64, l: Lang) -> String {
             pick(l, format!(" · about {} left", duration_words(ms, l)), format!(" · 约剩 {}", duration_words(ms, l)))
         })
         .unwrap_or_default();
-    let engine = p.engine.map(|e| format!(" · {}", e.name(l).trim_start_matches("the "))).unwrap_or_default();
-    match p.phase {
+    let threads = if p.threads > 1 {
+        pick(l, format!(" × {} threads", p.threads), format!(" × {} 个线程", p.threads))
+    } else {
+        String::new()
+    };
+    let engine = p.engine.map(|e| format!(" · {}{threads}", e.name(l).trim_start_matches("the "))).unwrap_or_default();
+    // While several runs train, one evaluating is a moment of the job, not its phase.
+    let phase = if !one_run && p.phase == JobPhase::Evaluating { JobPhase::Training } else { p.phase };
+    match phase {
         JobPhase::Loading => format!("{piece} · {}{elapsed}", LOADING.get(l)),
         JobPhase::Measuring => format!("{piece} · {}{elapsed}", MEASURING.get(l)),
         JobPhase::Stopping => format!("{piece} · {}", STOPPING.get(l)),
@@ -109,7 +124,7 @@ fn progress_text(p: &Progress, group: &str, now: f64, l: Lang) -> String {
             pick(l, format!("after epoch {}", p.epoch), format!("第 {} 个 epoch 之后", p.epoch))
         ),
         JobPhase::Training => {
-            let epochs = if p.epochs > 1 {
+            let epochs = if p.epochs > 1 && one_run {
                 pick(
                     l,
                     format!(" · epoch {} of {}", p.epoch, p.epochs),

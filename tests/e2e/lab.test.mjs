@@ -18,6 +18,7 @@ import { hostingChecks } from "./hosting.mjs";
 import { selfCheckChecks } from "./self_check.mjs";
 import { ownImagesChecks } from "./own_images.mjs";
 import { classViewChecks } from "./class_view.mjs";
+import { workersChecks } from "./workers.mjs";
 
 const lab = await start();
 const LESSONS = ["l1", "l2", "l3", "l4", "l5", "l6", "l7", "l8", "l9", "l11", "playground"];
@@ -718,6 +719,7 @@ await check("faults: a model too large for the device is refused in words, and t
 });
 
 await truthChecks(lab);
+await workersChecks(lab);
 await selfCheckChecks(lab);
 await ownImagesChecks(lab);
 await classViewChecks(lab);

@@ -84,4 +84,4 @@ pub fn check_value(key: &str, value: &str) -> Result<(), String> {
 }
 
 /// Keys of the page's address that are not experiment settings.
-pub const PAGE_KEYS: [&str; 5] = ["lesson", "lang", "preset", "engine", "backend"];
+pub const PAGE_KEYS: [&str; 6] = ["lesson", "lang", "preset", "engine", "backend", "workers"];

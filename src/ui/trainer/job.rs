@@ -2,6 +2,7 @@
 //! hears back, and the job's phase and progress.
 
 use crate::experiment::catalog::Variant;
+use crate::experiment::remote::RunOrder;
 use crate::experiment::{ExperimentConfig, ProbeReport, ProbeSpec};
 use crate::platform;
 use crate::ui::device::EngineKind;
@@ -22,6 +23,17 @@ pub struct RunRequest {
 }
 
 impl RunRequest {
+    /// What the engine is asked to do, wherever it trains.
+    pub fn order(&self) -> RunOrder {
+        RunOrder {
+            config: self.config.clone(),
+            probes: self.probes.clone(),
+            sample_names: self.sample_names,
+            boundary: self.boundary.then_some((BOUNDARY_EXTENT, BOUNDARY_RESOLUTION)),
+            keep_model: self.keep_model,
+        }
+    }
+
     pub fn new(config: ExperimentConfig, label: String) -> Self {
         RunRequest { config, label, probes: None, sample_names: 0, boundary: false, keep_model: false }
     }
@@ -93,10 +105,14 @@ pub struct Progress {
     /// before it started (so that elapsed time leaves pauses out).
     pub started_millis: f64,
     pub paused_before: f64,
-    /// Run of the job being trained (from 1) and how many runs it has.
+    /// The first and last run of the job being trained now (from 1; several train at
+    /// once on the CPU's workers), and how many runs it has.
     pub run: usize,
+    pub run_last: usize,
     pub runs: usize,
-    /// The run's epoch (from 1) and how many it has.
+    /// Threads training the job's runs at once (the CPU's workers), 1 on the page's own.
+    pub threads: usize,
+    /// The run's epoch (from 1) and how many it has (shown while one run trains).
     pub epoch: usize,
     pub epochs: usize,
     /// Which engine the job trains on (once chosen).

@@ -6,13 +6,16 @@
 //! the student moves to another lesson.
 
 use std::cell::{Cell, RefCell};
+use std::collections::{BTreeSet, VecDeque};
 use std::rc::Rc;
+
+use futures_util::future::join_all;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::browser;
-use super::device::{kind_of, Decision, DeviceState, Engine};
+use super::device::{kind_of, Decision, DeviceState, Engine, EngineKind};
 use super::fetch::load_dataset;
 use super::i18n::{error_words, Lang};
 use super::runs::RunStore;
@@ -22,19 +25,22 @@ use crate::data::Dataset;
 use crate::error::NormlabError;
 use crate::experiment::pace::{family_key, measure_cost, JobClock, RunWork, StepCost};
 use crate::experiment::presets::Preset;
+use crate::experiment::remote::train_order;
 use crate::experiment::stats::loss_noise;
-use crate::experiment::{decision_grid, sample_names, Event, ExperimentConfig, Observer, Outcome, ProbeSpec, Run};
+use crate::experiment::{Event, ExperimentConfig, Observer, ProbeSpec};
 use crate::platform;
 use crate::records::{RunRecord, RunStatus};
 
 mod job;
 mod kept;
 mod observer;
+pub mod workers;
 
 pub use job::{JobEvent, JobPhase, Progress, RunRequest, BOUNDARY_EXTENT, BOUNDARY_RESOLUTION};
 pub use kept::TrainedModel;
 pub use observer::job_error_words;
 use observer::JobObserver;
+use workers::EngineWorker;
 
 /// The longest the page waits between redraws of a training run's charts.
 const FLUSH_MILLIS: f64 = 250.0;
@@ -99,6 +105,7 @@ impl Trainer {
                 trainer.tick.update(|t| *t += 1);
             }
         });
+        workers::follow_visibility();
         // Measurements asked for before WebGPU answered start once it has.
         Effect::new(move |_| {
             if device.ready() {
@@ -167,6 +174,8 @@ impl Trainer {
         self.progress.set(Progress {
             runs: runs.len(),
             run: 1,
+            run_last: 1,
+            threads: 1,
             started_millis: now,
             paused_before: platform::paused_millis(),
             updated_millis: now,
@@ -320,8 +329,10 @@ impl Trainer {
         });
     }
 
-    /// Trains `runs` (the job's runs from index `first` on) in order; an error names the
-    /// run (counted within `runs`) it ended.
+    /// Trains `runs` (the job's runs from index `first` on): on the CPU in engine workers,
+    /// several at once where the device has the cores, in the job's order; on the GPU one
+    /// after another on the page's thread. An error names the run (counted within `runs`)
+    /// it ended; the runs in progress then finish and no new one starts.
     async fn run_job(
         &self,
         group: &str,
@@ -341,100 +352,249 @@ impl Trainer {
             .zip(&datasets)
             .map(|(r, d)| RunWork::of(&r.config, r.config.training_pool(d), d.test.len, r.probes.as_ref()))
             .collect();
-        let steps: Vec<usize> = runs
+        let total: usize = runs
             .iter()
             .zip(&datasets)
             .map(|(r, d)| r.config.steps_per_epoch(r.config.training_pool(d)) * r.config.epochs)
-            .collect();
-        let total: usize = steps.iter().sum();
+            .sum();
         self.progress.update(|p| p.steps_total = total);
         let (engine, cost) = self.choose_engine(runs, &datasets).await.map_err(|error| JobError { run: 0, error })?;
         let cost =
             cost.unwrap_or(StepCost { fixed_millis: 1.0, per_row_millis: 0.0, eval_row_millis: 0.0, complete: false });
-        let clock = Rc::new(RefCell::new(JobClock::new(works.clone(), cost, platform::now_millis())));
+        // The CPU's runs go to workers; where none can start, the page trains them itself.
+        let workers = if kind_of(&engine) == EngineKind::Cpu {
+            let wanted = match self.device.asked_workers() {
+                Some(0) => 0,
+                asked => workers::workers_for(runs.len(), asked),
+            };
+            let started = join_all((0..wanted).map(|_| EngineWorker::start())).await;
+            started.into_iter().filter_map(Result::ok).map(Rc::new).collect()
+        } else {
+            Vec::new()
+        };
+        let lanes = workers.len().max(1);
+        let job = JobShared {
+            group,
+            preset,
+            first,
+            stop,
+            on_event,
+            engine: &engine,
+            clock: Rc::new(RefCell::new(JobClock::new(works, cost, platform::now_millis()).with_lanes(lanes))),
+            steps_done: Rc::new(RefCell::new(vec![0; runs.len()])),
+            active: RefCell::new(BTreeSet::new()),
+            queue: RefCell::new((0..runs.len()).collect()),
+            failure: RefCell::new(None),
+            last_flush: Rc::new(Cell::new(platform::now_millis())),
+        };
         self.progress.update(|p| {
             p.engine = Some(kind_of(&engine));
-            p.millis_left = Some(clock.borrow().predicted_millis());
+            p.threads = if workers.is_empty() { 1 } else { lanes };
+            p.millis_left = Some(job.clock.borrow().predicted_millis());
             p.updated_millis = platform::now_millis();
         });
-        let mut done_before = 0;
-        for (index, (request, data)) in runs.iter().zip(&datasets).enumerate() {
-            if stop.get() {
-                break;
-            }
-            let id = self.store.next_id();
-            let series = RunSeries { colour: self.store.next_colour(group), ..RunSeries::new(request.label.clone()) };
-            self.store.add(RunRecord {
-                id,
-                group: group.to_string(),
-                config: request.config.clone(),
-                device: match engine.adapter() {
-                    Some(adapter) => format!("WebGPU: {adapter}"),
-                    None => "CPU".to_string(),
-                },
-                engine: Some(kind_of(&engine).code().to_string()),
-                trial: preset == Some(Preset::Smoke),
-                series,
-                status: RunStatus::Running,
-                started_ms: browser::epoch_millis(),
-                loss_noise: None,
-            });
-            // Stored at once (as interrupted, see `records::to_json`), so that a reload or a
-            // closed tab mid-run leaves a record of it; saved again at every epoch.
-            self.store.save();
-            on_event(JobEvent::Started { run: first + index, record: id });
-            let now = platform::now_millis();
-            clock.borrow_mut().start_run(index, now);
-            self.progress.update(|p| {
-                p.phase = if stop.get() { JobPhase::Stopping } else { JobPhase::Building };
-                p.run = index + 1;
-                p.epoch = 1;
-                p.epochs = request.config.epochs;
-                p.steps_done = done_before;
-            });
-            let mut observer = JobObserver {
-                trainer: *self,
-                record: id,
-                job_run: first + index,
-                stop: stop.clone(),
-                pending: Vec::new(),
-                last_flush: platform::now_millis(),
-                done_before,
-                clock: clock.clone(),
-                eval_rows: eval_rows_per_epoch(&request.config, request.probes.as_ref(), data),
-                on_event,
-            };
-            let result = train_one(engine.backend(), request, data, &mut observer).await;
-            observer.flush();
-            done_before += steps[index];
-            match result {
-                Ok(Trained { outcome, names, boundary, kept }) => {
-                    self.store.update(id, |r| {
-                        let last_epoch = (r.series.epochs.len().max(1) - 1) as f64;
-                        let losses: Vec<f32> =
-                            r.series.batch_losses.iter().filter(|p| p.0 > last_epoch).map(|p| p.1).collect();
-                        r.loss_noise = Some(loss_noise(&losses)).filter(|n| n.is_finite());
-                        r.status = RunStatus::Done { outcome: outcome.clone() };
-                    });
-                    if !names.is_empty() {
-                        on_event(JobEvent::Names { run: first + index, names });
-                    }
-                    if let Some(cells) = boundary {
-                        on_event(JobEvent::Boundary { cells });
-                    }
-                    if let Some(model) = kept {
-                        on_event(JobEvent::Trained { run: first + index, model });
-                    }
-                }
-                Err(error) => {
-                    let (reason, reason_zh) = (error_words(&error, Lang::En), error_words(&error, Lang::Zh));
-                    self.store.update(id, |r| r.status = RunStatus::Failed { reason, reason_zh: Some(reason_zh) });
-                    return Err(JobError { run: index, error });
+        if workers.is_empty() {
+            while let Some(index) = job.next_run() {
+                let place = Place::Page(engine.backend());
+                if let Err(error) = self.train_run(&job, index, &runs[index], &datasets[index], place).await {
+                    job.fail(index, error);
                 }
             }
-            self.store.save();
+        } else {
+            // One lane per worker, each taking the job's next run when its last one ends.
+            join_all(workers.into_iter().map(|worker| self.lane(&job, worker, runs, &datasets))).await;
         }
-        Ok(())
+        match job.failure.into_inner() {
+            Some(failure) => Err(failure),
+            None => Ok(()),
+        }
+    }
+
+    /// One worker's share of a job: runs one after another until none is left. A run that
+    /// keeps its model keeps the worker too, and the lane goes on with a new one.
+    async fn lane(&self, job: &JobShared<'_>, worker: Rc<EngineWorker>, runs: &[RunRequest], datasets: &[Rc<Dataset>]) {
+        let mut worker = Some(worker);
+        while let Some(index) = job.next_run() {
+            let current = match worker.take() {
+                Some(worker) => worker,
+                None => match EngineWorker::start().await {
+                    Ok(worker) => Rc::new(worker),
+                    Err(reason) => {
+                        job.fail(index, NormlabError::Fetch { what: "the CPU engine's worker".into(), reason });
+                        continue;
+                    }
+                },
+            };
+            let place = Place::Worker(current.clone());
+            match self.train_run(job, index, &runs[index], &datasets[index], place).await {
+                Ok(kept) => {
+                    if !kept {
+                        worker = Some(current);
+                    }
+                }
+                Err(error) => job.fail(index, error),
+            }
+        }
+    }
+
+    /// Trains run `index` of the job where `place` says, with its record, its events and
+    /// its share of the progress. Ok(true) when the model was kept for the piece.
+    async fn train_run(
+        &self,
+        job: &JobShared<'_>,
+        index: usize,
+        request: &RunRequest,
+        data: &Rc<Dataset>,
+        place: Place,
+    ) -> Result<bool, NormlabError> {
+        let id = self.store.next_id();
+        let series = RunSeries { colour: self.store.next_colour(job.group), ..RunSeries::new(request.label.clone()) };
+        self.store.add(RunRecord {
+            id,
+            group: job.group.to_string(),
+            config: request.config.clone(),
+            device: match job.engine.adapter() {
+                Some(adapter) => format!("WebGPU: {adapter}"),
+                None => "CPU".to_string(),
+            },
+            engine: Some(kind_of(job.engine).code().to_string()),
+            trial: job.preset == Some(Preset::Smoke),
+            series,
+            status: RunStatus::Running,
+            started_ms: browser::epoch_millis(),
+            loss_noise: None,
+        });
+        // Stored at once (as interrupted, see `records::to_json`), so that a reload or a
+        // closed tab mid-run leaves a record of it; saved again at every epoch.
+        self.store.save();
+        let job_run = job.first + index;
+        (job.on_event)(JobEvent::Started { run: job_run, record: id });
+        job.clock.borrow_mut().start_run(index, platform::now_millis());
+        job.active.borrow_mut().insert(index);
+        if job.active.borrow().len() == 1 {
+            // The only run in training: its model is being built.
+            self.progress.update(|p| p.phase = JobPhase::Building);
+        }
+        self.show_active(job, request.config.epochs);
+        let mut observer = JobObserver {
+            trainer: *self,
+            record: id,
+            index,
+            job_run,
+            stop: job.stop.clone(),
+            pending: Vec::new(),
+            last_flush: job.last_flush.clone(),
+            steps_done: job.steps_done.clone(),
+            clock: job.clock.clone(),
+            eval_rows: eval_rows_per_epoch(&request.config, request.probes.as_ref(), data),
+            on_event: job.on_event,
+        };
+        let order = request.order();
+        let trained = match place {
+            Place::Page(backend) => train_order(backend, &order, data, &mut observer)
+                .await
+                .map(|(result, run)| (result, run.map(TrainedModel::new))),
+            Place::Worker(worker) => worker.train(&order, data, &mut observer).await.map(|result| {
+                let kept = result.kept.then(|| TrainedModel::in_worker(worker, data.features().saturating_sub(1)));
+                (result, kept)
+            }),
+        };
+        observer.flush();
+        job.clock.borrow_mut().finish_run(index);
+        job.active.borrow_mut().remove(&index);
+        self.show_active(job, request.config.epochs);
+        let (result, kept) = match trained {
+            Ok(trained) => trained,
+            Err(error) => {
+                let (reason, reason_zh) = (error_words(&error, Lang::En), error_words(&error, Lang::Zh));
+                self.store.update(id, |r| r.status = RunStatus::Failed { reason, reason_zh: Some(reason_zh) });
+                return Err(error);
+            }
+        };
+        self.store.update(id, |r| {
+            let last_epoch = (r.series.epochs.len().max(1) - 1) as f64;
+            let losses: Vec<f32> = r.series.batch_losses.iter().filter(|p| p.0 > last_epoch).map(|p| p.1).collect();
+            r.loss_noise = Some(loss_noise(&losses)).filter(|n| n.is_finite());
+            r.status = RunStatus::Done { outcome: result.outcome.clone() };
+        });
+        if !result.names.is_empty() {
+            (job.on_event)(JobEvent::Names { run: job_run, names: result.names });
+        }
+        if let Some(cells) = result.boundary {
+            (job.on_event)(JobEvent::Boundary { cells });
+        }
+        let keeps = kept.is_some();
+        if let Some(model) = kept {
+            (job.on_event)(JobEvent::Trained { run: job_run, model });
+        }
+        self.store.save();
+        Ok(keeps)
+    }
+
+    /// The progress's runs in training now (and the epoch count when one trains).
+    fn show_active(&self, job: &JobShared<'_>, epochs: usize) {
+        let active = job.active.borrow();
+        let (Some(&low), Some(&high)) = (active.first(), active.last()) else { return };
+        let stopping = job.stop.get();
+        self.progress.update(|p| {
+            if stopping {
+                p.phase = JobPhase::Stopping;
+            }
+            p.run = low + 1;
+            p.run_last = high + 1;
+            if low == high {
+                p.epochs = epochs;
+                p.epoch = p.epoch.max(1);
+            }
+            p.steps_done = job.steps_done.borrow().iter().sum();
+        });
+    }
+}
+
+/// Where one run trains.
+enum Place {
+    /// On the page's thread, on this backend (the GPU, or the CPU where no worker starts).
+    Page(AnyBackend),
+    /// In an engine worker.
+    Worker(Rc<EngineWorker>),
+}
+
+/// What the runs of one job share while they train.
+struct JobShared<'a> {
+    group: &'a str,
+    preset: Option<Preset>,
+    /// Index, within the original job, of the first run here.
+    first: usize,
+    stop: &'a Rc<Cell<bool>>,
+    on_event: &'a dyn Fn(JobEvent),
+    engine: &'a Engine,
+    clock: Rc<RefCell<JobClock>>,
+    /// Steps done by each run (they add up to the job's).
+    steps_done: Rc<RefCell<Vec<usize>>>,
+    /// The runs training now.
+    active: RefCell<BTreeSet<usize>>,
+    /// The runs not started yet, in the job's order.
+    queue: RefCell<VecDeque<usize>>,
+    /// The first run that failed, by index: the job ends with its error.
+    failure: RefCell<Option<JobError>>,
+    /// When the job's runs last redrew their records (see [`JobObserver`]).
+    last_flush: Rc<Cell<f64>>,
+}
+
+impl JobShared<'_> {
+    /// The next run to start, unless the student stopped the job or a run failed.
+    fn next_run(&self) -> Option<usize> {
+        if self.stop.get() || self.failure.borrow().is_some() {
+            return None;
+        }
+        self.queue.borrow_mut().pop_front()
+    }
+
+    fn fail(&self, run: usize, error: NormlabError) {
+        let mut failure = self.failure.borrow_mut();
+        if failure.as_ref().is_none_or(|f| run < f.run) {
+            *failure = Some(JobError { run, error });
+        }
     }
 }
 
@@ -456,44 +616,4 @@ fn eval_rows_per_epoch(config: &ExperimentConfig, probes: Option<&ProbeSpec>, da
     let pool = config.training_pool(data);
     let train = config.train_subset.map_or(pool, |n| n.min(pool));
     test + if probes.is_some_and(|p| p.train_accuracy_in_eval) { train } else { 0 }
-}
-
-/// What one run of a job leaves besides its record.
-struct Trained {
-    outcome: Outcome,
-    names: Vec<String>,
-    boundary: Option<Vec<(usize, f32)>>,
-    kept: Option<TrainedModel>,
-}
-
-async fn train_one(
-    backend: AnyBackend,
-    request: &RunRequest,
-    data: &Dataset,
-    observer: &mut JobObserver<'_>,
-) -> Result<Trained, NormlabError> {
-    let mut run = Run::new(backend, &request.config, data)?;
-    if let Some(spec) = &request.probes {
-        run.set_probes(spec.clone());
-    }
-    observer.trainer.progress.update(|p| {
-        if p.phase != JobPhase::Stopping {
-            p.phase = JobPhase::Training;
-        }
-    });
-    let outcome = run.train(observer).await?;
-    // A stopped run leaves work queued; what it finished is all there is to show.
-    let usable = matches!(outcome, Outcome::Finished { .. });
-    let names = if request.sample_names > 0 && usable {
-        sample_names(&mut run, request.sample_names, request.config.seed).await?
-    } else {
-        Vec::new()
-    };
-    let boundary = if request.boundary && usable {
-        Some(decision_grid(&mut run, BOUNDARY_EXTENT, BOUNDARY_RESOLUTION).await?)
-    } else {
-        None
-    };
-    let kept = (request.keep_model && usable).then(|| TrainedModel::new(run));
-    Ok(Trained { outcome, names, boundary, kept })
 }

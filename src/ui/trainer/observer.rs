@@ -14,13 +14,17 @@ use super::*;
 pub(super) struct JobObserver<'a> {
     pub(super) trainer: Trainer,
     pub(super) record: u64,
-    /// The run's index in the whole job (for events).
+    /// The run's index within the runs being trained now (for the clock and the step
+    /// counts), and within the whole job (for events).
+    pub(super) index: usize,
     pub(super) job_run: usize,
     pub(super) stop: Rc<Cell<bool>>,
     pub(super) pending: Vec<Event>,
-    pub(super) last_flush: f64,
-    /// Steps of the job's earlier runs.
-    pub(super) done_before: usize,
+    /// When any run of the job last redrew (shared: two runs at once in workers redraw
+    /// no more often than one).
+    pub(super) last_flush: Rc<Cell<f64>>,
+    /// Steps done by each run of the job (several train at once on the CPU's workers).
+    pub(super) steps_done: Rc<RefCell<Vec<usize>>>,
     pub(super) clock: Rc<RefCell<JobClock>>,
     pub(super) eval_rows: usize,
     pub(super) on_event: &'a dyn Fn(JobEvent),
@@ -33,7 +37,7 @@ impl JobObserver<'_> {
         }
         let events = std::mem::take(&mut self.pending);
         self.trainer.store.update(self.record, |r| events.iter().for_each(|e| r.series.absorb(e)));
-        self.last_flush = platform::now_millis();
+        self.last_flush.set(platform::now_millis());
     }
 
     fn update_progress(&self, now: f64, change: impl FnOnce(&mut Progress)) {
@@ -56,11 +60,15 @@ impl Observer for JobObserver<'_> {
         let stopping = self.stop.get();
         match event {
             Event::Probe(report) => (self.on_event)(JobEvent::Probe { run: self.job_run, report: report.clone() }),
-            Event::Losses { first_step, losses, epoch, steps_per_epoch, .. } => {
+            Event::Losses { first_step, losses, epoch, .. } => {
                 let done_here = first_step + losses.len();
-                self.clock.borrow_mut().steps(done_here, now);
-                let (epoch, done) = (*epoch, self.done_before + done_here);
-                let _ = steps_per_epoch;
+                self.clock.borrow_mut().steps_of(self.index, done_here, now);
+                let done = {
+                    let mut steps = self.steps_done.borrow_mut();
+                    steps[self.index] = done_here;
+                    steps.iter().sum()
+                };
+                let epoch = *epoch;
                 self.update_progress(now, |p| {
                     p.steps_done = done;
                     p.epoch = epoch;
@@ -71,7 +79,7 @@ impl Observer for JobObserver<'_> {
                 self.pending.push(event.clone());
             }
             Event::Evaluating { epoch } => {
-                self.clock.borrow_mut().evaluation_started(now);
+                self.clock.borrow_mut().evaluation_started_of(self.index, now);
                 let epoch = *epoch;
                 self.update_progress(now, |p| {
                     p.epoch = epoch;
@@ -81,7 +89,7 @@ impl Observer for JobObserver<'_> {
                 });
             }
             Event::Epoch(_) => {
-                self.clock.borrow_mut().evaluation_finished(self.eval_rows, now);
+                self.clock.borrow_mut().evaluation_finished_of(self.index, self.eval_rows, now);
                 self.update_progress(now, |p| {
                     if !stopping {
                         p.phase = JobPhase::Training;
@@ -92,7 +100,7 @@ impl Observer for JobObserver<'_> {
             Event::Diverged { .. } | Event::GradientsAtInit(_) => self.pending.push(event.clone()),
         }
         let urgent = matches!(event, Event::Epoch(_) | Event::Diverged { .. });
-        if urgent || now - self.last_flush > FLUSH_MILLIS {
+        if urgent || now - self.last_flush.get() > FLUSH_MILLIS {
             self.flush();
         }
         if urgent {
