@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::catalog::{Experiment, VariantKey};
 use super::presets::Preset;
-use super::{EpochSummary, ExperimentConfig, Outcome};
+use super::{EpochSummary, ExperimentConfig, GradientsAtInit, Landscape, Outcome, ProbeReport, Shift};
 use crate::chart::RunSeries;
 use crate::error::Words;
 
@@ -66,11 +66,27 @@ pub struct SeedRun {
     pub batch_losses: Vec<(f64, f32)>,
     pub loss_noise: Option<f32>,
     pub wall_secs: f64,
+    /// Each transformer block's gradient norms before the first step, where the run
+    /// measured them (lesson 10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gradients_at_init: Option<GradientsAtInit>,
+    /// What the run's probes measured between steps, averaged (lesson 7), where it has them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probes: Option<ProbeMeans>,
 }
 
 impl SeedRun {
-    /// A finished run's record, its curve thinned for storage.
-    pub fn new(seed: u64, outcome: Outcome, series: &RunSeries, loss_noise: Option<f32>, wall_secs: f64) -> Self {
+    /// A finished run's record, its curve thinned for storage, with its probes' reports
+    /// averaged (`steps_per_epoch` tells the first epoch's from the later ones).
+    pub fn new(
+        seed: u64,
+        outcome: Outcome,
+        series: &RunSeries,
+        loss_noise: Option<f32>,
+        wall_secs: f64,
+        probes: &[ProbeReport],
+        steps_per_epoch: usize,
+    ) -> Self {
         let thinned = series.thinned(LOSSES_PER_SEED);
         SeedRun {
             seed,
@@ -79,6 +95,8 @@ impl SeedRun {
             batch_losses: thinned.batch_losses,
             loss_noise,
             wall_secs,
+            gradients_at_init: series.gradients_at_init.clone(),
+            probes: ProbeMeans::of(probes, steps_per_epoch),
         }
     }
 
@@ -88,6 +106,66 @@ impl SeedRun {
             Outcome::Finished { final_test_accuracy, .. } => Some(final_test_accuracy),
             _ => None,
         }
+    }
+}
+
+/// A run's probe reports, averaged over the first epoch and over the epochs after it:
+/// Santurkar et al.'s landscape along the gradient (lesson 7's smoothness experiment) and
+/// the internal covariate shift of each weight layer (its noisy-BatchNorm experiment).
+/// Each pair is (first epoch, later epochs); None where no probe fell there.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProbeMeans {
+    #[serde(default, skip_serializing_if = "is_unmeasured")]
+    pub loss_range: (Option<f32>, Option<f32>),
+    #[serde(default, skip_serializing_if = "is_unmeasured")]
+    pub gradient_change: (Option<f32>, Option<f32>),
+    #[serde(default, skip_serializing_if = "is_unmeasured")]
+    pub beta_smoothness: (Option<f32>, Option<f32>),
+    /// Per weight layer, over the first epoch: the mean cosine of G and G′ and ‖G − G′‖.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shift_cosine: Vec<f32>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shift_distance: Vec<f32>,
+}
+
+fn is_unmeasured(pair: &(Option<f32>, Option<f32>)) -> bool {
+    pair.0.is_none() && pair.1.is_none()
+}
+
+impl ProbeMeans {
+    /// None when the reports hold neither measurement.
+    pub fn of(reports: &[ProbeReport], steps_per_epoch: usize) -> Option<ProbeMeans> {
+        let first = |r: &&ProbeReport| r.step <= steps_per_epoch.max(1);
+        let mean = |values: Vec<f32>| {
+            let finite: Vec<f64> = values.into_iter().filter(|v| v.is_finite()).map(f64::from).collect();
+            (!finite.is_empty()).then(|| (finite.iter().sum::<f64>() / finite.len() as f64) as f32)
+        };
+        let split = |value: fn(&Landscape) -> f32| {
+            let of = |early: bool| {
+                mean(
+                    reports
+                        .iter()
+                        .filter(|r| first(r) == early)
+                        .filter_map(|r| r.landscape.as_ref())
+                        .map(value)
+                        .collect(),
+                )
+            };
+            (of(true), of(false))
+        };
+        let early: Vec<&ProbeReport> = reports.iter().filter(first).filter(|r| !r.covariate_shift.is_empty()).collect();
+        let layers = early.iter().map(|r| r.covariate_shift.len()).min().unwrap_or(0);
+        let per_layer = |value: fn(&Shift) -> f32| -> Vec<f32> {
+            (0..layers).filter_map(|l| mean(early.iter().map(|r| value(&r.covariate_shift[l])).collect())).collect()
+        };
+        let means = ProbeMeans {
+            loss_range: split(|l| l.loss_max - l.loss_min),
+            gradient_change: split(|l| l.gradient_change),
+            beta_smoothness: split(|l| l.beta_smoothness),
+            shift_cosine: per_layer(|s| s.cosine),
+            shift_distance: per_layer(|s| s.l2_distance),
+        };
+        (means != ProbeMeans::default()).then_some(means)
     }
 }
 
@@ -102,6 +180,11 @@ pub struct Spread {
 }
 
 impl Spread {
+    /// The same spread of the values times `factor` (a share as a percentage).
+    pub fn scaled(self, factor: f64) -> Spread {
+        Spread { mean: self.mean * factor, min: self.min * factor, max: self.max * factor, count: self.count }
+    }
+
     pub fn of(values: impl IntoIterator<Item = f64>) -> Option<Spread> {
         let values: Vec<f64> = values.into_iter().filter(|v| v.is_finite()).collect();
         if values.is_empty() {
@@ -158,6 +241,30 @@ impl ExperimentResults {
     /// The name of the list of stored experiments under `www/results/`: the page reads it
     /// first, so that it never asks for a file that is not there.
     pub const INDEX: &'static str = "index.json";
+
+    /// Every results file in `dir` (the index aside), read and checked to hold the
+    /// experiment its name says; an error names the file.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn read_dir(dir: &std::path::Path) -> Result<Vec<ExperimentResults>, String> {
+        let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let mut paths: Vec<std::path::PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        paths.sort();
+        let mut all = Vec::new();
+        for path in paths {
+            let is_index = path.file_name().is_some_and(|n| n == Self::INDEX);
+            if path.extension().is_none_or(|e| e != "json") || is_index {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let results = Self::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+            let named = Experiment::parse(&results.experiment).map(Self::file_name);
+            if named.as_deref() != path.file_name().and_then(|n| n.to_str()) {
+                return Err(format!("{} holds the results of {}", path.display(), results.experiment));
+            }
+            all.push(results);
+        }
+        Ok(all)
+    }
 
     /// The file's name under `www/results/`.
     pub fn file_name(experiment: Experiment) -> String {
@@ -241,7 +348,37 @@ mod tests {
             batch_losses: vec![],
             loss_noise: None,
             wall_secs: 1.0,
+            gradients_at_init: None,
+            probes: None,
         }
+    }
+
+    #[test]
+    fn probes_are_averaged_over_the_first_epoch_and_the_later_ones() {
+        let report = |step: usize, range: f32, cosine: f32| ProbeReport {
+            step,
+            activations: vec![],
+            weight_grad_norms: vec![],
+            bias_grad_norms: vec![],
+            norms: vec![],
+            evaluation: None,
+            landscape: Some(Landscape {
+                loss_min: 1.0,
+                loss_max: 1.0 + range,
+                gradient_change: range * 2.0,
+                beta_smoothness: f32::NAN,
+            }),
+            covariate_shift: vec![Shift { l2_distance: 1.0, cosine }, Shift { l2_distance: 3.0, cosine: 0.5 }],
+        };
+        // 100 steps an epoch: steps 50 and 100 are the first epoch's, 150 a later one's.
+        let means = ProbeMeans::of(&[report(50, 1.0, 0.2), report(100, 2.0, 0.4), report(150, 4.0, 0.9)], 100).unwrap();
+        assert_eq!(means.loss_range, (Some(1.5), Some(4.0)));
+        assert_eq!(means.gradient_change, (Some(3.0), Some(8.0)));
+        // A value that is never finite is not measured.
+        assert_eq!(means.beta_smoothness, (None, None));
+        assert!((means.shift_cosine[0] - 0.3).abs() < 1e-6 && means.shift_cosine[1] == 0.5);
+        assert_eq!(means.shift_distance, vec![1.0, 3.0]);
+        assert_eq!(ProbeMeans::of(&[], 100), None);
     }
 
     fn stored(experiment: Experiment) -> ExperimentResults {

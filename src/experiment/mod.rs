@@ -31,6 +31,7 @@ pub mod config;
 pub mod course_results;
 pub mod demos;
 pub mod events;
+pub mod measured;
 pub mod pace;
 pub mod positions;
 pub mod presets;

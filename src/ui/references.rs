@@ -80,7 +80,7 @@ impl References {
                 .into_iter()
                 .map(|(epoch, s)| (epoch as f64, s.mean, s.min, s.max))
                 .collect();
-            let seeds = seed_range(&results.seeds);
+            let seeds = crate::experiment::measured::seed_range(&results.seeds);
             let label = pick(
                 lang,
                 format!("the lab's full runs (seeds {seeds}): mean and range of the epoch means"),
@@ -89,6 +89,24 @@ impl References {
             references.push((experiment, key, Reference { label, colour, points }));
         }
         references.into_iter().map(|(_, _, r)| r).collect()
+    }
+
+    /// What the page has of `experiment`'s stored results (reactive; fetched the first
+    /// time it is asked for): `Ok(Some(results))`, `Ok(None)` while fetching, or `Err` when
+    /// none are stored or they cannot be used.
+    pub fn results(&self, experiment: Experiment) -> Result<Option<Rc<ExperimentResults>>, ()> {
+        if let Some(found) = self.get(experiment) {
+            return Ok(Some(found));
+        }
+        let listed = match self.index.get() {
+            Index::Read(listed) => listed.iter().any(|name| name == experiment.name()),
+            Index::Fetching | Index::Unread => return Ok(None),
+        };
+        match self.stored.with(|s| s.get(&experiment).cloned()) {
+            _ if !listed => Err(()),
+            Some(Stored::Missing) => Err(()),
+            _ => Ok(None),
+        }
     }
 
     fn get(&self, experiment: Experiment) -> Option<Rc<ExperimentResults>> {
@@ -160,14 +178,5 @@ impl References {
                 s.insert(experiment, found);
             });
         });
-    }
-}
-
-/// "1–3", or "1, 4, 7" when they are not consecutive.
-fn seed_range(seeds: &[u64]) -> String {
-    let consecutive = seeds.windows(2).all(|w| w[1] == w[0] + 1);
-    match seeds {
-        [first, .., last] if consecutive => format!("{first}–{last}"),
-        _ => seeds.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", "),
     }
 }

@@ -17,21 +17,7 @@ fn results_dir() -> PathBuf {
 
 /// Every stored file, read.
 fn stored() -> Vec<ExperimentResults> {
-    let mut all = Vec::new();
-    let entries = std::fs::read_dir(results_dir()).expect("www/results/ holds the course's results");
-    for entry in entries {
-        let path = entry.expect("a directory entry").path();
-        let is_index = path.file_name().is_some_and(|n| n == ExperimentResults::INDEX);
-        if path.extension().is_some_and(|e| e == "json") && !is_index {
-            let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            let results = ExperimentResults::from_json(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            let expected = path.file_name().and_then(|n| n.to_str()).map(str::to_string);
-            let named = Experiment::parse(&results.experiment).map(ExperimentResults::file_name);
-            assert_eq!(named, expected, "{} holds the results of {}", path.display(), results.experiment);
-            all.push(results);
-        }
-    }
-    all
+    ExperimentResults::read_dir(&results_dir()).unwrap_or_else(|problem| panic!("{problem}"))
 }
 
 fn results_of(experiment: Experiment) -> ExperimentResults {
@@ -40,6 +26,26 @@ fn results_of(experiment: Experiment) -> ExperimentResults {
         panic!("{}: {e} (make it with normlab-run --reproduce-course --only {})", path.display(), experiment.name())
     });
     ExperimentResults::from_json(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn the_readme_shows_exactly_the_tables_the_stored_results_make() {
+    // The README's results come from the files: `normlab-run --results-table` prints them,
+    // and they stand between these two lines.
+    const START: &str = "<!-- results: normlab-run --results-table -->\n";
+    const END: &str = "<!-- end of results -->";
+    let readme =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("README.md")).expect("README.md");
+    let (Some(start), Some(end)) = (readme.find(START), readme.find(END)) else {
+        panic!("README.md has no results block ({START:?} … {END:?})");
+    };
+    let shown = &readme[start + START.len()..end];
+    let made = normlab::experiment::measured::markdown_tables(&stored());
+    assert!(
+        shown.trim() == made.trim(),
+        "README.md's results differ from what the stored files make; paste the output of \
+         `cargo run --release --bin normlab-run -- --results-table` between its markers"
+    );
 }
 
 #[test]

@@ -87,14 +87,20 @@ pub struct Cli {
     /// Only these experiments, joined by commas (the names of --list-presets without the size)
     #[arg(long, value_name = "EXPERIMENT,…", value_delimiter = ',', value_parser = experiment_names(), requires = "reproduce_course", hide_possible_values = true)]
     pub only: Vec<String>,
-    /// Where --reproduce-course writes its files
+    /// Where --reproduce-course writes its files (and --results-table reads them)
     #[arg(long, value_name = "DIR", default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/www/results"))]
     pub results_dir: PathBuf,
+    /// Print every stored experiment's results (in --results-dir) as the README's Markdown
+    /// tables, one column per seed, then exit
+    #[arg(long, conflicts_with_all = ["preset", "url", "reproduce_course"])]
+    pub results_table: bool,
 }
 
 /// What the command line asks for.
 pub enum Plan {
     ListPresets,
+    /// The stored results as Markdown tables, from this folder.
+    ResultsTable(PathBuf),
     Train(Training),
     /// Every full preset (or those of `only`) over `cli.seeds`.
     Reproduce {
@@ -161,6 +167,9 @@ pub fn parse() -> Plan {
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
     if cli.list_presets {
         return Plan::ListPresets;
+    }
+    if cli.results_table {
+        return Plan::ResultsTable(cli.results_dir);
     }
     if cli.reproduce_course {
         if cli.seeds.is_empty() {

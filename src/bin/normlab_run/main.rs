@@ -52,6 +52,16 @@ mod native {
             }
             Plan::Train(training) => train_all(&training),
             Plan::Reproduce { cli, experiments } => reproduce(&cli, &experiments),
+            Plan::ResultsTable(dir) => match ExperimentResults::read_dir(&dir) {
+                Ok(stored) => {
+                    print!("{}", normlab::experiment::measured::markdown_tables(&stored));
+                    ExitCode::SUCCESS
+                }
+                Err(problem) => {
+                    eprintln!("error: {problem}");
+                    ExitCode::FAILURE
+                }
+            },
         }
     }
 
@@ -82,22 +92,18 @@ mod native {
                     let title = format!("{} run {}/{total}", experiment.name(), v * cli.seeds.len() + s + 1);
                     let run_started = now_millis();
                     let trained = load(&config, &cli.data_dir, None).and_then(|dataset| {
-                        pollster::block_on(train(
-                            &engine,
-                            &label,
-                            &config,
-                            variant.probes.clone(),
-                            &dataset,
-                            title,
-                            progress,
-                        ))
+                        let steps_per_epoch = config.steps_per_epoch(config.training_pool(&dataset));
+                        let probes = variant.probes.clone();
+                        pollster::block_on(train(&engine, &label, &config, probes, &dataset, title, progress))
+                            .map(|trained| (trained, steps_per_epoch))
                     });
                     match trained {
-                        Ok((outcome, losses, series)) => {
+                        Ok((Trained { outcome, losses, series, probes }, steps_per_epoch)) => {
                             let noise = loss_noise(&losses);
                             let secs = (now_millis() - run_started) / 1000.0;
                             eprintln!("  seed {seed}: {} ({secs:.0} s)", describe(&outcome));
-                            seeds.push(SeedRun::new(seed, outcome, &series, noise.is_finite().then_some(noise), secs));
+                            let noise = noise.is_finite().then_some(noise);
+                            seeds.push(SeedRun::new(seed, outcome, &series, noise, secs, &probes, steps_per_epoch));
                         }
                         Err(error) => {
                             eprintln!("error: {}: {error}", experiment.name());
@@ -196,7 +202,7 @@ mod native {
                 pollster::block_on(train(&engine, &label, config, probes.clone(), &dataset, title, progress))
             });
             match trained {
-                Ok((outcome, losses, _)) => {
+                Ok(Trained { outcome, losses, .. }) => {
                     let noise = loss_noise(&losses);
                     let summary = serde_json::json!({
                         "summary": json(&outcome),
@@ -252,6 +258,14 @@ mod native {
         }
     }
 
+    /// What one run leaves: its outcome, every batch loss, its series and probe reports.
+    struct Trained {
+        outcome: Outcome,
+        losses: Vec<f32>,
+        series: RunSeries,
+        probes: Vec<normlab::experiment::ProbeReport>,
+    }
+
     async fn train(
         engine: &Engine,
         label: &BackendLabel,
@@ -260,7 +274,7 @@ mod native {
         dataset: &Dataset,
         title: String,
         progress: ProgressWhere,
-    ) -> Result<(Outcome, Vec<f32>, RunSeries), NormlabError> {
+    ) -> Result<Trained, NormlabError> {
         eprintln!("training on {}: {}", label.device, config.label());
         let mut run = Run::new(engine.backend(), config, dataset)?;
         if let Some(spec) = probes {
@@ -270,12 +284,17 @@ mod native {
         eprintln!("model: {}", layers.join(" → "));
         let total_steps = config.steps_per_epoch(config.training_pool(dataset)) * config.epochs;
         let bar = progress_bar(total_steps as u64, title, progress);
-        let mut report =
-            RunReport { label: label.clone(), bar, losses: Vec::new(), series: RunSeries::new(config.label()) };
+        let mut report = RunReport {
+            label: label.clone(),
+            bar,
+            losses: Vec::new(),
+            series: RunSeries::new(config.label()),
+            probes: Vec::new(),
+        };
         let outcome = run.train(&mut report).await;
         if !report.bar.is_finished() {
             report.bar.finish();
         }
-        Ok((outcome?, report.losses, report.series))
+        Ok(Trained { outcome: outcome?, losses: report.losses, series: report.series, probes: report.probes })
     }
 }

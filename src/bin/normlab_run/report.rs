@@ -123,6 +123,8 @@ pub struct RunReport {
     /// Every batch loss, NaN included (the series keeps only the finite ones).
     pub losses: Vec<f32>,
     pub series: RunSeries,
+    /// Every probe report, for the course's results.
+    pub probes: Vec<normlab::experiment::ProbeReport>,
 }
 
 impl RunReport {
@@ -142,6 +144,7 @@ impl Observer for RunReport {
                 self.bar.abandon_with_message(format!("diverged at epoch {epoch}, batch {batch}"));
             }
             Event::Probe(report) => {
+                self.probes.push(report.clone());
                 // Histograms are for the page; the runner prints the numbers.
                 let mut line = json(report);
                 if let Some(layers) = line.get_mut("activations").and_then(Value::as_array_mut) {

@@ -10,6 +10,7 @@ mod comparison;
 mod deep_mlp;
 mod family;
 mod high_lr;
+mod measured;
 mod names;
 mod noise_vs_mask;
 mod playground;
@@ -61,6 +62,15 @@ pub fn live(name: &str, lesson: &'static str) -> AnyView {
         "playground" => view! { <playground::Playground lesson=lesson /> }.into_any(),
         "self-check" => view! { <self_check::SelfCheck /> }.into_any(),
         "class-view" => view! { <class_view::ClassView /> }.into_any(),
+        // `measured:<experiment>`: the stored results of a lesson experiment's full preset.
+        other if other.starts_with("measured:") => {
+            match crate::experiment::catalog::Experiment::parse(&other["measured:".len()..]) {
+                Some(experiment) => view! { <measured::Measured experiment=experiment /> }.into_any(),
+                None => {
+                    view! { <p class="alert">"Unknown experiment / 未知的实验: " {other.to_string()}</p> }.into_any()
+                }
+            }
+        }
         // A lesson names a piece the page does not have: a bug in the lesson, said plainly.
         other => view! { <p class="alert">"Unknown live piece / 未知的实验组件: " {other.to_string()}</p> }.into_any(),
     }
