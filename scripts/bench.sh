@@ -2,14 +2,17 @@
 # The benchmark: the lab against its peers, measured side by side in one invocation, and
 # one table at the end. Not a test: it prints figures and never fails on them.
 #
-#   bash scripts/bench.sh                  everything (about half an hour on 2 cores)
-#   BENCH_QUICK=1 bash scripts/bench.sh    batch 64 only, fewer steps (a few minutes)
+#   bash scripts/bench.sh                  everything (about 45 minutes on 2 cores)
+#   BENCH_QUICK=1 bash scripts/bench.sh    batch 64 only, fewer steps, lesson 5 smoke (minutes)
 #
 # 1. native: normlab-bench (the CPU backend on one thread and on every core; native wgpu
 #    with per-kernel GPU timestamps) and PyTorch eager on the CPU with the same thread
 #    counts (and on CUDA where an NVIDIA GPU is present);
-# 2. in headless Chromium on one WebGPU adapter: the lab's training step against
-#    TensorFlow.js's WebGPU backend, the page's start-up time and its payload;
+# 2. in headless Chromium: on one WebGPU adapter, the lab's training step against
+#    TensorFlow.js's WebGPU backend; on the CPU, the page's CPU engine in a Web Worker
+#    against TensorFlow.js's wasm backend (SIMD, threads) and its JavaScript cpu backend;
+#    lesson 5's sweep in the page's workers against one worker (and the page's thread);
+#    the page's start-up time and its payload;
 # 3. tools/bench/report.py prints the table and checks it against the targets.
 #
 # The peers live outside the lab: PyTorch in its own virtual environment
@@ -28,7 +31,7 @@ if ! "$venv/bin/python" -c "import torch" 2>/dev/null; then
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet "torch==$TORCH_VERSION"
 fi
-if [ ! -d tools/bench/node_modules/@tensorflow/tfjs-backend-webgpu ]; then
+if [ ! -d tools/bench/node_modules/@tensorflow/tfjs-backend-webgpu ] || [ ! -d tools/bench/node_modules/@tensorflow/tfjs-backend-wasm ]; then
     say "installing TensorFlow.js for the benchmark page (npm)"
     (cd tools/bench && npm ci --no-audit --no-fund --loglevel=error)
 fi
@@ -42,7 +45,10 @@ out="target/bench/results-$(date -u +%Y%m%dT%H%M%SZ).jsonl"
 if [ -n "${BENCH_QUICK:-}" ]; then
     native_args=(--batches 64 --steps 5 --blocks 3)
     torch_args=(--batches 64 --steps 5 --blocks 3)
-    browser_args=(--batches 64 --steps 2 --blocks 2 --loads 3)
+    # On the CPU 3 blocks of each one's default steps (browser_bench.mjs: fewer steps would
+    # time the lab's wasm before V8 has optimized it); lesson 5's smoke sweep (8 runs,
+    # seconds) instead of its quick one (16 runs, about 80 s each way on 2 cores).
+    browser_args=(--batches 64 --steps 2 --blocks 2 --loads 3 --cpu-blocks 3 --sweep-preset smoke)
 else
     native_args=()
     torch_args=()
@@ -57,7 +63,7 @@ if "$venv/bin/python" -c "import torch, sys; sys.exit(0 if torch.cuda.is_availab
     say "native: PyTorch on CUDA"
     "$venv/bin/python" tools/bench/pytorch_bench.py --device cuda "${torch_args[@]}" >> "$out"
 fi
-say "browser: the lab and TensorFlow.js on one WebGPU adapter; start-up; payload"
+say "browser: the lab and TensorFlow.js on one WebGPU adapter and on the CPU; lesson 5's sweep; start-up; payload"
 node tools/bench/browser_bench.mjs --out "$out" "${browser_args[@]}" > /dev/null
 
 python3 tools/bench/report.py "$out"

@@ -58,8 +58,8 @@ pub fn key_words(key: VariantKey) -> Words {
         },
         VariantKey::Placement(Placement::Before) => words!("norm before ReLU", "归一化在 ReLU 之前"),
         VariantKey::Placement(Placement::After) => words!("norm after ReLU", "归一化在 ReLU 之后"),
-        VariantKey::Bias(true) => words!("with the bias before BatchNorm", "BatchNorm 前保留偏置"),
-        VariantKey::Bias(false) => words!("without it", "去掉偏置"),
+        VariantKey::Bias(true) => words!("a bias before BatchNorm", "BatchNorm 前有偏置"),
+        VariantKey::Bias(false) => words!("no bias before BatchNorm", "BatchNorm 前无偏置"),
         VariantKey::Clip(clip) => match clip {
             GradClip::None => words!("no clipping", "不裁剪"),
             GradClip::Norm { max_norm, norm_type } => {
@@ -73,6 +73,7 @@ pub fn key_words(key: VariantKey) -> Words {
             GradClip::Value { clip } => words!("clipped by value at {clip}", "按值裁剪到 {clip}"),
         },
         VariantKey::SequenceNorm { norm, position } => {
+            let norm_is_none = norm == NormKind::None;
             let norm = match norm {
                 NormKind::Layer => words!("LayerNorm", "LayerNorm"),
                 NormKind::Batch => words!("BatchNorm over the real tokens", "对真实词元的 BatchNorm"),
@@ -80,6 +81,7 @@ pub fn key_words(key: VariantKey) -> Words {
                 other => norm_words(other),
             };
             match position {
+                _ if norm_is_none => norm,
                 NormPosition::Pre => Words { en: format!("pre-{}", norm.en), zh: format!("前置 {}", norm.zh) },
                 NormPosition::Post => Words { en: format!("post-{}", norm.en), zh: format!("后置 {}", norm.zh) },
             }
@@ -116,7 +118,10 @@ fn number(value: f64, decimals: usize) -> String {
     }
     if value.abs() >= 1e4 {
         let exponent = value.abs().log10().floor() as i32;
-        return format!("{:.1}·10^{exponent}", value / 10f64.powi(exponent));
+        const SUPERSCRIPTS: [char; 10] = ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'];
+        let power: String =
+            exponent.to_string().chars().map(|c| c.to_digit(10).map_or('⁻', |d| SUPERSCRIPTS[d as usize])).collect();
+        return format!("{:.1}·10{power}", value / 10f64.powi(exponent));
     }
     format!("{value:.decimals$}")
 }
@@ -183,9 +188,19 @@ pub fn batch_of_one_difference(epoch: &EpochSummary) -> Option<f64> {
     Some(alone.iter().zip(&one.in_batch_batch_stats).map(|(a, b)| (a - b).abs() as f64).fold(0.0, f64::max))
 }
 
-/// The columns past the seeds', each with how a seed's run gives its value, its decimals
-/// and unit.
-type Extra = (Words, fn(&SeedRun) -> Option<f64>, usize, &'static str);
+/// The columns past the seeds', each with how a seed's run gives its value, its decimals,
+/// and what to say where no seed has one (None: a dash).
+type Extra = (Words, fn(&SeedRun) -> Option<f64>, usize, fn(&SeedRun) -> Option<Words>);
+
+fn nothing(_: &SeedRun) -> Option<Words> {
+    None
+}
+
+/// Where a batch of one is refused (BatchNorm with one value per channel), it says so.
+fn refused(seed: &SeedRun) -> Option<Words> {
+    last(seed)?.batch_of_one.as_ref()?.refusal.as_ref()?;
+    Some(words!("refused: one value per channel", "被拒绝：每个通道只有一个值"))
+}
 
 fn last(seed: &SeedRun) -> Option<&EpochSummary> {
     seed.epochs.last()
@@ -207,7 +222,7 @@ fn extras(results: &ExperimentResults) -> Vec<Extra> {
             words!("train − test accuracy (points)", "训练与测试准确率之差（百分点）"),
             |s| last(s).and_then(|e| e.train_eval_accuracy.map(|t| (t - e.test_accuracy) as f64 * 100.0)),
             1,
-            "",
+            nothing,
         ));
     }
     if last_epochs().any(|e| e.test_loss_batch_stats.is_some()) {
@@ -215,7 +230,7 @@ fn extras(results: &ExperimentResults) -> Vec<Extra> {
             words!("held-out loss with the batch's statistics", "用批统计量时的留出损失"),
             |s| last(s).and_then(|e| e.test_loss_batch_stats.map(f64::from)),
             2,
-            "",
+            nothing,
         ));
     }
     if last_epochs().any(|e| !e.position_losses.is_empty()) {
@@ -223,7 +238,7 @@ fn extras(results: &ExperimentResults) -> Vec<Extra> {
             words!("loss from the 8th character on", "从第 8 个字符起的损失"),
             |s| last(s).and_then(unseen_positions_loss),
             2,
-            "",
+            nothing,
         ));
     }
     if last_epochs().any(|e| e.batch_of_one.is_some()) {
@@ -234,7 +249,7 @@ fn extras(results: &ExperimentResults) -> Vec<Extra> {
             ),
             |s| last(s).and_then(batch_of_one_difference),
             2,
-            "",
+            refused,
         ));
     }
     if probes().any(|p| p.loss_range.0.is_some()) {
@@ -242,25 +257,25 @@ fn extras(results: &ExperimentResults) -> Vec<Extra> {
             words!("loss range along the gradient, first epoch", "沿梯度方向的损失范围，第一个 epoch"),
             |s| s.probes.as_ref()?.loss_range.0.map(f64::from),
             2,
-            "",
+            nothing,
         ));
         extras.push((
             words!("gradient change along it, first epoch", "沿该方向的梯度变化，第一个 epoch"),
             |s| s.probes.as_ref()?.gradient_change.0.map(f64::from),
             2,
-            "",
+            nothing,
         ));
         extras.push((
             words!("effective β-smoothness, first epoch", "有效 β-平滑度，第一个 epoch"),
             |s| s.probes.as_ref()?.beta_smoothness.0.map(f64::from),
             2,
-            "",
+            nothing,
         ));
         extras.push((
             words!("loss range, later epochs", "损失范围，之后的 epoch"),
             |s| s.probes.as_ref()?.loss_range.1.map(f64::from),
             2,
-            "",
+            nothing,
         ));
     }
     if probes().any(|p| !p.shift_cosine.is_empty()) {
@@ -271,13 +286,13 @@ fn extras(results: &ExperimentResults) -> Vec<Extra> {
             ),
             |s| after_first_layer(&s.probes.as_ref()?.shift_cosine),
             2,
-            "",
+            nothing,
         ));
         extras.push((
             words!("‖G − G′‖, layers 2 on, first epoch", "‖G − G′‖，第 2 层起，第一个 epoch"),
             |s| after_first_layer(&s.probes.as_ref()?.shift_distance),
             3,
-            "",
+            nothing,
         ));
     }
     if seeds().any(|s| s.gradients_at_init.is_some()) {
@@ -285,13 +300,13 @@ fn extras(results: &ExperimentResults) -> Vec<Extra> {
             words!("‖∇W₂‖ before the first step, first block", "第一步之前的 ‖∇W₂‖，第一个块"),
             |s| s.gradients_at_init.as_ref()?.mlp_output.first().map(|&g| g as f64),
             2,
-            "",
+            nothing,
         ));
         extras.push((
             words!("the same, last block", "同上，最后一个块"),
             |s| s.gradients_at_init.as_ref()?.mlp_output.last().map(|&g| g as f64),
             2,
-            "",
+            nothing,
         ));
     }
     extras
@@ -366,10 +381,19 @@ pub fn measured_table(results: &ExperimentResults) -> MeasuredTable {
             };
             en.push(spread.clone());
             zh.push(spread);
-            for (_, value, decimals, unit) in &extras {
-                let cell = range(Spread::of(run.seeds.iter().filter_map(value)), *decimals, unit);
-                en.push(cell.clone());
-                zh.push(cell);
+            for (_, value, decimals, when_missing) in &extras {
+                let spread = Spread::of(run.seeds.iter().filter_map(value));
+                match spread.is_none().then(|| run.seeds.iter().find_map(when_missing)).flatten() {
+                    Some(words) => {
+                        en.push(words.en);
+                        zh.push(words.zh);
+                    }
+                    None => {
+                        let cell = range(spread, *decimals, "");
+                        en.push(cell.clone());
+                        zh.push(cell);
+                    }
+                }
             }
             // A cell is the same in both languages unless it is words.
             (
@@ -424,7 +448,13 @@ pub fn markdown_tables(stored: &[ExperimentResults]) -> String {
     let mut ordered: Vec<&ExperimentResults> = stored.iter().collect();
     let position = |r: &ExperimentResults| Experiment::ALL.iter().position(|e| e.name() == r.experiment);
     ordered.sort_by_key(|r| position(r));
-    ordered.iter().map(|r| measured_table(r).markdown()).collect::<Vec<_>>().join("\n")
+    let total: f64 = ordered.iter().map(|r| r.wall_secs).sum();
+    let tables = ordered.iter().map(|r| measured_table(r).markdown()).collect::<Vec<_>>().join("\n");
+    format!(
+        "{} experiments stored; their files' wall times add up to {} of training.\n\n{tables}",
+        ordered.len(),
+        duration(total).en
+    )
 }
 
 #[cfg(test)]
@@ -520,7 +550,8 @@ mod tests {
         assert_eq!(table.rows[0].0.en, "pre-LayerNorm");
         assert_eq!(table.rows[0].1[0], "1.93");
         assert_eq!(table.rows[4].0.en, "pre-BatchNorm per position");
-        assert_eq!(table.rows[4].1[0], "2.3·10^9");
+        assert_eq!(table.rows[4].1[0], "2.3·10⁹");
+        assert_eq!(table.rows[5].0.en, "no normalization");
     }
 
     #[test]

@@ -19,6 +19,7 @@ import { selfCheckChecks } from "./self_check.mjs";
 import { ownImagesChecks } from "./own_images.mjs";
 import { classViewChecks } from "./class_view.mjs";
 import { workersChecks } from "./workers.mjs";
+import { measuredChecks } from "./measured.mjs";
 
 const lab = await start();
 const LESSONS = ["l1", "l2", "l3", "l4", "l5", "l6", "l7", "l8", "l9", "l11", "playground"];
@@ -720,6 +721,7 @@ await check("faults: a model too large for the device is refused in words, and t
 
 await truthChecks(lab);
 await workersChecks(lab);
+await measuredChecks(lab);
 await selfCheckChecks(lab);
 await ownImagesChecks(lab);
 await classViewChecks(lab);
