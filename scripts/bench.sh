@@ -57,6 +57,15 @@ fi
 
 say "native: the lab (CPU backend, native wgpu)"
 ./target/release/normlab-bench --json "$out" "${native_args[@]}"
+# The same native CPU backend with its matrix products limited to 128-bit vectors without
+# FMA (matrixmultiply's MMTEST_FEATURE, read when it compiles, lets no AVX kernel run): the
+# vector width WebAssembly SIMD has, so that the page's engine in a worker can be compared
+# with native code on equal instructions as well as with the full native backend.
+say "native: the lab's CPU backend with 128-bit vectors (no AVX, no FMA)"
+MMTEST_FEATURE=sse2 CARGO_TARGET_DIR=target/bench-128bit cargo build --release --bin normlab-bench
+./target/bench-128bit/release/normlab-bench --only cpu --models cnn,mlp --json "$out.128bit" "${native_args[@]}"
+sed 's/"backend":"cpu"/"backend":"cpu-128bit"/' "$out.128bit" >> "$out"
+rm -f "$out.128bit"
 say "native: PyTorch on the CPU"
 "$venv/bin/python" tools/bench/pytorch_bench.py --device cpu "${torch_args[@]}" >> "$out"
 if "$venv/bin/python" -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)" 2>/dev/null; then

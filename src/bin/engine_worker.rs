@@ -23,6 +23,7 @@ mod worker {
     use normlab::backend::engine::{AnyBackend, Engine};
     use normlab::data::Dataset;
     use normlab::error::NormlabError;
+    use normlab::experiment::pace::measure_cost;
     use normlab::experiment::remote::{
         benchmark, decode, encode, train_order, DatasetShape, FromWorker, RunOrder, ToWorker,
     };
@@ -105,6 +106,20 @@ mod worker {
                 ToWorker::AttentionMaps { name } => {
                     let worker = self.clone();
                     wasm_bindgen_futures::spawn_local(async move { worker.attention_maps(&name).await });
+                }
+                ToWorker::MeasureCost { config } => {
+                    let worker = self.clone();
+                    wasm_bindgen_futures::spawn_local(async move {
+                        let data = worker.data.borrow().clone();
+                        let cost = match data {
+                            // Measured first, the CPU has no other engine's time to stop at.
+                            Some(data) => {
+                                measure_cost(&mut || Engine::cpu().backend(), &config, &data, &|_| false).await
+                            }
+                            None => Err(no_data()),
+                        };
+                        post(&worker.scope, &FromWorker::Cost(cost));
+                    });
                 }
                 ToWorker::Benchmark { model, batch, schedule } => {
                     let worker = self.clone();

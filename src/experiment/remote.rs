@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::benchmark::{time_training_steps, BenchModel, BenchSchedule, StepTiming};
+use super::pace::StepCost;
 use super::{decision_grid, sample_names, AttentionMaps, Event, ExperimentConfig, Observer, Outcome, ProbeSpec, Run};
 use crate::backend::Backend;
 use crate::data::Dataset;
@@ -113,6 +114,12 @@ pub enum ToWorker {
         batch: usize,
         schedule: BenchSchedule,
     },
+    /// Time a few steps of `config`'s model on the data set the worker holds, at the
+    /// engine probe's two batch sizes (`pace::measure_cost`): the CPU's cost as the page's
+    /// jobs will meet it, measured where they will train.
+    MeasureCost {
+        config: ExperimentConfig,
+    },
 }
 
 /// A worker to the page.
@@ -125,6 +132,7 @@ pub enum FromWorker {
     Finished(Result<RunResult, NormlabError>),
     AttentionMaps(Result<AttentionMaps, NormlabError>),
     Benchmark(Result<StepTiming, NormlabError>),
+    Cost(Result<StepCost, NormlabError>),
     /// A message the worker could not read (a page and a worker of different builds).
     Unreadable(String),
 }

@@ -42,10 +42,13 @@ type Command = Box<dyn FnOnce(&mut Store)>;
 
 /// How long queued work may run before the executor yields to the browser.
 const SLICE_MILLIS: f64 = 12.0;
-/// Matrix products are split into row blocks of about this many multiply-adds, so that
-/// the browser gets its turn between them. Natively nothing waits on the work: one block
-/// per op, which the op may spread over the backend's threads.
-const MATMUL_BLOCK_MACS: usize = if cfg!(target_arch = "wasm32") { 1 << 21 } else { 1 << 40 };
+/// Matrix products are split into row blocks of about this many multiply-adds (a couple
+/// of milliseconds in the browser), so that the thread gets its turn between them: Stop
+/// and a hidden tab reach a worker, and the page's own thread, where it trains, can draw.
+/// Smaller blocks cost time: each block packs the whole right-hand matrix again (at 2²¹
+/// the MLP's first product packed its 784×256 weights for every 10 rows). Natively nothing
+/// waits on the work: one block per op, which the op may spread over the backend's threads.
+const MATMUL_BLOCK_MACS: usize = if cfg!(target_arch = "wasm32") { 1 << 24 } else { 1 << 40 };
 /// Pooling is split into sample ranges of about this many input elements (likewise).
 const POOL_BLOCK_ELEMENTS: usize = if cfg!(target_arch = "wasm32") { 1 << 20 } else { 1 << 40 };
 /// The largest tensor this backend allocates (1 GiB of f32), so that an impossible

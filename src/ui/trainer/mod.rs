@@ -266,7 +266,7 @@ impl Trainer {
         &self,
         engine: &Engine,
         config: &ExperimentConfig,
-        dataset: &Dataset,
+        dataset: &Rc<Dataset>,
         enough: &dyn Fn(f64) -> bool,
     ) -> Result<StepCost, NormlabError> {
         let family = family_key(config, dataset);
@@ -276,9 +276,26 @@ impl Trainer {
             return Ok(cost);
         }
         self.progress.update(|p| p.phase = JobPhase::Measuring);
-        let cost = measure_cost(&mut || engine.backend(), config, dataset, enough).await?;
+        let cost = self.measure(engine, config, dataset, enough).await?;
         self.device.remember_cost(kind_of(engine), &family, cost);
         Ok(cost)
+    }
+
+    /// Times `engine` on `config`'s model: the CPU in an engine worker, where its jobs
+    /// train (the page's thread only where no worker starts), the GPU on the page's thread.
+    async fn measure(
+        &self,
+        engine: &Engine,
+        config: &ExperimentConfig,
+        dataset: &Rc<Dataset>,
+        enough: &dyn Fn(f64) -> bool,
+    ) -> Result<StepCost, NormlabError> {
+        if kind_of(engine) == EngineKind::Cpu && self.device.asked_workers() != Some(0) {
+            if let Ok(worker) = EngineWorker::start().await {
+                return worker.measure_cost(config, dataset).await;
+            }
+        }
+        measure_cost(&mut || engine.backend(), config, dataset, enough).await
     }
 
     /// Asks for the cost of `config`'s model family on the engines the next job may use,
@@ -318,7 +335,7 @@ impl Trainer {
                     }
                     let cpu_step = cpu_cost.map(|c: StepCost| c.step_millis(crate::experiment::pace::PROBE_BATCHES.1));
                     let enough = move |small: f64| cpu_step.is_some_and(|cpu| small > 2.0 * cpu);
-                    let cost = measure_cost(&mut || engine.backend(), &config, &dataset, &enough).await;
+                    let cost = trainer.measure(&engine, &config, &dataset, &enough).await;
                     if let Ok(cost) = cost {
                         trainer.device.remember_cost(kind_of(&engine), &family, cost);
                         cpu_cost = cpu_cost.or(Some(cost));

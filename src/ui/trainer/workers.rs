@@ -21,8 +21,9 @@ use wasm_bindgen_futures::JsFuture;
 use crate::data::Dataset;
 use crate::error::NormlabError;
 use crate::experiment::benchmark::{BenchModel, BenchSchedule, StepTiming};
+use crate::experiment::pace::StepCost;
 use crate::experiment::remote::{decode, encode, DatasetShape, FromWorker, RunOrder, RunResult, ToWorker};
-use crate::experiment::{AttentionMaps, Observer};
+use crate::experiment::{AttentionMaps, ExperimentConfig, Observer};
 use crate::platform;
 
 /// The worker's start-up script, copied to the build (index.html), and the engine's module.
@@ -246,7 +247,7 @@ impl EngineWorker {
                 FromWorker::Event(event) => observer.on_event(&event),
                 FromWorker::Finished(result) => return result,
                 FromWorker::Unreadable(reason) => return Err(lost(reason)),
-                FromWorker::Ready | FromWorker::AttentionMaps(_) | FromWorker::Benchmark(_) => {}
+                FromWorker::Ready | FromWorker::AttentionMaps(_) | FromWorker::Benchmark(_) | FromWorker::Cost(_) => {}
             }
         }
     }
@@ -263,6 +264,16 @@ impl EngineWorker {
         self.hold(data);
         self.ask(&ToWorker::Benchmark { model, batch, schedule }, |m| match m {
             FromWorker::Benchmark(timing) => Some(timing),
+            _ => None,
+        })
+        .await
+    }
+
+    /// The CPU's cost for `config`'s model family, measured in the worker on `data`.
+    pub async fn measure_cost(&self, config: &ExperimentConfig, data: &Rc<Dataset>) -> Result<StepCost, NormlabError> {
+        self.hold(data);
+        self.ask(&ToWorker::MeasureCost { config: config.clone() }, |m| match m {
+            FromWorker::Cost(cost) => Some(cost),
             _ => None,
         })
         .await
