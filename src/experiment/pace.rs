@@ -260,7 +260,7 @@ impl JobClock {
     /// The prediction for the whole job, before it starts.
     pub fn predicted_millis(&self) -> f64 {
         let each: Vec<f64> = self.works.iter().map(|w| w.millis(&self.cost)).collect();
-        finish_time(&vec![0.0; self.lanes], &each)
+        job_millis(&each, self.lanes)
     }
 
     /// Run `index` of the job begins. On one lane, every run before it is done.
@@ -392,6 +392,14 @@ impl JobClock {
     }
 }
 
+/// How long a job whose runs take `each` milliseconds lasts on `lanes` engines at once,
+/// each lane taking the next run in order when its last one ends (the CPU's workers; one
+/// lane on the GPU). The page's estimates and its choice of engine both use it, so that a
+/// CPU with eight workers is weighed as eight engines, not one.
+pub fn job_millis(each: &[f64], lanes: usize) -> f64 {
+    finish_time(&vec![0.0; lanes.max(1)], each)
+}
+
 /// When the last of `lanes` (each busy for the given milliseconds) is done, if the runs
 /// of `waiting` go in order to the lane free first.
 fn finish_time(lanes: &[f64], waiting: &[f64]) -> f64 {
@@ -443,6 +451,21 @@ mod tests {
         // 50 steps × 68 + 1000 rows × 0.2 (scaled like the steps) + the next run × 2.
         let expected = 50.0 * 68.0 + 1000.0 * 0.2 + 7000.0;
         assert!((left - expected).abs() / expected < 1e-6, "{left} vs {expected}");
+    }
+
+    #[test]
+    fn a_job_on_several_lanes_lasts_as_long_as_its_busiest_lane() {
+        // Sixteen equal runs: two lanes take half the time of one, eight an eighth.
+        let equal = [1000.0; 16];
+        assert_eq!(job_millis(&equal, 1), 16_000.0);
+        assert_eq!(job_millis(&equal, 2), 8_000.0);
+        assert_eq!(job_millis(&equal, 8), 2_000.0);
+        // More lanes than runs: the longest run sets the time; no lane is no faster than one.
+        assert_eq!(job_millis(&[3000.0, 1000.0], 8), 3000.0);
+        assert_eq!(job_millis(&[3000.0, 1000.0], 0), 4000.0);
+        // In order, to the lane free first: 4 and 1 start, 1 frees its lane for 2 and then
+        // 3 (1 + 2 + 3 = 6 > 4), so the job ends at 6, not at the 5 a better packing gives.
+        assert_eq!(job_millis(&[4000.0, 1000.0, 2000.0, 3000.0], 2), 6000.0);
     }
 
     #[test]

@@ -130,6 +130,9 @@ pub fn duration_words(millis: f64, lang: Lang) -> String {
     let secs = (millis / 1000.0).round().max(0.0) as u64;
     let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
     match lang {
+        // Rounded to "0 s" a short time would read as none at all.
+        Lang::En if secs == 0 => "< 1 s".into(),
+        Lang::Zh if secs == 0 => "不到 1 秒".into(),
         Lang::En if h > 0 => format!("{h} h {m} min"),
         Lang::En if m > 0 => format!("{m} min {s} s"),
         Lang::En => format!("{s} s"),

@@ -101,8 +101,13 @@ fn progress_text(p: &Progress, group: &str, now: f64, l: Lang) -> String {
     let elapsed = format!(" · {} {}", duration_words(p.elapsed_millis(now), l), ELAPSED.get(l));
     let left = p
         .left_millis(now)
-        .map(|ms| {
-            pick(l, format!(" · about {} left", duration_words(ms, l)), format!(" · 约剩 {}", duration_words(ms, l)))
+        .map(|ms| match ms < 500.0 {
+            true => pick(l, " · under a second left".into(), " · 剩不到 1 秒".into()),
+            false => pick(
+                l,
+                format!(" · about {} left", duration_words(ms, l)),
+                format!(" · 约剩 {}", duration_words(ms, l)),
+            ),
         })
         .unwrap_or_default();
     let threads = if p.threads > 1 {

@@ -74,6 +74,40 @@ export async function workersChecks(lab) {
     assert(inWorkers.errors.length === 0 && onPage.errors.length === 0, `console errors: ${[...inWorkers.errors, ...onPage.errors].join(" | ")}`);
   });
 
+  await check("CPU engine in workers: the quick sweep's time beforehand counts the workers (two runs at a time, about half one worker's time) and is within 2× of what the sweep then takes", async () => {
+    // "(1 min 39 s)" → 99 seconds.
+    const seconds = (text) => [...text.matchAll(/(\d+) (h|min|s)\b/g)].reduce((sum, [, n, unit]) => sum + Number(n) * { h: 3600, min: 60, s: 1 }[unit], 0);
+    const estimate = async (page) => {
+      await page.check('input[name="l5-preset"][value="quick"]');
+      const plan = '[name="l5-preset"] ~ .preset-plan, fieldset:has([name="l5-preset"]) > .preset-plan';
+      await page.waitForFunction((sel) => / here/.test(document.querySelector(sel)?.textContent ?? ""), plan, { timeout: 120_000 });
+      const text = await page.$eval(plan, (e) => e.textContent);
+      const time = await page.$eval('input[name="l5-preset"][value="quick"]', (e) => e.closest("label").querySelector(".preset-time").textContent);
+      return { plan: text, secs: seconds(time) };
+    };
+    // One context: the second page reads the step cost the first one measured, so the two
+    // estimates differ only in how many runs train at once.
+    const { context, page, errors } = await lab.open("lesson=l5&lang=en&engine=cpu");
+    const workers = await estimate(page);
+    const single = await lab.open("lesson=l5&lang=en&engine=cpu&workers=1", { context });
+    const one = await estimate(single.page);
+    await single.page.close();
+    console.log(`     default: "${workers.plan}"; workers=1: "${one.plan}"`);
+    assert(/2 runs at a time/.test(workers.plan), `the estimate does not count the two workers: ${workers.plan}`);
+    assert(!/at a time/.test(one.plan), `one worker said runs at a time: ${one.plan}`);
+    const ratio = workers.secs / one.secs;
+    assert(ratio > 0.4 && ratio < 0.65, `two workers' estimate ${workers.secs} s against one's ${one.secs} s (${ratio.toFixed(2)})`);
+    await waitEnabled(page, "#l5-train");
+    const started = Date.now();
+    await page.click("#l5-train");
+    await waitForJobEnd(page, "#l5-train", "l5/batch-sweep");
+    const took = (Date.now() - started) / 1000;
+    console.log(`     estimated ${workers.secs} s, took ${took.toFixed(1)} s from the click`);
+    assert(workers.secs < 2 * took && took < 2 * workers.secs, `estimated ${workers.secs} s, took ${took.toFixed(1)} s`);
+    assert(errors.length === 0 && single.errors.length === 0, `console errors: ${[...errors, ...single.errors].join(" | ")}`);
+    await context.close();
+  });
+
   await check("CPU engine in workers: Stop reaches every worker within a second and both runs in training end as stopped", async () => {
     const { context, page, errors } = await lab.open("lesson=l5&lang=en&engine=cpu");
     await page.check('input[name="l5-preset"][value="quick"]');

@@ -23,7 +23,7 @@ use crate::backend::engine::AnyBackend;
 use crate::chart::RunSeries;
 use crate::data::Dataset;
 use crate::error::NormlabError;
-use crate::experiment::pace::{family_key, measure_cost, JobClock, RunWork, StepCost};
+use crate::experiment::pace::{family_key, job_millis, measure_cost, JobClock, RunWork, StepCost};
 use crate::experiment::presets::Preset;
 use crate::experiment::remote::train_order;
 use crate::experiment::stats::loss_noise;
@@ -239,13 +239,17 @@ impl Trainer {
             let cost = self.cost_of(&engine, config, dataset, &enough).await?;
             costs.push((engine, cost));
         }
-        let total = |cost: &StepCost| works.iter().map(|w| w.millis(cost)).sum::<f64>();
-        costs.sort_by(|a, b| total(&a.1).total_cmp(&total(&b.1)));
+        // The whole job's time on each engine, the CPU's workers counted as lanes.
+        let total = |engine: &Engine, cost: &StepCost| {
+            let each: Vec<f64> = works.iter().map(|w| w.millis(cost)).collect();
+            job_millis(&each, self.lanes(kind_of(engine), runs.len()))
+        };
+        costs.sort_by(|a, b| total(&a.0, &a.1).total_cmp(&total(&b.0, &b.1)));
         let decision = match costs.as_slice() {
-            [(fast, fast_cost), (_, slow_cost), ..] => Some(Decision {
+            [(fast, fast_cost), (slow, slow_cost), ..] => Some(Decision {
                 engine: kind_of(fast),
                 model: model_words(config),
-                other_slower: Some(total(slow_cost) / total(fast_cost).max(1e-9)),
+                other_slower: Some(total(slow, slow_cost) / total(fast, fast_cost).max(1e-9)),
                 at_least: !slow_cost.complete,
             }),
             [(only, _)] => Some(Decision {
@@ -259,6 +263,15 @@ impl Trainer {
         self.device.decision.set(decision);
         let (engine, cost) = costs.into_iter().next().expect("at least the CPU");
         Ok((engine, Some(cost)))
+    }
+
+    /// How many of a job's `runs` train at once on `engine`: the CPU's workers, one run at a
+    /// time on the GPU.
+    pub fn lanes(&self, engine: EngineKind, runs: usize) -> usize {
+        match engine {
+            EngineKind::Cpu => workers::cpu_lanes(runs, self.device.asked_workers()),
+            EngineKind::WebGpu => 1,
+        }
     }
 
     /// The cost of `config`'s model family on `engine`: kept from before, or measured now.

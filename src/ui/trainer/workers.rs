@@ -52,6 +52,16 @@ pub fn workers_for(runs: usize, asked: Option<usize>) -> usize {
     asked.unwrap_or(cores).clamp(1, MOST_WORKERS).min(runs.max(1))
 }
 
+/// How many runs of a job of `runs` the CPU engine trains at once: its workers, or 1 on
+/// the page's own thread (asked for with `workers=0`, or where workers cannot start).
+pub fn cpu_lanes(runs: usize, asked: Option<usize>) -> usize {
+    if asked == Some(0) || unavailable().is_some() {
+        1
+    } else {
+        workers_for(runs, asked)
+    }
+}
+
 /// Why the page cannot use workers, if it has found out.
 pub fn unavailable() -> Option<String> {
     UNAVAILABLE.with(|u| u.borrow().clone())

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::experiment::pace::{family_key, RunWork};
+use crate::experiment::pace::{family_key, job_millis, RunWork};
 use crate::experiment::presets::Preset;
 use crate::nn::Architecture;
 use crate::ui::device::{DeviceState, EngineChoice, EngineKind, GpuStatus};
@@ -78,30 +78,54 @@ fn thousands(n: usize) -> String {
     out
 }
 
-/// The engine a job of these runs would train on and how long it would take there, from
-/// what this device measured; None while a measurement is missing.
-fn estimate(device: &DeviceState, runs: &[PlannedRun]) -> Option<(EngineKind, f64)> {
-    let on = |engine: EngineKind| -> Option<f64> {
-        runs.iter().map(|r| device.cost(engine, &r.family).map(|c| r.work.millis(&c))).sum()
+/// The engine a job of these runs would train on and how long it would take there (the
+/// CPU's runs spread over its workers, as the job will train them), from what this device
+/// measured; None while a measurement is missing.
+fn estimate(device: &DeviceState, trainer: &Trainer, runs: &[PlannedRun]) -> Option<Estimate> {
+    let on = |engine: EngineKind| -> Option<Estimate> {
+        let each: Option<Vec<f64>> =
+            runs.iter().map(|r| device.cost(engine, &r.family).map(|c| r.work.millis(&c))).collect();
+        let lanes = trainer.lanes(engine, runs.len());
+        Some(Estimate { engine, millis: job_millis(&each?, lanes), lanes })
     };
     let gpu = matches!(device.gpu.get(), GpuStatus::Ready(_));
     match (device.choice.get(), gpu) {
-        (EngineChoice::Cpu, _) | (_, false) => Some((EngineKind::Cpu, on(EngineKind::Cpu)?)),
-        (EngineChoice::WebGpu, true) => Some((EngineKind::WebGpu, on(EngineKind::WebGpu)?)),
+        (EngineChoice::Cpu, _) | (_, false) => on(EngineKind::Cpu),
+        (EngineChoice::WebGpu, true) => on(EngineKind::WebGpu),
         (EngineChoice::Automatic, true) => {
             let (cpu, gpu) = (on(EngineKind::Cpu)?, on(EngineKind::WebGpu)?);
-            Some(if gpu < cpu { (EngineKind::WebGpu, gpu) } else { (EngineKind::Cpu, cpu) })
+            Some(if gpu.millis < cpu.millis { gpu } else { cpu })
         }
     }
 }
 
-fn estimate_words(estimate: Option<(EngineKind, f64)>, lang: Lang) -> String {
+/// How long a job would take, where, and how many of its runs would train at once.
+#[derive(Clone, Copy)]
+struct Estimate {
+    engine: EngineKind,
+    millis: f64,
+    lanes: usize,
+}
+
+fn estimate_words(estimate: Option<Estimate>, lang: Lang) -> String {
     match estimate {
-        Some((engine, millis)) => pick(
-            lang,
-            format!("about {} on {} here", duration_words(millis, lang), engine.name(lang)),
-            format!("在本机 {} 上约 {}", engine.name(lang), duration_words(millis, lang)),
-        ),
+        Some(Estimate { engine, millis, lanes }) => {
+            let on = engine.name(lang);
+            let (about, zh_about) = match millis < 500.0 {
+                true => ("under a second".to_string(), "不到 1 秒".to_string()),
+                false => {
+                    (format!("about {}", duration_words(millis, lang)), format!("约 {}", duration_words(millis, lang)))
+                }
+            };
+            match lanes {
+                1 => pick(lang, format!("{about} on {on} here"), format!("在本机 {on} 上{zh_about}")),
+                n => pick(
+                    lang,
+                    format!("{about} on {on} here, {n} runs at a time"),
+                    format!("在本机 {on} 上{zh_about}（同时训练 {n} 次运行）"),
+                ),
+            }
+        }
         None => pick(lang, "timing this device…".into(), "正在测量本机速度…".into()),
     }
 }
@@ -154,8 +178,8 @@ where
     let option = move |preset: Preset, msg: Msg| {
         let time = move || {
             runs_of(preset)
-                .and_then(|runs| estimate(&device, &runs))
-                .map(|(_, ms)| format!(" ({})", duration_words(ms, lang.get())))
+                .and_then(|runs| estimate(&device, &trainer, &runs))
+                .map(|e| format!(" ({})", duration_words(e.millis, lang.get())))
                 .unwrap_or_default()
         };
         view! {
@@ -171,7 +195,7 @@ where
     let description = move || {
         let l = lang.get();
         let Some(runs) = runs_of(value.get()) else { return String::new() };
-        let (plan, time) = (plan_words(&runs, l), estimate_words(estimate(&device, &runs), l));
+        let (plan, time) = (plan_words(&runs, l), estimate_words(estimate(&device, &trainer, &runs), l));
         // A sentence ends once: the "timing…" ellipsis already ends it.
         let end = |mark: &'static str| if time.ends_with('…') { "" } else { mark };
         pick(l, format!("{plan}; {time}{}", end(".")), format!("{plan}；{time}{}", end("。")))
